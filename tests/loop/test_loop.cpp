@@ -1,0 +1,73 @@
+#include "loop/loop.hpp"
+
+#include <gtest/gtest.h>
+
+#include "loop/timer.hpp"
+#include "tests/support/loop_fixture.hpp"
+
+namespace fg::loop {
+namespace {
+
+using namespace std::chrono_literals;
+using LoopRun = test::LoopTest;
+
+TEST_F(LoopRun, RunReturnsWhenNothingIsActive) {
+  loop.run();  // would hang if an idle loop did not return
+  SUCCEED();
+}
+
+TEST_F(LoopRun, RunForStopsAtTheLimitWhileHandlesAreActive) {
+  int ticks = 0;
+  Timer ticker(loop);
+  ticker.start(1ms, [&] { ++ticks; }, 1ms);
+  auto started = std::chrono::steady_clock::now();
+  EXPECT_TRUE(loop.run_for(30ms));
+  // libuv keeps time in whole milliseconds (truncated), so the limit may end up to 1 ms short.
+  EXPECT_GE(std::chrono::steady_clock::now() - started, 29ms);
+  EXPECT_GT(ticks, 1);
+}
+
+TEST_F(LoopRun, RunForReturnsEarlyWhenNothingIsLeft) {
+  bool fired = false;
+  Timer once(loop);
+  once.start(1ms, [&] { fired = true; });
+  EXPECT_FALSE(loop.run_for(1h));  // would take an hour if the deadline kept the loop alive
+  EXPECT_TRUE(fired);
+}
+
+TEST_F(LoopRun, StopFromInsideACallback) {
+  int ticks = 0;
+  Timer ticker(loop);
+  ticker.start(1ms, [&] {
+    if (++ticks == 3) {
+      loop.stop();
+    }
+  }, 1ms);
+  loop.run();
+  EXPECT_EQ(ticks, 3);
+  EXPECT_TRUE(ticker.active());  // stop() ends run(), it does not close handles
+}
+
+TEST_F(LoopRun, CloseFailsLoudlyWhileAHandleIsOpen) {
+  {
+    Timer open_timer(loop);
+    open_timer.start(1h, [] {});
+    testing::internal::CaptureStderr();
+    auto ec = loop.close();
+    std::string report = testing::internal::GetCapturedStderr();
+    EXPECT_EQ(ec, std::errc::device_or_resource_busy);
+    EXPECT_NE(report.find("open timer handle"), std::string::npos) << report;
+  }
+  EXPECT_FALSE(loop.close());  // the timer is gone: its close callback is reaped and close succeeds
+}
+
+TEST_F(LoopRun, NowIsMonotonic) {
+  auto first = loop.now();
+  Timer t(loop);
+  t.start(5ms, [] {});
+  loop.run();
+  EXPECT_GE(loop.now() - first, 5ms);
+}
+
+}  // namespace
+}  // namespace fg::loop
