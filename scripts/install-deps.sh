@@ -12,12 +12,12 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 
 # The -dev libraries the code links against; the same list is installed for the cross architecture.
-libs=(libuv1-dev libmosquitto-dev libgpiod-dev libsystemd-dev libsodium-dev libre2-dev)
+libs=(libuv1-dev libmosquitto-dev libgpiod-dev libsystemd-dev libsodium-dev libre2-dev libtomlplusplus-dev libfmt-dev)
 
 host=(
   build-essential cmake ninja-build pkg-config git
   libgtest-dev libgmock-dev libbenchmark-dev
-  libtomlplusplus-dev nlohmann-json3-dev libcli11-dev libfmt-dev
+  nlohmann-json3-dev libcli11-dev
   mosquitto mosquitto-clients gpiod socat
   clang libclang-rt-14-dev
   "${libs[@]}"
@@ -28,7 +28,7 @@ if [ "${1:-}" = "arm64" ]; then
   if ! dpkg --print-foreign-architectures | grep -qx arm64; then
     dpkg --add-architecture arm64
   fi
-  cross=(crossbuild-essential-arm64 qemu-user libgtest-dev:arm64 libgmock-dev:arm64 libfmt-dev:arm64)
+  cross=(crossbuild-essential-arm64 qemu-user libgtest-dev:arm64 libgmock-dev:arm64)
   for l in "${libs[@]}"; do cross+=("$l:arm64"); done
 elif [ -n "${1:-}" ]; then
   echo "usage: $0 [arm64]" >&2
