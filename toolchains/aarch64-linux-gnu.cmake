@@ -16,4 +16,7 @@ set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE BOTH)
 set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE BOTH)
 
-set(CMAKE_CROSSCOMPILING_EMULATOR qemu-aarch64;-L;/usr/aarch64-linux-gnu)
+# The emulator takes the dynamic linker and libc from the multiarch libc6:arm64 in /lib/aarch64-linux-gnu
+# (-L /), not from the cross toolchain's /usr/aarch64-linux-gnu: the two are different builds of glibc,
+# and the cross ld.so with the multiarch libc.so (which it finds first) hangs in pthread_create.
+set(CMAKE_CROSSCOMPILING_EMULATOR qemu-aarch64;-L;/)
