@@ -46,7 +46,14 @@ Loop::~Loop() {
   }
 }
 
-void Loop::run() { uv_run(raw(), UV_RUN_DEFAULT); }
+void Loop::run_mode(uv_run_mode mode) {
+  bool outer = running_;  // a nested run (from a callback) must not end the outer one's flag
+  running_ = true;
+  uv_run(raw(), mode);
+  running_ = outer;
+}
+
+void Loop::run() { run_mode(UV_RUN_DEFAULT); }
 
 bool Loop::run_for(std::chrono::milliseconds limit) {
   bool limit_reached = false;
@@ -59,13 +66,17 @@ bool Loop::run_for(std::chrono::milliseconds limit) {
     limit_reached = true;
     stop();
   });
-  uv_run(raw(), UV_RUN_DEFAULT);
+  run_mode(UV_RUN_DEFAULT);
   return limit_reached;
 }
 
-void Loop::run_once_nowait() { uv_run(raw(), UV_RUN_NOWAIT); }
+void Loop::run_once_nowait() { run_mode(UV_RUN_NOWAIT); }
 
-void Loop::stop() noexcept { uv_stop(raw()); }
+void Loop::stop() noexcept {
+  if (running_) {
+    uv_stop(raw());
+  }
+}
 
 std::error_code Loop::close() {
   if (closed_) {

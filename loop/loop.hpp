@@ -29,6 +29,7 @@ class Loop {
   // Runs one iteration without blocking: due timers, ready descriptors, close callbacks.
   void run_once_nowait();
   // Makes the current run() / run_for() return after this iteration. Safe to call from any callback.
+  // Outside a run it does nothing (libuv would instead cut the next run short after one iteration).
   void stop() noexcept;
 
   // Frees the loop. Fails with EBUSY, listing the open handles on stderr, if any handle is still open;
@@ -41,8 +42,12 @@ class Loop {
   uv_loop_t* raw() noexcept { return loop_.get(); }
 
  private:
+  // Runs libuv's loop in `mode`, noting that it runs so stop() knows whether there is a run to stop.
+  void run_mode(uv_run_mode mode);
+
   std::unique_ptr<uv_loop_t> loop_;
   bool closed_ = false;
+  bool running_ = false;
 };
 
 }  // namespace fg::loop

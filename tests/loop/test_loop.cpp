@@ -48,6 +48,19 @@ TEST_F(LoopRun, StopFromInsideACallback) {
   EXPECT_TRUE(ticker.active());  // stop() ends run(), it does not close handles
 }
 
+TEST_F(LoopRun, StopOutsideARunDoesNotCutTheNextRunShort) {
+  loop.stop();  // e.g. from a callback run during setup, before the loop runs
+  int ticks = 0;
+  Timer ticker(loop);
+  ticker.start(1ms, [&] {
+    if (++ticks == 3) {
+      ticker.stop();
+    }
+  }, 1ms);
+  loop.run();
+  EXPECT_EQ(ticks, 3);
+}
+
 TEST_F(LoopRun, CloseFailsLoudlyWhileAHandleIsOpen) {
   {
     Timer open_timer(loop);

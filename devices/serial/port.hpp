@@ -1,0 +1,91 @@
+#pragma once
+// SerialPort: one serial device on the loop, opened by path (a /dev/serial/by-id link is fine), kept
+// open through unplugs.
+//
+// Opening: O_RDWR|O_NOCTTY|O_NONBLOCK|O_CLOEXEC, TIOCEXCL so no second process silently shares the port
+// (root can still open an exclusive tty: the kernel lets CAP_SYS_ADMIN through), raw termios with the
+// configured speed, character size, parity, stop bits and flow control, stale input flushed.
+// A speed the port cannot take (not a standard rate, or refused by the driver) is an error for this
+// port alone: it is reported through the state callback and the port stays closed until reconfigured.
+//
+// Unplugging: a read error (EIO, the tty hung up) or end of stream closes the port; it is reopened when
+// its path appears again (inotify, through PathWatch) and, as a fallback for a node that exists but
+// cannot be opened yet (udev still setting its group), on a retry timer.
+//
+// Writing: write() queues bytes in a bounded buffer and writes as much as the port takes without
+// blocking; the rest goes out when the port is writable again. Bytes that do not fit are refused
+// (ENOBUFS), never silently dropped; bytes queued when the port goes away are dropped and counted.
+
+#include <chrono>
+#include <cstdint>
+#include <expected>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "loop/loop.hpp"
+
+namespace fg::devices::serial {
+
+enum class Parity : std::uint8_t { none, even, odd };
+enum class FlowControl : std::uint8_t { none, rtscts, xonxoff };
+
+struct PortSettings {
+  std::string path;
+  unsigned baud = 9600;
+  unsigned data_bits = 8;  // 5..8
+  Parity parity = Parity::none;
+  unsigned stop_bits = 1;  // 1 or 2
+  FlowControl flow_control = FlowControl::none;
+  std::size_t write_queue_limit = 64 * 1024;
+  std::chrono::milliseconds reopen_interval{2000};
+};
+
+struct PortCounters {
+  std::uint64_t bytes_read = 0;
+  std::uint64_t bytes_written = 0;
+  std::uint64_t writes_refused = 0;     // write() calls refused: port closed or queue full
+  std::uint64_t bytes_dropped = 0;      // queued bytes lost because the port went away
+  std::uint64_t opens = 0;
+  std::uint64_t disconnects = 0;        // unplugs and read errors
+};
+
+// Returns the termios speed constant for a standard rate, or 0 if the rate is not one.
+unsigned speed_constant(unsigned baud) noexcept;
+
+class SerialPort {
+ public:
+  struct Callbacks {
+    // Bytes read from the device; the span is valid only during the call.
+    std::function<void(std::span<const std::uint8_t>)> on_data;
+    // The port opened (error empty) or closed (error says why: unplugged, cannot open, bad setting).
+    std::function<void(bool open, std::error_code error)> on_state;
+  };
+
+  // Validates the settings (data bits, stop bits) and starts trying to open the port; a missing device
+  // is not an error here: the port opens when it appears. Callbacks may run from inside this call.
+  static std::expected<SerialPort, std::error_code> create(loop::Loop& loop, PortSettings settings,
+                                                           Callbacks callbacks);
+
+  SerialPort(SerialPort&&) noexcept;
+  SerialPort& operator=(SerialPort&&) noexcept;
+  ~SerialPort();
+
+  // Queues bytes for the device. ENOTCONN while the port is closed, ENOBUFS if the queue is full.
+  std::error_code write(std::span<const std::uint8_t> bytes);
+
+  bool is_open() const noexcept;
+  std::size_t queued_bytes() const noexcept;
+  const PortCounters& counters() const noexcept;
+  const PortSettings& settings() const noexcept;
+  // The open descriptor, or -1 (for tests: TIOCGEXCL, tcgetattr).
+  int fd() const noexcept;
+
+ private:
+  struct State;
+  explicit SerialPort(std::unique_ptr<State> state) noexcept;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace fg::devices::serial

@@ -1,0 +1,196 @@
+#include "devices/serial/port.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+
+#include <string>
+#include <vector>
+
+#include "loop/timer.hpp"
+#include "tests/support/loop_fixture.hpp"
+#include "tests/support/pty_device.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace fg::devices::serial {
+namespace {
+
+using namespace std::chrono_literals;
+
+class SerialPortTest : public test::LoopTest {
+ protected:
+  test::TempDir dir;
+  std::string received;
+  std::vector<std::pair<bool, std::error_code>> states;
+
+  // Records everything and stops the loop after each event, so run_until() can check its condition.
+  SerialPort::Callbacks recorder() {
+    return {
+        [this](std::span<const std::uint8_t> bytes) {
+          received.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+          loop.stop();
+        },
+        [this](bool open, std::error_code ec) {
+          states.emplace_back(open, ec);
+          loop.stop();
+        },
+    };
+  }
+
+  template <typename Condition>
+  void run_until(Condition done) {
+    while (!done()) {
+      ASSERT_FALSE(loop.run_for(5s)) << "no event for 5 s";
+    }
+  }
+
+  PortSettings settings_for(const test::PtyDevice& device) {
+    PortSettings s;
+    s.path = device.path().string();
+    s.baud = 115200;
+    s.reopen_interval = 50ms;
+    return s;
+  }
+};
+
+TEST_F(SerialPortTest, OpensByLinkWithTheConfiguredLineSettings) {
+  test::PtyDevice device(dir / "usb-Acme_Sensor-if00");
+  auto s = settings_for(device);
+  s.baud = 57600;
+  s.data_bits = 7;
+  s.parity = Parity::even;
+  s.stop_bits = 2;
+  s.flow_control = FlowControl::rtscts;
+  auto port = SerialPort::create(loop, s, recorder());
+  ASSERT_TRUE(port) << port.error().message();
+  ASSERT_TRUE(port->is_open());
+  ASSERT_EQ(states.size(), 1u);
+  EXPECT_TRUE(states[0].first);
+  termios tio{};
+  ASSERT_EQ(::tcgetattr(port->fd(), &tio), 0);
+  EXPECT_EQ(::cfgetospeed(&tio), static_cast<speed_t>(B57600));
+  // Character size and parity cannot be checked here: the pty driver forces CS8 without parity.
+  EXPECT_TRUE(tio.c_cflag & CSTOPB);
+  EXPECT_TRUE(tio.c_cflag & CRTSCTS);
+  EXPECT_FALSE(tio.c_lflag & ICANON);  // raw
+  int exclusive = 0;
+  ASSERT_EQ(::ioctl(port->fd(), TIOCGEXCL, &exclusive), 0);
+  EXPECT_EQ(exclusive, 1);
+}
+
+TEST_F(SerialPortTest, BytesFlowBothWays) {
+  test::PtyDevice device(dir / "ttyACM0");
+  auto port = SerialPort::create(loop, settings_for(device), recorder());
+  ASSERT_TRUE(port && port->is_open());
+  ASSERT_TRUE(device.send("t=21.5 h=40\n"));
+  run_until([&] { return received.size() >= 12; });
+  EXPECT_EQ(received, "t=21.5 h=40\n");
+  const std::string command = "LED=1\r\n";
+  ASSERT_FALSE(port->write({reinterpret_cast<const std::uint8_t*>(command.data()), command.size()}));
+  EXPECT_EQ(device.receive(), command);
+  EXPECT_EQ(port->counters().bytes_written, command.size());
+}
+
+TEST_F(SerialPortTest, LargeWriteIsQueuedAndFinishedWhenWritable) {
+  test::PtyDevice device(dir / "ttyACM0");
+  auto s = settings_for(device);
+  s.write_queue_limit = 1 << 20;
+  auto port = SerialPort::create(loop, s, recorder());
+  ASSERT_TRUE(port && port->is_open());
+  std::string big(256 * 1024, 'x');  // far more than a pty buffers
+  ASSERT_FALSE(port->write({reinterpret_cast<const std::uint8_t*>(big.data()), big.size()}));
+  EXPECT_GT(port->queued_bytes(), 0u);
+  std::string drained;
+  loop::Timer reader(loop);  // the device reads slowly; the port must finish on writable events
+  reader.start(1ms, [&] {
+    drained += device.receive();
+    if (drained.size() >= big.size()) {
+      loop.stop();
+    }
+  }, 1ms);
+  run_until([&] { return drained.size() >= big.size(); });
+  EXPECT_EQ(drained.size(), big.size());
+  EXPECT_EQ(port->queued_bytes(), 0u);
+}
+
+TEST_F(SerialPortTest, FullQueueRefusesInsteadOfDropping) {
+  test::PtyDevice device(dir / "ttyACM0");
+  auto s = settings_for(device);
+  s.write_queue_limit = 8 * 1024;
+  auto port = SerialPort::create(loop, s, recorder());
+  ASSERT_TRUE(port && port->is_open());
+  std::string chunk(4 * 1024, 'y');
+  std::error_code refused;
+  for (int i = 0; i < 64 && !refused; ++i) {  // the pty buffer fills, then the queue
+    refused = port->write({reinterpret_cast<const std::uint8_t*>(chunk.data()), chunk.size()});
+  }
+  EXPECT_EQ(refused, std::errc::no_buffer_space);
+  EXPECT_EQ(port->counters().writes_refused, 1u);
+  EXPECT_LE(port->queued_bytes(), s.write_queue_limit);
+}
+
+TEST_F(SerialPortTest, UnplugThenReplugReopensByItself) {
+  test::PtyDevice device(dir / "usb-FTDI-if00-port0");
+  auto port = SerialPort::create(loop, settings_for(device), recorder());
+  ASSERT_TRUE(port && port->is_open());
+  device.release_slave();
+  states.clear();
+  device.unplug();
+  run_expecting_stop();  // the read fails: the state callback stops the loop
+  ASSERT_FALSE(states.empty());
+  EXPECT_FALSE(states.back().first);
+  EXPECT_FALSE(port->is_open());
+  const std::string refused = "x";
+  EXPECT_EQ(port->write({reinterpret_cast<const std::uint8_t*>(refused.data()), 1}), std::errc::not_connected);
+  states.clear();
+  device.plug();  // a new pty behind the same link, as after replugging the adapter
+  run_until([&] { return port->is_open(); });
+  EXPECT_TRUE(states.back().first);
+  received.clear();
+  ASSERT_TRUE(device.send("back\n"));
+  run_until([&] { return received == "back\n"; });
+  EXPECT_EQ(port->counters().opens, 2u);
+  EXPECT_EQ(port->counters().disconnects, 1u);
+}
+
+TEST_F(SerialPortTest, MissingDeviceOpensWhenItAppears) {
+  auto path = dir / "ttyUSB7";
+  PortSettings s;
+  s.path = path.string();
+  s.reopen_interval = 1h;  // only the inotify path can open it in time
+  auto port = SerialPort::create(loop, s, recorder());
+  ASSERT_TRUE(port);
+  EXPECT_FALSE(port->is_open());
+  ASSERT_EQ(states.size(), 1u);
+  EXPECT_EQ(states[0].second, std::errc::no_such_file_or_directory);
+  states.clear();
+  test::PtyDevice device(path);
+  run_expecting_stop();
+  EXPECT_TRUE(port->is_open());
+}
+
+TEST_F(SerialPortTest, UnsupportedSpeedIsAnErrorForThisPortOnly) {
+  test::PtyDevice device(dir / "ttyACM0");
+  auto s = settings_for(device);
+  s.baud = 12345;
+  auto port = SerialPort::create(loop, s, recorder());
+  ASSERT_TRUE(port);  // not fatal: reported, and the port stays closed
+  EXPECT_FALSE(port->is_open());
+  ASSERT_EQ(states.size(), 1u);
+  EXPECT_EQ(states[0].second, std::errc::invalid_argument);
+}
+
+TEST(SerialPortSettings, InvalidFramingSettingsAreRefusedUpFront) {
+  loop::Loop loop;
+  PortSettings s;
+  s.path = "/dev/null";
+  s.data_bits = 9;
+  EXPECT_FALSE(SerialPort::create(loop, s, {}));
+  s.data_bits = 8;
+  s.stop_bits = 3;
+  EXPECT_FALSE(SerialPort::create(loop, s, {}));
+  EXPECT_FALSE(loop.close());
+}
+
+}  // namespace
+}  // namespace fg::devices::serial
