@@ -1,0 +1,131 @@
+#include "devices/serial/channel_spec.hpp"
+
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <system_error>
+
+#include "devices/serial/text.hpp"
+
+namespace fg::devices::serial {
+
+namespace {
+
+bool equals_ignoring_case(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) {
+    return false;
+  }
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const char c = (a[i] >= 'A' && a[i] <= 'Z') ? static_cast<char>(a[i] - 'A' + 'a') : a[i];
+    if (c != b[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+Expected<double, ConvertError> parse_number(std::string_view text) {
+  text = trim_space(text);
+  // from_chars takes a '-' but not a '+'; allow one '+' before a digit or '.', never "+-1".
+  if (text.size() > 1 && text[0] == '+' && text[1] != '-' && text[1] != '+') {
+    text.remove_prefix(1);
+  }
+  double value = 0;
+  const char* const end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (ec == std::errc::result_out_of_range) {
+    return fail(ConvertError::out_of_range);
+  }
+  if (ec != std::errc() || ptr != end || text.empty()) {
+    return fail(ConvertError::not_a_number);
+  }
+  return value;
+}
+
+Expected<Value, ConvertError> to_number(const ChannelSpec& spec, const Value& raw) {
+  double number = 0;
+  if (const auto* d = std::get_if<double>(&raw)) {
+    number = *d;
+  } else if (const auto* b = std::get_if<bool>(&raw)) {
+    number = *b ? 1.0 : 0.0;
+  } else {
+    auto parsed = parse_number(std::get<std::string>(raw));
+    if (!parsed) {
+      return fail(parsed.error());
+    }
+    number = *parsed;
+  }
+  if (!std::isfinite(number)) {
+    return fail(ConvertError::out_of_range);
+  }
+  const double scaled = number * spec.scale + spec.offset;
+  if (!std::isfinite(scaled)) {
+    return fail(ConvertError::out_of_range);
+  }
+  return Value(std::in_place_type<double>, scaled);
+}
+
+Expected<Value, ConvertError> to_boolean(const Value& raw) {
+  if (const auto* b = std::get_if<bool>(&raw)) {
+    return Value(std::in_place_type<bool>, *b);
+  }
+  if (const auto* d = std::get_if<double>(&raw)) {
+    if (*d == 1.0 || *d == 0.0) {
+      return Value(std::in_place_type<bool>, *d == 1.0);
+    }
+    return fail(ConvertError::not_a_boolean);
+  }
+  const std::string_view text = trim_space(std::get<std::string>(raw));
+  for (const std::string_view yes : {"true", "on", "yes", "1"}) {
+    if (equals_ignoring_case(text, yes)) {
+      return Value(std::in_place_type<bool>, true);
+    }
+  }
+  for (const std::string_view no : {"false", "off", "no", "0"}) {
+    if (equals_ignoring_case(text, no)) {
+      return Value(std::in_place_type<bool>, false);
+    }
+  }
+  return fail(ConvertError::not_a_boolean);
+}
+
+Value to_text(const Value& raw) {
+  if (const auto* d = std::get_if<double>(&raw)) {
+    // The shortest representation that reads back as the same double; 32 bytes hold any of them.
+    std::array<char, 32> buffer{};
+    const auto result = std::to_chars(buffer.data(), buffer.data() + buffer.size(), *d);
+    return Value(std::in_place_type<std::string>, std::string_view(buffer.data(), result.ptr));
+  }
+  if (const auto* b = std::get_if<bool>(&raw)) {
+    return Value(std::in_place_type<std::string>, *b ? "true" : "false");
+  }
+  return raw;
+}
+
+}  // namespace
+
+std::string_view to_string(ConvertError error) noexcept {
+  switch (error) {
+    case ConvertError::not_a_number:
+      return "not a number";
+    case ConvertError::not_a_boolean:
+      return "not a boolean";
+    case ConvertError::out_of_range:
+      return "number out of range";
+  }
+  return "unknown conversion error";
+}
+
+Expected<Value, ConvertError> convert(const ChannelSpec& spec, const Value& raw) {
+  switch (spec.kind) {
+    case ValueKind::number:
+      return to_number(spec, raw);
+    case ValueKind::boolean:
+      return to_boolean(raw);
+    case ValueKind::text:
+      break;
+  }
+  return to_text(raw);
+}
+
+}  // namespace fg::devices::serial

@@ -1,0 +1,116 @@
+// convert(): a raw field value to the channel's kind, with scale and offset.
+
+#include "devices/serial/channel_spec.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <string>
+
+namespace fg::devices::serial::test {
+namespace {
+
+Value text(std::string_view s) {
+  return Value(std::in_place_type<std::string>, s);
+}
+Value number(double d) {
+  return Value(std::in_place_type<double>, d);
+}
+Value boolean(bool b) {
+  return Value(std::in_place_type<bool>, b);
+}
+
+ChannelSpec spec(ValueKind kind, double scale = 1.0, double offset = 0.0) {
+  ChannelSpec s;
+  s.name = "c";
+  s.kind = kind;
+  s.scale = scale;
+  s.offset = offset;
+  return s;
+}
+
+TEST(Convert, NumberFromText) {
+  const auto n = spec(ValueKind::number);
+  const std::pair<std::string_view, double> cases[] = {
+      {"21.5", 21.5}, {"-4", -4}, {"+3.25", 3.25}, {" 7 \r", 7},  {"1e3", 1000},
+      {".5", 0.5},    {"5.", 5},  {"0", 0},        {"-0.0", 0.0}, {"1013.25", 1013.25},
+  };
+  for (const auto& [in, out] : cases) {
+    const auto v = convert(n, text(in));
+    ASSERT_TRUE(v.has_value()) << in;
+    EXPECT_EQ(*v, number(out)) << in;
+  }
+}
+
+TEST(Convert, NonNumericTextIsAnErrorNotACrash) {
+  const auto n = spec(ValueKind::number);
+  for (std::string_view bad : {"", " ", "abc", "21.5C", "21,5", "0x10", "1 2", "+-1", "++1", "+", "-", ".",
+                               "e5", "1e", "--1", "\xC2\xB0"}) {
+    const auto v = convert(n, text(bad));
+    ASSERT_FALSE(v.has_value()) << bad;
+    EXPECT_EQ(v.error(), ConvertError::not_a_number) << bad;
+  }
+}
+
+TEST(Convert, NonFiniteIsOutOfRange) {
+  const auto n = spec(ValueKind::number);
+  for (std::string_view bad : {"nan", "inf", "-infinity", "1e400"}) {
+    const auto v = convert(n, text(bad));
+    ASSERT_FALSE(v.has_value()) << bad;
+    EXPECT_EQ(v.error(), ConvertError::out_of_range) << bad;
+  }
+  EXPECT_EQ(convert(n, number(std::numeric_limits<double>::infinity())).error(), ConvertError::out_of_range);
+  // Finite before scaling, infinite after.
+  EXPECT_EQ(convert(spec(ValueKind::number, 1e300), text("1e300")).error(), ConvertError::out_of_range);
+}
+
+TEST(Convert, ScaleAndOffset) {
+  // A sensor that reports tenths of a degree Fahrenheit, converted to degrees Celsius.
+  const auto f_to_c = spec(ValueKind::number, 0.1 * 5.0 / 9.0, -32.0 * 5.0 / 9.0);
+  const auto v = convert(f_to_c, text("985"));
+  ASSERT_TRUE(v.has_value());
+  EXPECT_NEAR(std::get<double>(*v), 36.944, 1e-3);
+  EXPECT_EQ(*convert(spec(ValueKind::number, 2, 1), number(10)), number(21));
+  EXPECT_EQ(*convert(spec(ValueKind::number, 2, 1), boolean(true)), number(3));
+  // Scale and offset apply to numbers only.
+  EXPECT_EQ(*convert(spec(ValueKind::text, 2, 1), text("10")), text("10"));
+}
+
+TEST(Convert, Boolean) {
+  const auto b = spec(ValueKind::boolean);
+  for (std::string_view yes : {"true", "TRUE", "On", "yes", "1", " 1\r"}) {
+    EXPECT_EQ(*convert(b, text(yes)), boolean(true)) << yes;
+  }
+  for (std::string_view no : {"false", "Off", "NO", "0"}) {
+    EXPECT_EQ(*convert(b, text(no)), boolean(false)) << no;
+  }
+  EXPECT_EQ(*convert(b, number(1)), boolean(true));
+  EXPECT_EQ(*convert(b, number(0)), boolean(false));
+  EXPECT_EQ(*convert(b, boolean(true)), boolean(true));
+  EXPECT_EQ(convert(b, number(2)).error(), ConvertError::not_a_boolean);
+  EXPECT_EQ(convert(b, text("maybe")).error(), ConvertError::not_a_boolean);
+  EXPECT_EQ(convert(b, text("")).error(), ConvertError::not_a_boolean);
+}
+
+TEST(Convert, Text) {
+  const auto t = spec(ValueKind::text);
+  EXPECT_EQ(*convert(t, text(" as is ")), text(" as is "));
+  EXPECT_EQ(*convert(t, number(21.5)), text("21.5"));
+  EXPECT_EQ(*convert(t, number(0.1)), text("0.1"));  // shortest form, not 0.1000000000000000055
+  EXPECT_EQ(*convert(t, number(1e21)), text("1e+21"));
+  EXPECT_EQ(*convert(t, boolean(false)), text("false"));
+}
+
+TEST(Convert, NumberPassesThrough) {
+  EXPECT_EQ(*convert(spec(ValueKind::number), number(-1.5)), number(-1.5));
+}
+
+TEST(ConvertError, EveryErrorHasAName) {
+  for (auto e : {ConvertError::not_a_number, ConvertError::not_a_boolean, ConvertError::out_of_range}) {
+    EXPECT_NE(to_string(e), "unknown conversion error");
+  }
+}
+
+}  // namespace
+}  // namespace fg::devices::serial::test

@@ -1,0 +1,210 @@
+// fieldgate-devsim: a simulated sensor on a pty, for the demo, the integration tests and the benchmarks.
+//
+// It creates a pty pair and publishes the device side under --link (as udev publishes
+// /dev/serial/by-id/...), emits readings of a slowly drifting temperature and humidity every
+// --interval-ms in the chosen --format, and answers commands:
+//   PING -> PONG      READ? -> a reading now      <name>=<value> -> OK <name>=<value>      else -> ERR <line>
+// In cobs format readings (JSON) and replies are frames of firmware/protocol/frame.h and commands are
+// expected as COMMAND frames. SIGINT / SIGTERM remove the link and end it.
+//
+//   fieldgate-devsim --link /tmp/demo/weather --format kv --interval-ms 1000
+
+#include <fcntl.h>
+#include <pty.h>
+#include <signal.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "firmware/protocol/frame.h"
+#include "loop/loop.hpp"
+#include "loop/poll.hpp"
+#include "loop/signal_fd.hpp"
+#include "loop/timer_fd.hpp"
+#include "loop/unique_fd.hpp"
+
+namespace {
+
+using fg::loop::UniqueFd;
+
+struct Options {
+  std::string link;
+  std::string format = "kv";
+  unsigned interval_ms = 1000;
+  unsigned burst = 1;
+  unsigned long count = 0;
+  std::string name = "devsim";
+};
+
+class Simulator {
+ public:
+  Simulator(Options options, UniqueFd master) : options_(std::move(options)), master_(std::move(master)) {}
+
+  std::string reading_line() {
+    ++sample_;
+    double t = 20.0 + 3.0 * std::sin(static_cast<double>(sample_) / 50.0);
+    double h = 45.0 + 10.0 * std::cos(static_cast<double>(sample_) / 70.0);
+    char line[128];
+    if (options_.format != "kv") {  // json lines, and json inside the frames of our own firmware
+      std::snprintf(line, sizeof line, "{\"t\":%.2f,\"h\":%.1f,\"n\":%lu}", t, h, sample_);
+    } else {
+      std::snprintf(line, sizeof line, "t=%.2f h=%.1f n=%lu", t, h, sample_);
+    }
+    return line;
+  }
+
+  void emit(const std::string& text, unsigned frame_type) {
+    if (options_.format == "cobs") {
+      std::vector<std::uint8_t> wire(FG_FRAME_MAX_WIRE_SIZE(text.size()));
+      size_t n = fg_frame_encode(frame_type, reinterpret_cast<const std::uint8_t*>(text.data()), text.size(),
+                                 wire.data(), wire.size());
+      out_.append(reinterpret_cast<const char*>(wire.data()), n);
+    } else {
+      out_ += text;
+      out_ += '\n';
+    }
+  }
+
+  // Writes what is pending; a full pty (nobody reading) drops the rest, as a real UART would.
+  void flush() {
+    if (!out_.empty()) {
+      (void)!::write(master_.get(), out_.data(), out_.size());
+      out_.clear();
+    }
+  }
+
+  bool tick() {
+    for (unsigned i = 0; i < options_.burst; ++i) {
+      emit(reading_line(), FG_FRAME_TYPE_DATA);
+      if (options_.count != 0 && sample_ >= options_.count) {
+        flush();
+        return false;
+      }
+    }
+    flush();
+    return true;
+  }
+
+  std::string answer(std::string command) {
+    while (!command.empty() && (command.back() == '\r' || command.back() == '\n')) {
+      command.pop_back();
+    }
+    if (command == "PING") {
+      return "PONG";
+    }
+    if (command == "READ?") {
+      return reading_line();
+    }
+    if (auto eq = command.find('='); eq != std::string::npos && eq > 0) {
+      return "OK " + command;
+    }
+    return "ERR " + command;
+  }
+
+  void on_input() {
+    char buf[512];
+    ssize_t n;
+    while ((n = ::read(master_.get(), buf, sizeof buf)) > 0) {
+      in_.append(buf, static_cast<size_t>(n));
+    }
+    const char delimiter = options_.format == "cobs" ? '\0' : '\n';
+    for (size_t end; (end = in_.find(delimiter)) != std::string::npos; in_.erase(0, end + 1)) {
+      std::string unit = in_.substr(0, end);
+      if (options_.format == "cobs") {
+        std::vector<std::uint8_t> decoded(unit.size() + 1);
+        size_t len = fg_cobs_decode(reinterpret_cast<const std::uint8_t*>(unit.data()), unit.size(), decoded.data(),
+                                    decoded.size());
+        if (len == FG_COBS_ERROR || len < FG_FRAME_OVERHEAD) {
+          continue;
+        }
+        unit.assign(reinterpret_cast<const char*>(decoded.data()) + FG_FRAME_HEADER_SIZE, len - FG_FRAME_OVERHEAD);
+      }
+      emit(answer(unit), FG_FRAME_TYPE_REPLY);
+    }
+    flush();
+  }
+
+  int master() const { return master_.get(); }
+
+ private:
+  Options options_;
+  UniqueFd master_;
+  unsigned long sample_ = 0;
+  std::string in_;
+  std::string out_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (fg::loop::block_signals({SIGINT, SIGTERM})) {
+    return 1;
+  }
+  Options options;
+  CLI::App app{"fieldgate-devsim: a simulated serial sensor on a pty"};
+  app.add_option("--link", options.link, "Path of the symlink to the device side of the pty")->required();
+  app.add_option("--format", options.format, "kv, json or cobs")->check(CLI::IsMember({"kv", "json", "cobs"}));
+  app.add_option("--interval-ms", options.interval_ms, "Time between bursts of readings");
+  app.add_option("--burst", options.burst, "Readings per interval");
+  app.add_option("--count", options.count, "Stop after this many readings (0: never)");
+  CLI11_PARSE(app, argc, argv);
+
+  int master = -1, slave = -1;
+  char name[256];
+  if (::openpty(&master, &slave, name, nullptr, nullptr) != 0) {
+    std::perror("openpty");
+    return 1;
+  }
+  termios raw{};
+  ::tcgetattr(slave, &raw);
+  ::cfmakeraw(&raw);
+  ::tcsetattr(slave, TCSANOW, &raw);
+  ::fcntl(master, F_SETFL, ::fcntl(master, F_GETFL) | O_NONBLOCK);
+  // Holding the slave open keeps the pty's settings and lets the gateway come and go.
+  UniqueFd keep_slave(slave);
+  std::error_code ignored;
+  std::filesystem::remove(options.link, ignored);
+  std::filesystem::create_symlink(name, options.link);
+
+  int status = 0;
+  {
+    fg::loop::Loop loop;
+    Simulator sim(options, UniqueFd(master));
+    auto input = fg::loop::Poll::create(loop, sim.master());
+    auto ticker = fg::loop::TimerFd::create(loop, fg::loop::TimerClock::monotonic);
+    auto signals = fg::loop::SignalFd::create(loop, {SIGINT, SIGTERM});
+    if (!input || !ticker || !signals) {
+      std::fprintf(stderr, "fieldgate-devsim: cannot set up the loop\n");
+      return 1;
+    }
+    auto stop = [&] {
+      input->close();
+      ticker->stop();
+      signals->stop();
+      loop.stop();
+    };
+    input->start(fg::loop::PollEvents::readable, [&](std::error_code, fg::loop::PollEvents) { sim.on_input(); });
+    ticker->start(std::chrono::milliseconds(options.interval_ms), std::chrono::milliseconds(options.interval_ms),
+                  [&](fg::loop::TimerFd::Expiry) {
+                    if (!sim.tick()) {
+                      stop();
+                    }
+                  });
+    signals->start([&](const signalfd_siginfo&) { stop(); });
+    loop.run();
+    input = std::unexpected(std::error_code());
+    ticker = std::unexpected(std::error_code());
+    signals = std::unexpected(std::error_code());
+    if (loop.close()) {
+      status = 1;
+    }
+  }
+  std::filesystem::remove(options.link, ignored);
+  return status;
+}
