@@ -1,0 +1,152 @@
+#pragma once
+// The fieldgate configuration: one TOML file, read and checked as a whole. Every problem found is reported
+// (not just the first), each naming the file, line, column and key; unknown keys are errors. An empty file
+// is a valid config: no devices, the broker on localhost:1883. docs/configuration.md is the reference for
+// every key; this header is the model those keys are mapped onto.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <expected>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "devices/serial/channel_spec.hpp"
+#include "devices/serial/framer.hpp"
+#include "devices/serial/line_parser.hpp"
+#include "gateway/log.hpp"
+
+namespace fg::gateway {
+
+// One problem in a config file. line and column are 1-based; both are 0 when the problem is with the file
+// as a whole (it cannot be read). key is the dotted path of the setting ("mqtt.port",
+// "serial[0].channels.t.scale", array indexes 0-based), empty for a TOML syntax error or an unreadable file.
+struct ConfigIssue {
+  std::string file;
+  std::uint32_t line = 0;
+  std::uint32_t column = 0;
+  std::string key;
+  std::string message;
+
+  // "FILE:LINE:COLUMN: KEY: MESSAGE"; without "KEY: " when key is empty, and without ":LINE:COLUMN" when
+  // line is 0: "site.toml:12:8: serial[1].baud: expected an integer, got a string",
+  // "site.toml:3:7: Error while parsing ...", "site.toml: cannot read the file: No such file or directory".
+  std::string format() const;
+
+  bool operator==(const ConfigIssue&) const = default;
+};
+
+// LogLevel comes from gateway/log.hpp: one enum for the config and the logger.
+
+struct GatewaySection {
+  // One MQTT topic level, [A-Za-z0-9_-]+. Defaults to the host name, sanitised (default_gateway_id()).
+  std::string id;
+  LogLevel log_level = LogLevel::info;
+};
+
+enum class MqttProtocol : std::uint8_t { v3_1_1, v5 };
+
+// [mqtt.tls]: present means TLS is on.
+struct MqttTls {
+  std::string ca_file;    // required, non-empty
+  std::string cert_file;  // client certificate; cert_file and key_file come together or not at all
+  std::string key_file;
+  bool insecure = false;  // skips the check of the server's host name against its certificate
+};
+
+struct MqttSection {
+  std::string host = "localhost";
+  std::uint16_t port = 1883;
+  std::string client_id;                                          // "fieldgate-<gateway id>" unless set
+  std::chrono::milliseconds keepalive{std::chrono::seconds(30)};  // whole seconds, 5s..1h
+  std::string username;                                           // empty: no authentication
+  std::string password_file;  // empty: no password; read at run time, never by the config loader
+  MqttProtocol protocol = MqttProtocol::v3_1_1;
+  std::string prefix = "fieldgate";  // first topic level(s): no + or #, no leading or trailing /
+  std::uint8_t qos = 1;              // for readings
+  bool retain = false;               // for readings
+  std::size_t outbox = 10000;        // messages kept while disconnected
+  std::chrono::milliseconds reconnect_min{500};
+  std::chrono::milliseconds reconnect_max{std::chrono::seconds(30)};
+  std::optional<MqttTls> tls;
+};
+
+enum class Parity : std::uint8_t { none, even, odd };
+enum class FlowControl : std::uint8_t { none, rtscts, xonxoff };
+
+// How to open and drive one port; mapped onto the serial port handle by the gateway.
+struct SerialPortConfig {
+  std::string path;
+  std::uint32_t baud = 9600;   // any positive rate: whether the port takes it is found out when it opens
+  std::uint8_t data_bits = 8;  // 5..8
+  Parity parity = Parity::none;
+  std::uint8_t stop_bits = 1;  // 1 or 2
+  FlowControl flow_control = FlowControl::none;
+  std::size_t write_queue = 65536;  // bytes
+  std::chrono::milliseconds reopen_interval{2000};
+};
+
+// The form of a published reading: a JSON object (value, unit, time, seq) or the bare value as text.
+enum class PayloadForm : std::uint8_t { json, raw };
+
+// What to do with a parsed field that has no [serial.channels.X] table.
+enum class UnlistedPolicy : std::uint8_t {
+  publish,  // published with an automatic kind: a number if it parses as one, else text
+  drop,
+};
+
+// [serial.request]: request/response mode. A command written to the port waits for a reply line matching
+// reply_pattern, for at most timeout.
+struct SerialRequestConfig {
+  std::string reply_pattern;  // RE2 syntax; checked to compile
+  std::chrono::milliseconds timeout{1000};
+};
+
+// [serial.channels.X]: spec.name is X, the field name the parser produces.
+struct SerialChannelConfig {
+  devices::serial::ChannelSpec spec;
+  // How a /set command for this channel is written to the port, {channel} and {value} replaced ({{ and }}
+  // for literal braces); empty disables /set for the channel.
+  std::string set_format = "{channel}={value}";
+};
+
+// One [[serial]] entry. framer and parser were checked by creating them, so Framer::create and
+// LineParser::create succeed with them.
+struct SerialDeviceConfig {
+  std::string name;  // [A-Za-z0-9_-]+, unique among all devices
+  SerialPortConfig port;
+  devices::serial::FramerConfig framer = devices::serial::LineFramerConfig{};
+  devices::serial::ParserConfig parser = devices::serial::KvParserConfig{};
+  PayloadForm payload = PayloadForm::json;
+  std::string write_terminator = "\n";  // appended to commands written to the port
+  UnlistedPolicy unlisted = UnlistedPolicy::publish;
+  std::optional<SerialRequestConfig> request;
+  std::vector<SerialChannelConfig> channels;  // in order of name
+};
+
+struct Config {
+  GatewaySection gateway;
+  MqttSection mqtt;
+  std::vector<SerialDeviceConfig> serial;
+  std::string source;  // the file name it was read from, as given
+};
+
+// Parses and checks a whole config. On failure, every issue found, in file order (by line, then column).
+// source_name is the file name written into the issues.
+std::expected<Config, std::vector<ConfigIssue>> parse_config(std::string_view toml_text,
+                                                             const std::string& source_name);
+
+// Reads the file and parses it. A file that cannot be read is one issue naming the OS error.
+std::expected<Config, std::vector<ConfigIssue>> load_config(const std::string& path);
+
+// The gateway id when [gateway] id is not set: the host name up to its first dot, every character outside
+// [A-Za-z0-9_-] replaced by '-'; "fieldgate" when that leaves nothing.
+std::string default_gateway_id();
+std::string sanitize_gateway_id(std::string_view host_name);
+
+// The config spelling of a log level: "error", "warning", "notice", "info", "debug".
+std::string_view to_string(LogLevel level) noexcept;
+
+}  // namespace fg::gateway

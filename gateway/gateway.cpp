@@ -1,0 +1,240 @@
+#include "gateway/gateway.hpp"
+
+#include <signal.h>
+
+#include <fmt/core.h>
+
+#include "gateway/log.hpp"
+
+namespace fg::gateway {
+namespace {
+
+mqtt::Options mqtt_options(const Config& config, const Topics& topics) {
+  const MqttSection& m = config.mqtt;
+  mqtt::Options o;
+  o.host = m.host;
+  o.port = m.port;
+  o.client_id = m.client_id.empty() ? "fieldgate-" + config.gateway.id : m.client_id;
+  o.keepalive = std::chrono::duration_cast<std::chrono::seconds>(m.keepalive);
+  o.username = m.username;
+  o.password_file = m.password_file;
+  if (m.tls) {
+    o.tls = mqtt::TlsOptions{m.tls->ca_file, m.tls->cert_file, m.tls->key_file, m.tls->insecure};
+  }
+  o.protocol = m.protocol == MqttProtocol::v5 ? mqtt::Protocol::v5 : mqtt::Protocol::v311;
+  // The retained gateway status: the broker publishes "offline" if we vanish, we say "online" on every
+  // connect and "offline" ourselves on a clean shutdown.
+  o.will = mqtt::Publication{topics.gateway_status(), "offline", mqtt::Qos::at_least_once, true};
+  o.birth = mqtt::Publication{topics.gateway_status(), "online", mqtt::Qos::at_least_once, true};
+  o.outbox_limit = m.outbox;
+  o.reconnect.initial = m.reconnect_min;
+  o.reconnect.max = m.reconnect_max;
+  return o;
+}
+
+}  // namespace
+
+Gateway::Gateway(loop::Loop& loop, Config config)
+    : loop_(loop),
+      config_(std::move(config)),
+      topics_(config_.mqtt.prefix, config_.gateway.id),
+      notify_(loop),
+      status_timer_(loop) {}
+
+Gateway::~Gateway() = default;
+
+std::error_code Gateway::start() {
+  auto session = mqtt::Session::create(loop_, mqtt_options(config_, topics_));
+  if (!session) {
+    log(LogLevel::error, "mqtt: {}", session.error().message());
+    return session.error();
+  }
+  session_.emplace(std::move(*session));
+  session_->on_message([this](const mqtt::Message& m) { on_message(m); });
+  session_->on_state([this](const mqtt::StateChange& s) { on_mqtt_state(s); });
+  for (const auto& filter : topics_.command_filters()) {
+    session_->subscribe(filter, mqtt::Qos::at_least_once);
+  }
+
+  for (const auto& device_config : config_.serial) {
+    SerialDevice::Sink sink;
+    sink.on_reading = [this, form = device_config.payload](const Reading& r) { publish_reading(r, form); };
+    std::string name = device_config.name;
+    sink.on_availability = [this, name](bool, std::error_code) {
+      if (auto* device = find_device(name)) {
+        publish_device_status(*device);
+      }
+      update_status();
+    };
+    sink.on_reply = [this, name](const std::string& json) {
+      session_->publish(topics_.reply(name), json, mqtt::Qos::at_least_once, false);
+    };
+    auto device = SerialDevice::create(loop_, device_config, std::move(sink));
+    if (!device) {
+      log(LogLevel::error, "{}: {}", device_config.name, device.error());
+      return std::make_error_code(std::errc::invalid_argument);
+    }
+    devices_.push_back(std::move(*device));
+  }
+
+  auto signals = loop::SignalFd::create(loop_, {SIGTERM, SIGINT, SIGHUP, SIGUSR1});
+  if (!signals) {
+    log(LogLevel::error, "signalfd: {}", signals.error().message());
+    return signals.error();
+  }
+  signals_.emplace(std::move(*signals));
+  signals_->start([this](const signalfd_siginfo& info) {
+    switch (info.ssi_signo) {
+      case SIGTERM:
+      case SIGINT:
+        log(LogLevel::notice, "signal {}: shutting down", static_cast<int>(info.ssi_signo));
+        shutdown();
+        break;
+      case SIGUSR1:
+        log_counters();
+        break;
+      default:
+        log(LogLevel::notice, "SIGHUP: reloading the configuration is not supported yet; restart to apply it");
+        break;
+    }
+  });
+
+  if (auto ec = session_->start()) {
+    log(LogLevel::error, "mqtt: {}", ec.message());
+    return ec;
+  }
+  status_timer_.start(std::chrono::seconds(10), [this] { update_status(); }, std::chrono::seconds(10));
+  notify_.ready();
+  update_status();
+  log(LogLevel::notice, "fieldgate {} serving {} device(s), broker {}:{}", config_.gateway.id, devices_.size(),
+      config_.mqtt.host, config_.mqtt.port);
+  return {};
+}
+
+void Gateway::publish_reading(const Reading& reading, PayloadForm form) {
+  std::string payload = form == PayloadForm::raw ? raw_payload(reading.value) : json_payload(reading);
+  session_->publish(topics_.reading(reading.device, reading.channel), payload,
+                    static_cast<mqtt::Qos>(config_.mqtt.qos), config_.mqtt.retain);
+}
+
+void Gateway::on_message(const mqtt::Message& message) {
+  auto command = topics_.parse_command(message.topic);
+  if (!command) {
+    return;
+  }
+  SerialDevice* device = find_device(command->device);
+  if (device == nullptr) {
+    log(LogLevel::warning, "command for unknown device {} on {}", command->device, message.topic);
+    return;
+  }
+  std::error_code ec;
+  switch (command->kind) {
+    case Topics::CommandKind::write:
+      ec = device->write(message.text());
+      break;
+    case Topics::CommandKind::set:
+      ec = device->set(command->channel, message.text());
+      break;
+    case Topics::CommandKind::request:
+      ec = device->request(message.text());
+      break;
+  }
+  if (ec) {
+    log(LogLevel::warning, "{}: command on {} refused: {}", command->device, message.topic, ec.message());
+  }
+}
+
+void Gateway::on_mqtt_state(const mqtt::StateChange& change) {
+  if (change.state == mqtt::State::connected) {
+    log(LogLevel::info, "mqtt: connected to {}:{}", config_.mqtt.host, config_.mqtt.port);
+    // A broker without persistence forgets retained messages when it restarts: say them again.
+    for (const auto& device : devices_) {
+      publish_device_status(*device);
+    }
+  } else if (change.state == mqtt::State::disconnected) {
+    log(LogLevel::warning, "mqtt: {} (next attempt in {} ms)", change.reason.message(), change.retry_in.count());
+  }
+  update_status();
+}
+
+void Gateway::publish_device_status(const SerialDevice& device) {
+  if (session_ && !stopping_) {
+    session_->publish(topics_.device_status(device.name()), device.online() ? "online" : "offline",
+                      mqtt::Qos::at_least_once, true);
+  }
+}
+
+SerialDevice* Gateway::find_device(std::string_view name) {
+  for (auto& device : devices_) {
+    if (device->name() == name) {
+      return device.get();
+    }
+  }
+  return nullptr;
+}
+
+void Gateway::update_status() {
+  std::size_t open = 0;
+  std::uint64_t readings = 0;
+  for (const auto& device : devices_) {
+    open += device->online() ? 1 : 0;
+    readings += device->counters().readings;
+  }
+  bool connected = session_ && session_->state() == mqtt::State::connected;
+  notify_.status(fmt::format("{}/{} ports open, broker {}, {} readings", open, devices_.size(),
+                             connected ? "connected" : "disconnected", readings));
+}
+
+void Gateway::log_counters() const {
+  for (const auto& device : devices_) {
+    const auto& c = device->counters();
+    const auto& f = device->framer_counters();
+    const auto& p = device->port_counters();
+    log(LogLevel::notice,
+        "{}: {} bytes read, {} frames, {} readings, {} rejected lines, {} invalid values, {} filtered, "
+        "{} dropped bytes ({} overlong, {} bad crc), {} commands ({} refused), {} replies ({} timeouts), "
+        "{} disconnects",
+        device->name(), p.bytes_read, c.frames, c.readings, c.rejected_lines, c.invalid_values, c.filtered,
+        f.dropped_bytes, f.overlong, f.bad_crc, c.commands, c.commands_refused, c.replies, c.reply_timeouts,
+        p.disconnects);
+  }
+  if (session_) {
+    const auto& m = session_->counters();
+    log(LogLevel::notice, "mqtt: {} published, {} acknowledged, {} dropped, {} reconnects, {} received",
+        m.published, m.acknowledged, m.dropped, m.reconnects, m.received);
+  }
+}
+
+void Gateway::shutdown() {
+  if (stopping_) {
+    return;
+  }
+  notify_.stopping();
+  // Devices say offline while the session can still carry it; then the ports close.
+  for (const auto& device : devices_) {
+    if (session_) {
+      session_->publish(topics_.device_status(device->name()), "offline", mqtt::Qos::at_least_once, true);
+    }
+  }
+  stopping_ = true;
+  devices_.clear();
+  status_timer_.stop();
+  auto finish = [this] {
+    signals_.reset();
+    notify_.close();
+    status_timer_.close();
+    log(LogLevel::notice, "stopped");
+  };
+  if (!session_) {
+    finish();
+    return;
+  }
+  auto ec = session_->shutdown(kDrainTimeout,
+                               mqtt::Publication{topics_.gateway_status(), "offline", mqtt::Qos::at_least_once, true},
+                               finish);
+  if (ec) {
+    finish();
+  }
+}
+
+}  // namespace fg::gateway

@@ -1,0 +1,59 @@
+#pragma once
+// Gateway: the running daemon. It owns the MQTT session and the devices, routes readings to topics and
+// commands to devices, reports to systemd, and shuts down in order on SIGTERM / SIGINT: devices
+// offline, the gateway's retained "offline", what is in flight acknowledged by the broker, then exit.
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "gateway/config.hpp"
+#include "gateway/serial_device.hpp"
+#include "gateway/systemd_notify.hpp"
+#include "gateway/topics.hpp"
+#include "loop/loop.hpp"
+#include "loop/signal_fd.hpp"
+#include "loop/timer.hpp"
+#include "mqtt/session.hpp"
+
+namespace fg::gateway {
+
+class Gateway {
+ public:
+  // How long shutdown waits for the broker to acknowledge what is in flight; SIGTERM to exit stays
+  // under 2 s with the rest of the shutdown.
+  static constexpr std::chrono::milliseconds kDrainTimeout{1500};
+
+  Gateway(loop::Loop& loop, Config config);
+  Gateway(const Gateway&) = delete;
+  Gateway& operator=(const Gateway&) = delete;
+  ~Gateway();
+
+  // Opens everything and starts serving; an error here (the broker settings, a device that cannot even
+  // be watched) is a reason not to start. Devices that are merely absent are not errors.
+  std::error_code start();
+  // Starts the orderly shutdown; the loop ends when it is done.
+  void shutdown();
+
+ private:
+  void publish_reading(const Reading& reading, PayloadForm form);
+  void on_message(const mqtt::Message& message);
+  void on_mqtt_state(const mqtt::StateChange& change);
+  void publish_device_status(const SerialDevice& device);
+  void log_counters() const;
+  void update_status();
+  SerialDevice* find_device(std::string_view name);
+
+  loop::Loop& loop_;
+  Config config_;
+  Topics topics_;
+  SystemdNotify notify_;
+  std::optional<mqtt::Session> session_;
+  std::vector<std::unique_ptr<SerialDevice>> devices_;
+  std::optional<loop::SignalFd> signals_;
+  loop::Timer status_timer_;
+  bool stopping_ = false;
+};
+
+}  // namespace fg::gateway

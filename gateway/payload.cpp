@@ -1,0 +1,80 @@
+#include "gateway/payload.hpp"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include <cmath>
+#include <iterator>
+
+#include <nlohmann/json.hpp>
+
+namespace fg::gateway {
+namespace {
+
+// A JSON string literal for device or config text; invalid UTF-8 is replaced rather than refused (the
+// parsers already count it).
+void append_json_string(std::string& out, const std::string& text) {
+  out += nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+void append_json_value(std::string& out, const ReadingValue& value) {
+  if (const double* number = std::get_if<double>(&value)) {
+    // Shortest text that reads back as the same double; JSON has no NaN or infinity, and the channel
+    // conversion refuses them, but a text value converted elsewhere must not produce invalid JSON.
+    if (std::isfinite(*number)) {
+      fmt::format_to(std::back_inserter(out), "{}", *number);
+    } else {
+      out += "null";
+    }
+  } else if (const bool* flag = std::get_if<bool>(&value)) {
+    out += *flag ? "true" : "false";
+  } else {
+    append_json_string(out, std::get<std::string>(value));
+  }
+}
+
+}  // namespace
+
+std::string format_rfc3339(std::chrono::system_clock::time_point time) {
+  // Readings come in bursts within the same second: format the date and time once per second.
+  thread_local std::int64_t cached_second = -1;
+  thread_local std::string cached_prefix;  // "2026-11-23T19:43:23."
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch());
+  auto seconds = std::chrono::floor<std::chrono::seconds>(ms);
+  if (seconds.count() != cached_second) {
+    std::time_t t = static_cast<std::time_t>(seconds.count());
+    std::tm utc{};
+    ::gmtime_r(&t, &utc);
+    cached_prefix = fmt::format("{:%Y-%m-%dT%H:%M:%S}.", utc);
+    cached_second = seconds.count();
+  }
+  return fmt::format("{}{:03d}Z", cached_prefix, static_cast<int>((ms - seconds).count()));
+}
+
+// Written by hand rather than through a JSON DOM: this runs for every reading, and building and
+// dumping an object costs several allocations each time.
+std::string json_payload(const Reading& reading) {
+  std::string out;
+  out.reserve(96);
+  out += "{\"value\":";
+  append_json_value(out, reading.value);
+  if (!reading.unit.empty()) {
+    out += ",\"unit\":";
+    append_json_string(out, reading.unit);
+  }
+  out += ",\"time\":\"";
+  out += format_rfc3339(reading.time);
+  fmt::format_to(std::back_inserter(out), "\",\"seq\":{}}}", reading.seq);
+  return out;
+}
+
+std::string raw_payload(const ReadingValue& value) {
+  struct Format {
+    std::string operator()(double v) const { return fmt::format("{}", v); }
+    std::string operator()(bool v) const { return v ? "true" : "false"; }
+    std::string operator()(const std::string& v) const { return v; }
+  };
+  return std::visit(Format{}, value);
+}
+
+}  // namespace fg::gateway

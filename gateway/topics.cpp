@@ -1,0 +1,47 @@
+#include "gateway/topics.hpp"
+
+#include <vector>
+
+namespace fg::gateway {
+
+Topics::Topics(std::string prefix, std::string gateway_id) : base_(prefix + "/" + gateway_id + "/") {}
+
+std::string Topics::gateway_status() const { return base_ + "status"; }
+
+std::string Topics::device_status(std::string_view device) const {
+  return base_ + std::string(device) + "/status";
+}
+
+std::string Topics::reading(std::string_view device, std::string_view channel) const {
+  return base_ + std::string(device) + "/" + std::string(channel);
+}
+
+std::string Topics::reply(std::string_view device) const { return base_ + std::string(device) + "/reply"; }
+
+std::vector<std::string> Topics::command_filters() const {
+  return {base_ + "+/write", base_ + "+/request", base_ + "+/+/set"};
+}
+
+std::optional<Topics::Command> Topics::parse_command(std::string_view topic) const {
+  if (!topic.starts_with(base_)) {
+    return std::nullopt;
+  }
+  std::vector<std::string_view> levels;
+  std::string_view rest = topic.substr(base_.size());
+  for (std::size_t slash; (slash = rest.find('/')) != std::string_view::npos; rest.remove_prefix(slash + 1)) {
+    levels.push_back(rest.substr(0, slash));
+  }
+  levels.push_back(rest);
+  if (levels.size() == 2 && levels[1] == "write") {
+    return Command{CommandKind::write, std::string(levels[0]), {}};
+  }
+  if (levels.size() == 2 && levels[1] == "request") {
+    return Command{CommandKind::request, std::string(levels[0]), {}};
+  }
+  if (levels.size() == 3 && levels[2] == "set") {
+    return Command{CommandKind::set, std::string(levels[0]), std::string(levels[1])};
+  }
+  return std::nullopt;
+}
+
+}  // namespace fg::gateway

@@ -1,0 +1,43 @@
+#pragma once
+// The MQTT topic layout (DESIGN.md):
+//   <prefix>/<gateway>/status                    retained online / offline (the will)
+//   <prefix>/<gateway>/<device>/status           retained online / offline: the device's port is open
+//   <prefix>/<gateway>/<device>/<channel>        readings
+//   <prefix>/<gateway>/<device>/write            command: raw bytes to a serial port
+//   <prefix>/<gateway>/<device>/<channel>/set    command: set a channel (written with its set_format)
+//   <prefix>/<gateway>/<device>/request          command: write, then wait for a matching reply
+//   <prefix>/<gateway>/<device>/reply            the reply (or the timeout) of a request
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace fg::gateway {
+
+class Topics {
+ public:
+  Topics(std::string prefix, std::string gateway_id);
+
+  std::string gateway_status() const;
+  std::string device_status(std::string_view device) const;
+  std::string reading(std::string_view device, std::string_view channel) const;
+  std::string reply(std::string_view device) const;
+  // What the gateway subscribes to: the command topics of any of its devices, and nothing else (a
+  // "+/#" would bring every reading the gateway publishes back to it).
+  std::vector<std::string> command_filters() const;
+
+  enum class CommandKind { write, set, request };
+  struct Command {
+    CommandKind kind;
+    std::string device;
+    std::string channel;  // set only
+  };
+  // Recognises a command topic of this gateway; anything else is nullopt.
+  std::optional<Command> parse_command(std::string_view topic) const;
+
+ private:
+  std::string base_;  // "<prefix>/<gateway>/"
+};
+
+}  // namespace fg::gateway

@@ -1,0 +1,76 @@
+#pragma once
+// Options: everything a Session needs to reach and talk to one broker. The defaults serve a broker on
+// the same host without authentication. Session::create validates them and says no with
+// std::errc::invalid_argument (or the errno of a file it cannot read) before anything starts.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "mqtt/message.hpp"
+
+namespace fg::mqtt {
+
+enum class Protocol {
+  v311,  // MQTT 3.1.1
+  v5,    // MQTT 5.0
+};
+
+struct TlsOptions {
+  // PEM file of the certificate authorities trusted to sign the broker's certificate (required).
+  std::filesystem::path ca_file;
+  // Optional client certificate and its unencrypted private key, for brokers that require one; give
+  // both or neither.
+  std::filesystem::path cert_file;
+  std::filesystem::path key_file;
+  // Skips the check that the broker's certificate names the host connected to (the chain is still
+  // verified against ca_file). For tests and for brokers reached by an address their certificate does
+  // not name; it lets anyone holding any certificate of that CA impersonate the broker.
+  bool insecure = false;
+};
+
+struct ReconnectOptions {
+  // The first delay after a failure; it doubles after each further failure, up to `max`, each delay
+  // jittered down by up to half (see mqtt/backoff.hpp).
+  std::chrono::milliseconds initial{500};
+  std::chrono::milliseconds max{30'000};
+  // A connection that lasted at least this long resets the delay to `initial` when it ends; a broker
+  // that accepts and then drops the session at once keeps the delays growing.
+  std::chrono::milliseconds stable_after{30'000};
+  // Limit for one attempt, from the TCP connect through the TLS handshake to the broker's CONNACK.
+  std::chrono::milliseconds connect_timeout{10'000};
+  // Seed of the jitter; 0 takes one from std::random_device.
+  std::uint64_t jitter_seed = 0;
+};
+
+struct Options {
+  // A host name or a numeric IPv4 / IPv6 address.
+  std::string host = "localhost";
+  std::uint16_t port = 1883;
+  // Empty lets libmosquitto make a random one (allowed only with clean_session).
+  std::string client_id;
+  // 0 turns keepalive off; otherwise 5 s .. 65535 s (libmosquitto refuses less than 5 s).
+  std::chrono::seconds keepalive{30};
+  // Empty means no user name. The password is read from password_file (see mqtt/secret_file.hpp); a
+  // user name without a password file sends no password.
+  std::string username;
+  std::filesystem::path password_file;
+  std::optional<TlsOptions> tls;
+  Protocol protocol = Protocol::v311;
+  // MQTT 3.1.1 clean session / MQTT 5 clean start. Known limit: with MQTT 5 no session expiry interval
+  // is sent, so the broker ends the session with the connection even when this is false.
+  bool clean_session = true;
+  // Registered with the broker on every connect and published by it if the connection ends without a
+  // DISCONNECT (crash, power loss, network loss).
+  std::optional<Publication> will;
+  // Published after every successful connect, before the outbox.
+  std::optional<Publication> birth;
+  // Messages kept while disconnected; when full the oldest is dropped and counted.
+  std::size_t outbox_limit = 1000;
+  ReconnectOptions reconnect;
+};
+
+}  // namespace fg::mqtt

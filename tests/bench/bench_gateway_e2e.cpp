@@ -1,0 +1,292 @@
+// End-to-end benchmark of the gateway (issue 3): a real mosquitto on loopback, 8 simulated devices on pty
+// pairs, the `fieldgate` binary as its own process, and a subscriber (libmosquitto, its own thread).
+//
+//   build/release/tests/bench/bench_gateway_e2e [--idle-seconds 30] [--latency-seconds 10]
+//
+// It prints:
+// - RSS of fieldgate with 8 ports configured and the broker connected (goal < 6 MiB);
+// - wake-ups per second when idle: voluntary context switches of fieldgate over the idle period (goal <= 2);
+// - latency from the pty write to the subscriber's receipt at 1,000 readings/s, p50 / p99 / p99.9
+//   (goal p99 < 1 ms): each line carries CLOCK_MONOTONIC at its write, the subscriber subtracts;
+// - the highest sustained rate with 1 and with 8 ports (goal >= 50,000/s): writers push as fast as the
+//   ptys take, and the rate is what reaches the subscriber, which must be everything that was written;
+// - fieldgate's CPU time per 1,000 readings during those runs.
+// Readings go out with QoS 0 here (the broker's and the subscriber's cost per message is then the
+// smallest, so what is measured is the gateway); docs/benchmarks.md has the numbers and the QoS 1 run.
+
+#include <mosquitto.h>
+#include <poll.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cinttypes>
+#include <condition_variable>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/support/mosquitto_broker.hpp"
+#include "tests/support/pty_device.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+std::int64_t monotonic_ns() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
+
+// A value of /proc/PID/status ("VmRSS:", "voluntary_ctxt_switches:"), as a number.
+long proc_status(pid_t pid, const std::string& key) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(key, 0) == 0) {
+      return std::stol(line.substr(key.size()));
+    }
+  }
+  return -1;
+}
+
+// User + system CPU time of a process, in seconds.
+double cpu_seconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto close_paren = stat.rfind(')');
+  std::istringstream fields(stat.substr(close_paren + 2));
+  std::string skip;
+  for (int i = 0; i < 11; ++i) {
+    fields >> skip;  // fields 3..13
+  }
+  double utime = 0, stime = 0;
+  fields >> utime >> stime;
+  return (utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+// Counts readings and, when asked, records the latency each one carries in its value.
+class Subscriber {
+ public:
+  explicit Subscriber(std::uint16_t port) {
+    mosquitto_lib_init();
+    client_ = mosquitto_new(nullptr, true, this);
+    mosquitto_message_callback_set(client_, [](mosquitto*, void* self, const mosquitto_message* m) {
+      static_cast<Subscriber*>(self)->on_message(m);
+    });
+    mosquitto_connect_callback_set(client_, [](mosquitto* c, void*, int) {
+      mosquitto_subscribe(c, nullptr, "fg/bench/+/v", 0);
+      mosquitto_subscribe(c, nullptr, "fg/bench/status", 1);
+    });
+    mosquitto_connect(client_, "127.0.0.1", port, 60);
+    mosquitto_loop_start(client_);
+  }
+  ~Subscriber() {
+    mosquitto_disconnect(client_);
+    mosquitto_loop_stop(client_, false);
+    mosquitto_destroy(client_);
+    mosquitto_lib_cleanup();
+  }
+
+  void record_latency(bool on) { recording_ = on; }
+  std::uint64_t count() const { return count_; }
+  bool online() const { return online_; }
+  std::vector<double> take_latencies_us() {
+    std::lock_guard lock(mutex_);
+    return std::exchange(latencies_us_, {});
+  }
+
+ private:
+  void on_message(const mosquitto_message* m) {
+    std::int64_t now = monotonic_ns();
+    std::string_view topic(m->topic);
+    std::string_view payload(static_cast<const char*>(m->payload), static_cast<size_t>(m->payloadlen));
+    if (topic == "fg/bench/status") {
+      online_ = payload == "online";
+      return;
+    }
+    count_.fetch_add(1, std::memory_order_relaxed);
+    if (recording_) {
+      // {"value":123456789,"time":...}: the value is the writer's CLOCK_MONOTONIC in ns.
+      auto start = payload.find(':') + 1;
+      double sent = std::strtod(std::string(payload.substr(start, payload.find(',') - start)).c_str(), nullptr);
+      std::lock_guard lock(mutex_);
+      latencies_us_.push_back(static_cast<double>(now - static_cast<std::int64_t>(sent)) / 1000.0);
+    }
+  }
+
+  mosquitto* client_ = nullptr;
+  std::atomic<std::uint64_t> count_{0};
+  std::atomic<bool> recording_{false};
+  std::atomic<bool> online_{false};
+  std::mutex mutex_;
+  std::vector<double> latencies_us_;
+};
+
+// Writes the whole line to a non-blocking pty master, waiting for room when the pty is full.
+void write_all(int fd, const char* data, size_t len) {
+  while (len > 0) {
+    ssize_t n = ::write(fd, data, len);
+    if (n > 0) {
+      data += n;
+      len -= static_cast<size_t>(n);
+    } else {
+      pollfd p{fd, POLLOUT, 0};
+      ::poll(&p, 1, 100);
+    }
+  }
+}
+
+double percentile(std::vector<double>& v, double p) {
+  if (v.empty()) {
+    return 0;
+  }
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<size_t>(p / 100.0 * static_cast<double>(v.size())))];
+}
+
+template <typename Condition>
+bool wait_until(Condition done, std::chrono::milliseconds limit) {
+  auto deadline = Clock::now() + limit;
+  while (!done()) {
+    if (Clock::now() > deadline) {
+      return false;
+    }
+    std::this_thread::sleep_for(1ms);
+  }
+  return true;
+}
+
+struct RateResult {
+  std::uint64_t sent = 0;
+  std::uint64_t received = 0;
+  double seconds = 0;
+  double cpu_per_1000_ms = 0;
+};
+
+// Every writer pushes lines as fast as its pty takes them for `duration`; the rate counts only what
+// reached the subscriber, and the run waits for the last reading to arrive.
+RateResult max_rate(std::vector<std::unique_ptr<fg::test::PtyDevice>>& devices, size_t ports, Subscriber& sub,
+                    pid_t gateway, std::chrono::seconds duration) {
+  std::uint64_t before = sub.count();
+  double cpu_before = cpu_seconds(gateway);
+  std::atomic<std::uint64_t> sent{0};
+  auto start = Clock::now();
+  std::vector<std::thread> writers;
+  for (size_t i = 0; i < ports; ++i) {
+    writers.emplace_back([&, fd = devices[i]->master_fd()] {
+      char batch[4096];
+      std::uint64_t n = 0;
+      while (Clock::now() - start < duration) {
+        size_t len = 0;
+        int lines = 0;
+        while (len + 32 < sizeof batch) {
+          len += static_cast<size_t>(std::snprintf(batch + len, sizeof batch - len, "v=%" PRIu64 "\n", ++n));
+          ++lines;
+        }
+        write_all(fd, batch, len);
+        sent += static_cast<std::uint64_t>(lines);
+      }
+    });
+  }
+  for (auto& w : writers) {
+    w.join();
+  }
+  wait_until([&] { return sub.count() - before >= sent; }, 20s);
+  RateResult r;
+  r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  r.sent = sent;
+  r.received = sub.count() - before;
+  r.cpu_per_1000_ms = (cpu_seconds(gateway) - cpu_before) * 1000.0 / (static_cast<double>(r.received) / 1000.0);
+  return r;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int idle_seconds = 30;
+  int latency_seconds = 10;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (std::strcmp(argv[i], "--idle-seconds") == 0) {
+      idle_seconds = std::atoi(argv[i + 1]);
+    } else if (std::strcmp(argv[i], "--latency-seconds") == 0) {
+      latency_seconds = std::atoi(argv[i + 1]);
+    }
+  }
+  constexpr size_t kPorts = 8;
+  fg::test::TempDir dir;
+  fg::test::MosquittoBroker broker({"max_queued_messages 0"});
+  if (!broker.start()) {
+    std::fprintf(stderr, "cannot start mosquitto\n");
+    return 1;
+  }
+  std::vector<std::unique_ptr<fg::test::PtyDevice>> devices;
+  std::string config = "[gateway]\nid = \"bench\"\nlog_level = \"warning\"\n[mqtt]\nhost = \"127.0.0.1\"\nport = " +
+                       std::to_string(broker.port()) + "\nprefix = \"fg\"\nqos = 0\n";
+  for (size_t i = 0; i < kPorts; ++i) {
+    devices.push_back(std::make_unique<fg::test::PtyDevice>(dir / ("dev" + std::to_string(i))));
+    config += "[[serial]]\nname = \"d" + std::to_string(i) + "\"\npath = \"" + devices.back()->path().string() +
+              "\"\nbaud = 115200\nparser = \"kv\"\n";
+  }
+  std::ofstream(dir / "bench.toml") << config;
+
+  Subscriber sub(broker.port());
+  fg::test::ChildProcess gateway;
+  if (!gateway.spawn({FIELDGATE_BINARY, "run", "--config", (dir / "bench.toml").string()}, dir / "gateway.log")) {
+    std::fprintf(stderr, "cannot start fieldgate\n");
+    return 1;
+  }
+  if (!wait_until([&] { return sub.online(); }, 10s)) {
+    std::fprintf(stderr, "fieldgate did not come online\n");
+    return 1;
+  }
+  for (auto& d : devices) {
+    d->release_slave();
+  }
+  std::this_thread::sleep_for(1s);
+  pid_t pid = gateway.pid();
+  std::printf("fieldgate RSS with %zu ports, broker connected: %.2f MiB\n", kPorts,
+              static_cast<double>(proc_status(pid, "VmRSS:")) / 1024.0);
+
+  long switches_before = proc_status(pid, "voluntary_ctxt_switches:");
+  std::this_thread::sleep_for(std::chrono::seconds(idle_seconds));
+  long switches = proc_status(pid, "voluntary_ctxt_switches:") - switches_before;
+  std::printf("idle wake-ups: %ld voluntary context switches in %d s = %.2f /s\n", switches, idle_seconds,
+              static_cast<double>(switches) / idle_seconds);
+
+  sub.record_latency(true);
+  int lines = latency_seconds * 1000;
+  auto next = Clock::now();
+  for (int i = 0; i < lines; ++i) {
+    char line[64];
+    int len = std::snprintf(line, sizeof line, "v=%" PRId64 "\n", monotonic_ns());
+    write_all(devices[0]->master_fd(), line, static_cast<size_t>(len));
+    next += 1ms;
+    std::this_thread::sleep_until(next);
+  }
+  std::this_thread::sleep_for(200ms);  // the last readings are still on their way
+  sub.record_latency(false);
+  auto latencies = sub.take_latencies_us();
+  std::printf("latency at 1000 readings/s over %d s (%zu of %d received): p50 %.0f us, p99 %.0f us, p99.9 %.0f us\n",
+              latency_seconds, latencies.size(), lines, percentile(latencies, 50), percentile(latencies, 99),
+              percentile(latencies, 99.9));
+
+  for (size_t ports : {size_t{1}, kPorts}) {
+    auto r = max_rate(devices, ports, sub, pid, 5s);
+    std::printf("max rate with %zu port(s): %.0f readings/s (%" PRIu64 " sent, %" PRIu64
+                " received), fieldgate CPU %.3f ms per 1000 readings\n",
+                ports, static_cast<double>(r.received) / r.seconds, r.sent, r.received, r.cpu_per_1000_ms);
+  }
+  std::printf("fieldgate RSS after the load: %.2f MiB\n", static_cast<double>(proc_status(pid, "VmRSS:")) / 1024.0);
+  gateway.terminate();
+  return 0;
+}

@@ -1,0 +1,56 @@
+#include "gateway/payload.hpp"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+namespace fg::gateway {
+namespace {
+
+using namespace std::chrono;
+
+const system_clock::time_point kTime = sys_days(2026y / 11 / 23) + 19h + 43min + 23s + 123ms;
+
+TEST(Payload, Rfc3339UtcWithMilliseconds) {
+  EXPECT_EQ(format_rfc3339(kTime), "2026-11-23T19:43:23.123Z");
+  EXPECT_EQ(format_rfc3339(kTime + 877ms), "2026-11-23T19:43:24.000Z");  // the per-second cache moves on
+  EXPECT_EQ(format_rfc3339(kTime - 24h), "2026-11-22T19:43:23.123Z");    // and back
+}
+
+TEST(Payload, JsonNumberWithUnitTimeAndSeq) {
+  Reading r{"weather", "t", 21.5, "°C", kTime, 17};
+  EXPECT_EQ(json_payload(r), R"({"value":21.5,"unit":"°C","time":"2026-11-23T19:43:23.123Z","seq":17})");
+}
+
+TEST(Payload, JsonLeavesOutAnEmptyUnit) {
+  Reading r{"door", "open", true, "", kTime, 1};
+  EXPECT_EQ(json_payload(r), R"({"value":true,"time":"2026-11-23T19:43:23.123Z","seq":1})");
+}
+
+TEST(Payload, JsonTextIsEscapedAndInvalidUtf8Replaced) {
+  Reading r{"gps", "fix", std::string("a\"b\\c\n\xff"), "", kTime, 2};
+  auto parsed = nlohmann::json::parse(json_payload(r));  // must be valid JSON
+  EXPECT_EQ(parsed["value"], "a\"b\\c\n\xEF\xBF\xBD");   // U+FFFD for the invalid byte
+  EXPECT_EQ(parsed["seq"], 2);
+}
+
+TEST(Payload, JsonNumbersReadBackExactly) {
+  for (double v : {0.1, 1e-300, 123456789.0, -2.5e17, 9007199254740991.0}) {
+    Reading r{"d", "c", v, "", kTime, 1};
+    EXPECT_EQ(nlohmann::json::parse(json_payload(r))["value"].get<double>(), v);
+  }
+}
+
+TEST(Payload, NonFiniteNumberIsNullNotInvalidJson) {
+  Reading r{"d", "c", std::numeric_limits<double>::infinity(), "", kTime, 1};
+  EXPECT_TRUE(nlohmann::json::parse(json_payload(r))["value"].is_null());
+}
+
+TEST(Payload, RawForms) {
+  EXPECT_EQ(raw_payload(21.5), "21.5");
+  EXPECT_EQ(raw_payload(false), "false");
+  EXPECT_EQ(raw_payload(std::string("OPEN")), "OPEN");
+}
+
+}  // namespace
+}  // namespace fg::gateway

@@ -1,0 +1,47 @@
+#include "gateway/topics.hpp"
+
+#include <gtest/gtest.h>
+
+namespace fg::gateway {
+namespace {
+
+const Topics kTopics("fieldgate", "shed-pi");
+
+TEST(Topics, Layout) {
+  EXPECT_EQ(kTopics.gateway_status(), "fieldgate/shed-pi/status");
+  EXPECT_EQ(kTopics.device_status("weather"), "fieldgate/shed-pi/weather/status");
+  EXPECT_EQ(kTopics.reading("weather", "t"), "fieldgate/shed-pi/weather/t");
+  EXPECT_EQ(kTopics.reply("weather"), "fieldgate/shed-pi/weather/reply");
+}
+
+TEST(Topics, SubscribesToCommandsOnlyNotItsOwnReadings) {
+  for (const auto& filter : kTopics.command_filters()) {
+    EXPECT_EQ(filter.find('#'), std::string::npos) << filter;
+  }
+  EXPECT_EQ(kTopics.command_filters().size(), 3u);
+}
+
+TEST(Topics, ParsesCommands) {
+  auto write = kTopics.parse_command("fieldgate/shed-pi/weather/write");
+  ASSERT_TRUE(write);
+  EXPECT_EQ(write->kind, Topics::CommandKind::write);
+  EXPECT_EQ(write->device, "weather");
+  auto set = kTopics.parse_command("fieldgate/shed-pi/weather/led/set");
+  ASSERT_TRUE(set);
+  EXPECT_EQ(set->kind, Topics::CommandKind::set);
+  EXPECT_EQ(set->channel, "led");
+  auto request = kTopics.parse_command("fieldgate/shed-pi/weather/request");
+  ASSERT_TRUE(request);
+  EXPECT_EQ(request->kind, Topics::CommandKind::request);
+}
+
+TEST(Topics, IgnoresEverythingElse) {
+  EXPECT_FALSE(kTopics.parse_command("fieldgate/shed-pi/weather/t"));
+  EXPECT_FALSE(kTopics.parse_command("fieldgate/other-pi/weather/write"));
+  EXPECT_FALSE(kTopics.parse_command("fieldgate/shed-pi/weather/reply"));
+  EXPECT_FALSE(kTopics.parse_command("fieldgate/shed-pi/a/b/c/set"));
+  EXPECT_FALSE(kTopics.parse_command("fieldgate/shed-pi/status"));
+}
+
+}  // namespace
+}  // namespace fg::gateway

@@ -1,0 +1,288 @@
+#pragma once
+// MosquittoBroker: a real mosquitto broker on a free 127.0.0.1 port, for tests (DESIGN.md rule 9).
+//
+//   test::MosquittoBroker broker;                     // picks a free port, writes nothing yet
+//   ASSERT_TRUE(broker.start()) << broker.last_error(); // returns once the port accepts connections
+//   ... options.port = broker.port(); ...
+//   broker.kill();                                    // SIGKILL: no goodbye, like a crash
+//   ASSERT_TRUE(broker.restart());                    // the same port again
+//   broker.stop();                                    // SIGTERM (the destructor does this too)
+//
+// Extra configuration lines go after the "listener PORT 127.0.0.1" line, so listener settings (cafile,
+// certfile, keyfile, require_certificate) apply to that listener; global ones (password_file,
+// allow_anonymous) work there too. Without an allow_anonymous line the broker allows anonymous
+// clients. dir() is a private temporary directory for certificates and password files; the broker's
+// output goes to dir()/broker.log (log() returns it, handy in a failure message).
+//
+// No GoogleTest in here, so benchmarks and other programs can use it too: failures are return values,
+// with the reason (and the broker's log) in last_error().
+//
+// ChildProcess, the spawning part, is usable on its own (the MQTT will test runs a session in one).
+// A child inherits none of the test's descriptors: a socket the test closes is really closed, and a
+// broker started after a client connected does not keep that client's old connection alive.
+//
+// Known limits: the free port is found by binding port 0 and closing it again, so another process
+// could take it in between (start() then fails and says so); readiness is a TCP connect probe every
+// few milliseconds, since mosquitto has no readiness notification.
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "tests/support/temp_dir.hpp"
+
+extern char** environ;
+
+namespace fg::test {
+
+class ChildProcess {
+ public:
+  ChildProcess() = default;
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+  ChildProcess(ChildProcess&& other) noexcept : pid_(std::exchange(other.pid_, -1)) {}
+  ChildProcess& operator=(ChildProcess&& other) noexcept {
+    if (this != &other) {
+      kill();
+      pid_ = std::exchange(other.pid_, -1);
+    }
+    return *this;
+  }
+  ~ChildProcess() { kill(); }
+
+  // Starts argv[0] (searched in PATH) with stdout and stderr appended to `log` and stdin from
+  // /dev/null. Returns false with errno-based text in `error` if it cannot be started.
+  bool spawn(const std::vector<std::string>& argv, const std::filesystem::path& log,
+             std::string* error = nullptr) {
+    kill();
+    std::vector<char*> args;
+    for (const auto& a : argv) {
+      args.push_back(const_cast<char*>(a.c_str()));
+    }
+    args.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    posix_spawn_file_actions_adddup2(&actions, 1, 2);
+    posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+    pid_t pid = -1;
+    int rc = ::posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    if (rc != 0) {
+      if (error != nullptr) {
+        *error = argv[0] + ": " + std::strerror(rc);
+      }
+      return false;
+    }
+    pid_ = pid;
+    return true;
+  }
+
+  pid_t pid() const noexcept { return pid_; }
+
+  // True while the process has not exited (reaps it if it has).
+  bool running() {
+    if (pid_ <= 0) {
+      return false;
+    }
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return false;
+    }
+    return true;
+  }
+
+  // Sends `sig` and waits up to `timeout` for the exit; true if it exited.
+  bool signal_and_wait(int sig, std::chrono::milliseconds timeout) {
+    if (pid_ <= 0) {
+      return true;
+    }
+    ::kill(pid_, sig);
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      int status = 0;
+      pid_t r = ::waitpid(pid_, &status, WNOHANG);
+      if (r == pid_ || (r < 0 && errno == ECHILD)) {
+        pid_ = -1;
+        return true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    return false;
+  }
+
+  // SIGTERM, then SIGKILL if it has not exited within `grace`.
+  void terminate(std::chrono::milliseconds grace = std::chrono::seconds(3)) {
+    if (!signal_and_wait(SIGTERM, grace)) {
+      kill();
+    }
+  }
+
+  // SIGKILL and reap.
+  void kill() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      int status = 0;
+      while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+      }
+      pid_ = -1;
+    }
+  }
+
+ private:
+  pid_t pid_ = -1;
+};
+
+class MosquittoBroker {
+ public:
+  explicit MosquittoBroker(std::vector<std::string> extra_config = {})
+      : port_(free_port()), extra_config_(std::move(extra_config)) {}
+  MosquittoBroker(const MosquittoBroker&) = delete;
+  MosquittoBroker& operator=(const MosquittoBroker&) = delete;
+  ~MosquittoBroker() { stop(); }
+
+  // A port on 127.0.0.1 that nothing listens on right now (0 if the kernel gives none).
+  static std::uint16_t free_port() {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    socklen_t len = sizeof addr;
+    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      addr.sin_port = 0;
+    }
+    if (fd >= 0) {
+      ::close(fd);
+    }
+    return ntohs(addr.sin_port);
+  }
+
+  std::uint16_t port() const noexcept { return port_; }
+  const std::filesystem::path& dir() const noexcept { return dir_.path(); }
+  bool running() { return process_.running(); }
+  pid_t pid() const noexcept { return process_.pid(); }
+
+  // Replaces the extra configuration lines for the next start().
+  void set_extra_config(std::vector<std::string> lines) { extra_config_ = std::move(lines); }
+
+  // Writes the configuration, starts mosquitto and waits until the port accepts TCP connections.
+  // Starting a running broker restarts it. Returns false, with the reason and the broker's log in
+  // last_error(), if it does not come up within `timeout`.
+  bool start(std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+    stop();
+    error_.clear();
+    if (port_ == 0) {
+      error_ = "no free port on 127.0.0.1";
+      return false;
+    }
+    write_config();
+    std::string error;
+    if (!process_.spawn({"mosquitto", "-c", (dir() / "mosquitto.conf").string()}, dir() / "broker.log",
+                        &error)) {
+      error_ = "cannot start mosquitto: " + error;
+      return false;
+    }
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (!process_.running()) {
+        error_ = "mosquitto exited at start; its log:\n" + log();
+        return false;
+      }
+      if (accepts_connections()) {
+        return true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    error_ = "mosquitto did not listen on port " + std::to_string(port_) + " in time; its log:\n" + log();
+    process_.kill();
+    return false;
+  }
+
+  // Why the last start() failed.
+  const std::string& last_error() const noexcept { return error_; }
+
+  // The same port again (after stop() or kill()).
+  bool restart(std::chrono::milliseconds timeout = std::chrono::seconds(5)) { return start(timeout); }
+
+  // SIGTERM: mosquitto closes its clients' connections cleanly (and publishes their wills).
+  void stop() { process_.terminate(); }
+
+  // SIGKILL: the kernel closes the sockets, as after a crash or a power cut of the broker host.
+  void kill() { process_.kill(); }
+
+  std::string log() const {
+    std::ifstream in(dir() / "broker.log");
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+  }
+
+ private:
+  void write_config() {
+    std::ostringstream conf;
+    conf << "per_listener_settings false\n"
+         << "persistence false\n"
+         << "log_dest stderr\n"
+         << "log_type error\nlog_type warning\nlog_type notice\nlog_type information\n";
+    // mosquitto run as root switches to the "mosquitto" user, which cannot read the private
+    // temporary directory; "user root" keeps it as it is (ignored when not root).
+    if (::geteuid() == 0) {
+      conf << "user root\n";
+    }
+    bool anonymous_set = false;
+    for (const auto& line : extra_config_) {
+      anonymous_set = anonymous_set || line.rfind("allow_anonymous", 0) == 0;
+    }
+    if (!anonymous_set) {
+      conf << "allow_anonymous true\n";
+    }
+    conf << "listener " << port_ << " 127.0.0.1\n";
+    for (const auto& line : extra_config_) {
+      conf << line << "\n";
+    }
+    write_file(dir() / "mosquitto.conf", conf.str());
+  }
+
+  bool accepts_connections() const {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      return false;
+    }
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(port_);
+    bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    ::close(fd);
+    return ok;
+  }
+
+  TempDir dir_;
+  std::uint16_t port_;
+  std::string error_;
+  std::vector<std::string> extra_config_;
+  ChildProcess process_;
+};
+
+}  // namespace fg::test
