@@ -52,6 +52,11 @@ std::error_code Gateway::start() {
   session_.emplace(std::move(*session));
   session_->on_message([this](const mqtt::Message& m) { on_message(m); });
   session_->on_state([this](const mqtt::StateChange& s) { on_mqtt_state(s); });
+  // libmosquitto's own lines (TLS handshake failures are explained only there) cost a formatted line
+  // per packet, so they are asked for only at debug level.
+  if (log_level() == LogLevel::debug) {
+    session_->on_log([](mqtt::LogLevel, std::string_view line) { log(LogLevel::debug, "libmosquitto: {}", line); });
+  }
   for (const auto& filter : topics_.command_filters()) {
     session_->subscribe(filter, mqtt::Qos::at_least_once);
   }

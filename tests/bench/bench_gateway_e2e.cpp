@@ -166,19 +166,34 @@ bool wait_until(Condition done, std::chrono::milliseconds limit) {
   return true;
 }
 
+// A value of /proc/PID/smaps_rollup ("Pss:"), in kB.
+long proc_smaps_rollup(pid_t pid, const std::string& key) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/smaps_rollup");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(key, 0) == 0) {
+      return std::stol(line.substr(key.size()));
+    }
+  }
+  return -1;
+}
+
 struct RateResult {
   std::uint64_t sent = 0;
   std::uint64_t received = 0;
   double seconds = 0;
   double cpu_per_1000_ms = 0;
+  double gateway_cpu_share = 0;  // of one core, over the run
+  double broker_cpu_share = 0;
 };
 
 // Every writer pushes lines as fast as its pty takes them for `duration`; the rate counts only what
 // reached the subscriber, and the run waits for the last reading to arrive.
 RateResult max_rate(std::vector<std::unique_ptr<fg::test::PtyDevice>>& devices, size_t ports, Subscriber& sub,
-                    pid_t gateway, std::chrono::seconds duration) {
+                    pid_t gateway, pid_t broker, std::chrono::seconds duration) {
   std::uint64_t before = sub.count();
   double cpu_before = cpu_seconds(gateway);
+  double broker_before = cpu_seconds(broker);
   std::atomic<std::uint64_t> sent{0};
   auto start = Clock::now();
   std::vector<std::thread> writers;
@@ -206,7 +221,10 @@ RateResult max_rate(std::vector<std::unique_ptr<fg::test::PtyDevice>>& devices, 
   r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   r.sent = sent;
   r.received = sub.count() - before;
-  r.cpu_per_1000_ms = (cpu_seconds(gateway) - cpu_before) * 1000.0 / (static_cast<double>(r.received) / 1000.0);
+  double gateway_cpu = cpu_seconds(gateway) - cpu_before;
+  r.cpu_per_1000_ms = gateway_cpu * 1000.0 / (static_cast<double>(r.received) / 1000.0);
+  r.gateway_cpu_share = gateway_cpu / r.seconds;
+  r.broker_cpu_share = (cpu_seconds(broker) - broker_before) / r.seconds;
   return r;
 }
 
@@ -254,8 +272,13 @@ int main(int argc, char** argv) {
   }
   std::this_thread::sleep_for(1s);
   pid_t pid = gateway.pid();
-  std::printf("fieldgate RSS with %zu ports, broker connected: %.2f MiB\n", kPorts,
-              static_cast<double>(proc_status(pid, "VmRSS:")) / 1024.0);
+  // RSS counts every resident page of the shared libraries too (libc, libstdc++, OpenSSL under
+  // libmosquitto), which other processes share; PSS divides those among their users, and the anonymous
+  // part is the gateway's own memory.
+  std::printf("fieldgate memory with %zu ports, broker connected: RSS %.2f MiB, PSS %.2f MiB, anonymous %.2f MiB\n",
+              kPorts, static_cast<double>(proc_status(pid, "VmRSS:")) / 1024.0,
+              static_cast<double>(proc_smaps_rollup(pid, "Pss:")) / 1024.0,
+              static_cast<double>(proc_status(pid, "RssAnon:")) / 1024.0);
 
   long switches_before = proc_status(pid, "voluntary_ctxt_switches:");
   std::this_thread::sleep_for(std::chrono::seconds(idle_seconds));
@@ -281,10 +304,12 @@ int main(int argc, char** argv) {
               percentile(latencies, 99.9));
 
   for (size_t ports : {size_t{1}, kPorts}) {
-    auto r = max_rate(devices, ports, sub, pid, 5s);
+    auto r = max_rate(devices, ports, sub, pid, broker.pid(), 5s);
     std::printf("max rate with %zu port(s): %.0f readings/s (%" PRIu64 " sent, %" PRIu64
-                " received), fieldgate CPU %.3f ms per 1000 readings\n",
-                ports, static_cast<double>(r.received) / r.seconds, r.sent, r.received, r.cpu_per_1000_ms);
+                " received), fieldgate CPU %.3f ms per 1000 readings; CPU use: fieldgate %.0f%%, mosquitto %.0f%% "
+                "of one core\n",
+                ports, static_cast<double>(r.received) / r.seconds, r.sent, r.received, r.cpu_per_1000_ms,
+                100 * r.gateway_cpu_share, 100 * r.broker_cpu_share);
   }
   std::printf("fieldgate RSS after the load: %.2f MiB\n", static_cast<double>(proc_status(pid, "VmRSS:")) / 1024.0);
   gateway.terminate();

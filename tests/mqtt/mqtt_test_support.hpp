@@ -146,6 +146,7 @@ class SlowProxy {
   }
   SlowProxy(const SlowProxy&) = delete;
   SlowProxy& operator=(const SlowProxy&) = delete;
+  ~SlowProxy() = default;
 
   std::uint16_t port() const noexcept { return port_; }
   bool relayed() const noexcept { return !links_.empty(); }
@@ -272,8 +273,8 @@ class MqttTest : public fg::test::LoopTest {
     return o;
   }
 
-  Session make_session(Options options) {
-    auto session = Session::create(loop, std::move(options));
+  Session make_session(const Options& options) {
+    auto session = Session::create(loop, options);
     EXPECT_TRUE(session) << session.error().message();
     if (!session) {
       throw std::runtime_error("Session::create failed");

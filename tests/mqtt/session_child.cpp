@@ -15,7 +15,7 @@
 int main(int argc, char** argv) {
   using namespace std::chrono_literals;
   if (argc != 4) {
-    std::fprintf(stderr, "usage: %s PORT CLIENT_ID STATUS_TOPIC\n", argv[0]);
+    (void)std::fprintf(stderr, "usage: %s PORT CLIENT_ID STATUS_TOPIC\n", argv[0]);
     return 2;
   }
   // Never outlive the test that started us.
@@ -32,11 +32,12 @@ int main(int argc, char** argv) {
   options.reconnect.max = 200ms;
   auto session = fg::mqtt::Session::create(loop, options);
   if (!session) {
-    std::fprintf(stderr, "session: %s\n", session.error().message().c_str());
+    (void)std::fprintf(stderr, "session: %s\n", session.error().message().c_str());
     return 1;
   }
   session->on_state([](const fg::mqtt::StateChange& change) {
-    std::fprintf(stderr, "state %s %s\n", fg::mqtt::to_string(change.state), change.reason.message().c_str());
+    (void)std::fprintf(stderr, "state %s %s\n", fg::mqtt::to_string(change.state),
+                       change.reason.message().c_str());
   });
   session->start();
   loop.run();

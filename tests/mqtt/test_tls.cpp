@@ -17,11 +17,11 @@ class MqttTls : public MqttTest {
     if (std::system("openssl version >/dev/null 2>&1") != 0) {
       return;  // SetUp() skips
     }
-    pki_ = std::make_unique<fg::test::TempDir>();
-    const auto d = pki_->path().string();
+    pki = std::make_unique<fg::test::TempDir>();
+    const auto d = pki->path().string();
     const std::string ec = " -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
-    fg::test::write_file(pki_->path() / "server.ext", "subjectAltName=DNS:localhost\n");
-    fg::test::write_file(pki_->path() / "client.ext", "extendedKeyUsage=clientAuth\n");
+    fg::test::write_file(pki->path() / "server.ext", "subjectAltName=DNS:localhost\n");
+    fg::test::write_file(pki->path() / "client.ext", "extendedKeyUsage=clientAuth\n");
     const std::string script =
         "cd '" + d +
         "' && "
@@ -42,18 +42,18 @@ class MqttTls : public MqttTest {
         "openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out client.crt "
         "-days 2 -extfile client.ext";
     if (std::system(("(" + script + ") >'" + d + "/openssl.log' 2>&1").c_str()) != 0) {
-      pki_.reset();
+      pki.reset();
     }
   }
-  static void TearDownTestSuite() { pki_.reset(); }
+  static void TearDownTestSuite() { pki.reset(); }
 
   void SetUp() override {
-    if (!pki_) {
+    if (!pki) {
       GTEST_SKIP() << "the openssl program is missing or failed to make certificates";
     }
   }
 
-  static std::string file(const char* name) { return (pki_->path() / name).string(); }
+  static std::string file(const char* name) { return (pki->path() / name).string(); }
 
   bool start_broker(bool require_client_certificate = false) {
     std::vector<std::string> config = {"cafile " + file("ca.crt"), "certfile " + file("server.crt"),
@@ -94,7 +94,7 @@ class MqttTls : public MqttTest {
     return rec.states.empty() ? std::error_code() : rec.states.front().reason;
   }
 
-  static inline std::unique_ptr<fg::test::TempDir> pki_;
+  static inline std::unique_ptr<fg::test::TempDir> pki;
   fg::test::MosquittoBroker broker;
 };
 
