@@ -1,4 +1,5 @@
 #include "gateway/config_serial.hpp"
+#include "gateway/topics.hpp"
 
 #include <fmt/format.h>
 #include <re2/re2.h>
@@ -432,6 +433,9 @@ void read_channels(TableReader& device, const std::optional<Produced>& produced,
       table->error_here("a channel name must not be empty");
     } else if (name.find_first_of("/+#") != std::string::npos) {
       table->error_here("a channel name is one MQTT topic level: it must not contain /, + or #");
+    } else if (!Topics::is_channel_name(name)) {
+      table->error_here("the channel name " + quote(name) +
+                        " is taken by the topic layout (status, write, request and reply are not channels)");
     } else if (produced &&
                std::find(produced->names.begin(), produced->names.end(), name) == produced->names.end()) {
       if (produced->parser == ParserKind::raw) {

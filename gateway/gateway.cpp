@@ -52,6 +52,7 @@ std::error_code Gateway::start() {
   session_.emplace(std::move(*session));
   session_->on_message([this](const mqtt::Message& m) { on_message(m); });
   session_->on_state([this](const mqtt::StateChange& s) { on_mqtt_state(s); });
+  session_->on_drain([this] { pause_inputs(false); });
   // libmosquitto's own lines (TLS handshake failures are explained only there) cost a formatted line
   // per packet, so they are asked for only at debug level.
   if (log_level() == LogLevel::debug) {
@@ -120,6 +121,20 @@ void Gateway::publish_reading(const Reading& reading, PayloadForm form) {
   std::string payload = form == PayloadForm::raw ? raw_payload(reading.value) : json_payload(reading);
   session_->publish(topics_.reading(reading.device, reading.channel), payload,
                     static_cast<mqtt::Qos>(config_.mqtt.qos), config_.mqtt.retain);
+  if (!inputs_paused_ && session_->backlog() >= kMaxBacklog) {
+    pause_inputs(true);
+  }
+}
+
+void Gateway::pause_inputs(bool paused) {
+  if (paused == inputs_paused_) {
+    return;
+  }
+  inputs_paused_ = paused;
+  ++flow_control_pauses_;
+  for (const auto& device : devices_) {
+    device->pause_input(paused);
+  }
 }
 
 void Gateway::on_message(const mqtt::Message& message) {
@@ -197,16 +212,19 @@ void Gateway::log_counters() const {
     const auto& p = device->port_counters();
     log(LogLevel::notice,
         "{}: {} bytes read, {} frames, {} readings, {} rejected lines, {} invalid values, {} filtered, "
-        "{} dropped bytes ({} overlong, {} bad crc), {} commands ({} refused), {} replies ({} timeouts), "
-        "{} disconnects",
+        "{} bad names, {} dropped bytes ({} overlong, {} bad crc), {} commands ({} refused), {} replies "
+        "({} timeouts), {} disconnects",
         device->name(), p.bytes_read, c.frames, c.readings, c.rejected_lines, c.invalid_values, c.filtered,
+        c.bad_names,
         f.dropped_bytes, f.overlong, f.bad_crc, c.commands, c.commands_refused, c.replies, c.reply_timeouts,
         p.disconnects);
   }
   if (session_) {
     const auto& m = session_->counters();
-    log(LogLevel::notice, "mqtt: {} published, {} acknowledged, {} dropped, {} reconnects, {} received",
-        m.published, m.acknowledged, m.dropped, m.reconnects, m.received);
+    log(LogLevel::notice,
+        "mqtt: {} published, {} acknowledged, {} dropped, {} reconnects, {} received; inputs paused {} times "
+        "for a slow broker",
+        m.published, m.acknowledged, m.dropped, m.reconnects, m.received, flow_control_pauses_ / 2);
   }
 }
 

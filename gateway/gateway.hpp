@@ -24,6 +24,10 @@ class Gateway {
   // How long shutdown waits for the broker to acknowledge what is in flight; SIGTERM to exit stays
   // under 2 s with the rest of the shutdown.
   static constexpr std::chrono::milliseconds kDrainTimeout{1500};
+  // Readings waiting in libmosquitto's queue (the broker slower than the devices) above which the
+  // gateway stops reading its ports until the queue drains: memory stays bounded (about 1,000 x a few
+  // hundred bytes) and the overload is pushed back to the devices, as a slow UART reader would.
+  static constexpr std::size_t kMaxBacklog = 1000;
 
   Gateway(loop::Loop& loop, Config config);
   Gateway(const Gateway&) = delete;
@@ -41,6 +45,7 @@ class Gateway {
   void on_message(const mqtt::Message& message);
   void on_mqtt_state(const mqtt::StateChange& change);
   void publish_device_status(const SerialDevice& device);
+  void pause_inputs(bool paused);
   void log_counters() const;
   void update_status();
   SerialDevice* find_device(std::string_view name);
@@ -54,6 +59,8 @@ class Gateway {
   std::optional<loop::SignalFd> signals_;
   loop::Timer status_timer_;
   bool stopping_ = false;
+  bool inputs_paused_ = false;
+  std::uint64_t flow_control_pauses_ = 0;  // pauses and resumes
 };
 
 }  // namespace fg::gateway

@@ -10,6 +10,7 @@
 #include "devices/serial/cobs_encoder.hpp"
 #include "firmware/protocol/frame.h"
 #include "gateway/log.hpp"
+#include "gateway/topics.hpp"
 
 namespace fg::gateway {
 namespace {
@@ -173,6 +174,11 @@ SerialDevice::ChannelState* SerialDevice::channel_state(const std::string& name)
     return &it->second;
   }
   if (config_.unlisted == UnlistedPolicy::drop) {
+    return nullptr;
+  }
+  // The name becomes a topic level: a device must not name its way onto a command or status topic.
+  if (!Topics::is_channel_name(name)) {
+    ++counters_.bad_names;
     return nullptr;
   }
   if (channels_.size() >= kMaxChannels) {

@@ -34,6 +34,7 @@ struct SerialDeviceCounters {
   std::uint64_t invalid_values = 0;    // values a channel could not convert
   std::uint64_t filtered = 0;          // values dropped by change_only / min_interval
   std::uint64_t channel_overflow = 0;  // fields dropped because the device already has kMaxChannels
+  std::uint64_t bad_names = 0;         // fields dropped whose name cannot be a topic level (Topics)
   std::uint64_t commands = 0;          // commands written to the port
   std::uint64_t commands_refused = 0;  // commands refused: port closed, queue full, unknown channel
   std::uint64_t replies = 0;
@@ -71,6 +72,9 @@ class SerialDevice {
   // matched to requests in order, so a device that sends a line matching reply_pattern on its own
   // accord shifts the matching until a timeout resynchronises it.
   std::error_code request(std::string_view command);
+
+  // Flow control: stops reading the port while the MQTT side cannot keep up (see Gateway).
+  void pause_input(bool paused) { port_->pause_reading(paused); }
 
   const std::string& name() const noexcept { return config_.name; }
   bool online() const noexcept { return port_ && port_->is_open(); }

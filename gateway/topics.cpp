@@ -18,6 +18,13 @@ std::string Topics::reading(std::string_view device, std::string_view channel) c
 
 std::string Topics::reply(std::string_view device) const { return base_ + std::string(device) + "/reply"; }
 
+bool Topics::is_channel_name(std::string_view name) noexcept {
+  if (name.empty() || name.find_first_of(std::string_view("/+#\0", 4)) != std::string_view::npos) {
+    return false;
+  }
+  return name != "status" && name != "write" && name != "request" && name != "reply";
+}
+
 std::vector<std::string> Topics::command_filters() const {
   return {base_ + "+/write", base_ + "+/request", base_ + "+/+/set"};
 }

@@ -33,6 +33,11 @@ class Topics {
     std::string device;
     std::string channel;  // set only
   };
+  // Whether a field name can be the last level of a reading's topic: not empty, no '/', '+', '#' or
+  // NUL, and none of the names the layout gives a meaning after <device>/ (status, write, request,
+  // reply), so no device can publish onto its own availability or command topics.
+  static bool is_channel_name(std::string_view name) noexcept;
+
   // Recognises a command topic of this gateway; anything else is nullopt.
   std::optional<Command> parse_command(std::string_view topic) const;
 

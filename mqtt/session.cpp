@@ -240,6 +240,7 @@ class Session::Core {
     state_callback_ = nullptr;
     log_callback_ = nullptr;
     done_callback_ = nullptr;
+    drain_callback_ = nullptr;
   }
   bool busy() const noexcept { return depth_ > 0; }
 
@@ -259,6 +260,10 @@ class Session::Core {
   MessageCallback message_callback_;
   StateCallback state_callback_;
   LogCallback log_callback_;
+  DoneCallback drain_callback_;
+  // Messages handed to libmosquitto while its output was backed up (the socket full); 0 once it drained.
+  std::size_t backlog_ = 0;
+  bool drained_ = false;  // the backlog went back to 0: report it from settle()
 
   // Sets the log callback and (un)registers libmosquitto's, which costs a formatted line per packet.
   void set_log_callback(LogCallback callback) {
@@ -518,6 +523,11 @@ void Session::Core::settle() {
       disconnect_now();
       continue;
     }
+    if (std::exchange(drained_, false) && drain_callback_) {
+      auto callback = drain_callback_;  // the callback may replace itself
+      invoke_user(counters_.callback_errors, callback);
+      continue;
+    }
     update_interest();  // may record a loss if the poll cannot be changed
     if (lost_) {
       continue;
@@ -721,6 +731,10 @@ void Session::Core::on_poll(std::error_code status, PollEvents events) {
   }
   if (writable && socket_alive()) {
     last_rc_ = mosquitto_loop_write(m, 1);
+    if (backlog_ > 0 && !mosquitto_want_write(m)) {
+      backlog_ = 0;
+      drained_ = true;  // reported after libmosquitto's calls, like every other event
+    }
     // libmosquitto keeps its "TLS wants to write" flag after the handshake has moved on to reading,
     // so before CONNACK a writable socket could wake us again and again with nothing to write. If a
     // write opportunity left the wish unchanged, wait for the broker's next bytes before asking again.
@@ -789,6 +803,12 @@ void Session::Core::on_connected() {
 
 void Session::Core::handle_lost(std::error_code reason) {
   detach_poll();
+  // Whatever libmosquitto still held for the socket is not being written any more; from now on
+  // publishing goes to the bounded outbox, so whoever held back may go on.
+  if (backlog_ > 0) {
+    backlog_ = 0;
+    drained_ = true;
+  }
   misc_timer_.stop();
   switch (phase_) {
     case Phase::connecting:
@@ -876,6 +896,9 @@ Session::Core::Sent Session::Core::send_now(const Publication& message, std::err
   last_rc_ = rc;
   if (rc == MOSQ_ERR_SUCCESS || (is_transport_error(rc) && message.qos != Qos::at_most_once && mid != 0)) {
     ++counters_.published;
+    // libmosquitto writes a packet at once when it can; if it could not, the packet waits in its
+    // unbounded queue, and the caller should hold back (Session::backlog()).
+    backlog_ = mosquitto_want_write(mosq_.get()) ? backlog_ + 1 : 0;
     if (message.qos != Qos::at_most_once) {
       in_flight_.insert(mid);
     }
@@ -1182,6 +1205,14 @@ void Session::on_state(StateCallback callback) {
     core_->state_callback_ = std::move(callback);
   }
 }
+
+void Session::on_drain(DoneCallback callback) {
+  if (core_ != nullptr) {
+    core_->drain_callback_ = std::move(callback);
+  }
+}
+
+std::size_t Session::backlog() const noexcept { return core_ == nullptr ? 0 : core_->backlog_; }
 
 void Session::on_log(LogCallback callback) {
   if (core_ != nullptr) {

@@ -138,6 +138,14 @@ class Session {
   // QoS 1 / 2 messages handed to libmosquitto and not yet acknowledged (they survive reconnects).
   std::size_t in_flight() const noexcept;
 
+  // Flow control. libmosquitto writes a message at once when the socket takes it and otherwise queues
+  // it without limit. backlog() counts the messages queued since the socket last drained (0 when
+  // libmosquitto's output is empty); a publisher faster than the broker holds back while it is high and
+  // goes on when on_drain() is called (after the queue emptied, or the connection was lost, from when on
+  // publishing goes to the bounded outbox).
+  std::size_t backlog() const noexcept;
+  void on_drain(DoneCallback callback);
+
  private:
   class Core;
   explicit Session(Core* core) noexcept : core_(core) {}

@@ -106,6 +106,16 @@ struct SerialPort::State {
   std::string queue;  // bytes not yet written; queue_head of them already went out
   std::size_t queue_head = 0;
   std::error_code last_open_error;  // reported once per distinct failure, not on every retry
+  bool reading_paused = false;
+
+  // What the poll must watch: input unless paused, output while bytes wait.
+  std::error_code update_events() {
+    auto events = reading_paused ? PollEvents::none : PollEvents::readable;
+    if (queue_head < queue.size()) {
+      events = events | PollEvents::writable;
+    }
+    return poll->set_events(events);
+  }
 
   State(loop::Loop& l, PortSettings s, Callbacks c)
       : loop(l), settings(std::move(s)), callbacks(std::move(c)), retry(l) {}
@@ -156,7 +166,10 @@ struct SerialPort::State {
       return p.error();
     }
     poll.emplace(std::move(*p));
-    return poll->start(PollEvents::readable, [this](std::error_code ec, PollEvents ev) { on_ready(ec, ev); });
+    if (auto ec = poll->start(PollEvents::readable, [this](std::error_code ec, PollEvents ev) { on_ready(ec, ev); })) {
+      return ec;
+    }
+    return update_events();
   }
 
   void close_now() {
@@ -183,7 +196,7 @@ struct SerialPort::State {
     if (loop::has(events, PollEvents::writable) && !flush()) {
       return;
     }
-    if (loop::has(events, PollEvents::readable)) {
+    if (loop::has(events, PollEvents::readable) && !reading_paused) {
       read_available();
     }
   }
@@ -198,8 +211,8 @@ struct SerialPort::State {
         if (callbacks.on_data) {
           callbacks.on_data(std::span<const std::uint8_t>(buffer, static_cast<std::size_t>(n)));
         }
-        if (!fd) {
-          return;  // the data callback closed the port
+        if (!fd || reading_paused) {
+          return;  // the data callback closed the port or asked for a pause
         }
         continue;
       }
@@ -222,7 +235,7 @@ struct SerialPort::State {
         continue;
       }
       if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-        poll->set_events(PollEvents::readable | PollEvents::writable);
+        update_events();  // watch for room
         return true;
       }
       lost(loop::errno_error());
@@ -230,7 +243,7 @@ struct SerialPort::State {
     }
     queue.clear();
     queue_head = 0;
-    poll->set_events(PollEvents::readable);
+    update_events();
     return true;
   }
 };
@@ -280,6 +293,14 @@ std::error_code SerialPort::write(std::span<const std::uint8_t> bytes) {
     s.flush();  // try at once; the poll finishes what the port did not take
   }
   return {};
+}
+
+void SerialPort::pause_reading(bool paused) {
+  State& s = *state_;
+  s.reading_paused = paused;
+  if (s.poll) {
+    s.update_events();
+  }
 }
 
 bool SerialPort::is_open() const noexcept { return static_cast<bool>(state_->fd); }

@@ -75,6 +75,11 @@ class SerialPort {
   // Queues bytes for the device. ENOTCONN while the port is closed, ENOBUFS if the queue is full.
   std::error_code write(std::span<const std::uint8_t> bytes);
 
+  // Stops (true) or resumes (false) reading, for flow control when what the port produces cannot be
+  // passed on fast enough. While paused the kernel's buffer fills, then the device's flow control (if
+  // configured) holds it back, or the UART overruns. Writing goes on. It lasts across reopens.
+  void pause_reading(bool paused);
+
   bool is_open() const noexcept;
   std::size_t queued_bytes() const noexcept;
   const PortCounters& counters() const noexcept;

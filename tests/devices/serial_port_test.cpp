@@ -153,6 +153,23 @@ TEST_F(SerialPortTest, UnplugThenReplugReopensByItself) {
   EXPECT_EQ(port->counters().disconnects, 1u);
 }
 
+TEST_F(SerialPortTest, PausedReadingHoldsInputUntilResumed) {
+  test::PtyDevice device(dir / "ttyACM0");
+  auto port = SerialPort::create(loop, settings_for(device), recorder());
+  ASSERT_TRUE(port && port->is_open());
+  port->pause_reading(true);
+  ASSERT_TRUE(device.send("held\n"));
+  loop::Timer settle(loop);
+  settle.start(50ms, [&] { loop.stop(); });
+  loop.run_for(5s);
+  EXPECT_EQ(received, "") << "a paused port must not read";
+  const std::string out = "still writes\n";  // writing goes on while reading is paused
+  ASSERT_FALSE(port->write({reinterpret_cast<const std::uint8_t*>(out.data()), out.size()}));
+  EXPECT_EQ(device.receive(), out);
+  port->pause_reading(false);
+  run_until([&] { return received == "held\n"; });
+}
+
 TEST_F(SerialPortTest, MissingDeviceOpensWhenItAppears) {
   auto path = dir / "ttyUSB7";
   PortSettings s;

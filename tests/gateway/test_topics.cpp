@@ -45,3 +45,19 @@ TEST(Topics, IgnoresEverythingElse) {
 
 }  // namespace
 }  // namespace fg::gateway
+
+namespace fg::gateway {
+namespace {
+
+TEST(Topics, ChannelNamesAreSingleUnreservedLevels) {
+  for (const char* good : {"t", "bme.t", "v.0", "temperature_2", "set", "Status"}) {
+    EXPECT_TRUE(Topics::is_channel_name(good)) << good;
+  }
+  for (const char* bad : {"", "a/b", "x/set", "+", "c#", "status", "write", "request", "reply"}) {
+    EXPECT_FALSE(Topics::is_channel_name(bad)) << bad;
+  }
+  EXPECT_FALSE(Topics::is_channel_name(std::string_view("a\0b", 3)));
+}
+
+}  // namespace
+}  // namespace fg::gateway

@@ -1,0 +1,41 @@
+// Session::backlog() and on_drain(): a publisher faster than the broker can see libmosquitto's queue
+// grow and hold back until it drains.
+
+#include <signal.h>
+
+#include "tests/mqtt/mqtt_test_support.hpp"
+
+namespace fg::mqtt::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+class MqttFlowControl : public MqttTest {};
+
+TEST_F(MqttFlowControl, BacklogGrowsWhileTheBrokerStallsAndDrainIsReported) {
+  fg::test::MosquittoBroker broker({"max_queued_messages 0"});
+  ASSERT_TRUE(broker.start()) << broker.last_error();
+  auto session = make_session(local_options(broker.port(), "fast-publisher"));
+  Recorder rec;
+  connect(session, rec);
+  int drains = 0;
+  session.on_drain([&] { ++drains; });
+  EXPECT_EQ(session.backlog(), 0u);
+
+  // A stopped broker reads nothing: once the socket buffers are full, messages wait in libmosquitto.
+  ASSERT_EQ(::kill(broker.pid(), SIGSTOP), 0);
+  const std::string payload(16 * 1024, 'x');
+  for (int i = 0; i < 2000 && session.backlog() < 100; ++i) {
+    ASSERT_FALSE(session.publish("bulk", payload, Qos::at_most_once));
+  }
+  EXPECT_GE(session.backlog(), 100u) << "16 KiB messages to a stopped broker must back up";
+  EXPECT_EQ(drains, 0);
+
+  ASSERT_EQ(::kill(broker.pid(), SIGCONT), 0);
+  EXPECT_TRUE(run_until([&] { return drains > 0; }, 10s)) << "the queue never drained";
+  EXPECT_EQ(session.backlog(), 0u);
+  close(session);
+}
+
+}  // namespace
+}  // namespace fg::mqtt::test
