@@ -17,7 +17,7 @@
 // No GoogleTest in here, so benchmarks and other programs can use it too: failures are return values,
 // with the reason (and the broker's log) in last_error().
 //
-// ChildProcess, the spawning part, is usable on its own (the MQTT will test runs a session in one).
+// ChildProcess (child_process.hpp) does the spawning.
 // A child inherits none of the test's descriptors: a socket the test closes is really closed, and a
 // broker started after a client connected does not keep that client's old connection alive.
 //
@@ -46,111 +46,12 @@
 #include <utility>
 #include <vector>
 
+#include "tests/support/child_process.hpp"
 #include "tests/support/temp_dir.hpp"
 
 extern char** environ;
 
 namespace fg::test {
-
-class ChildProcess {
- public:
-  ChildProcess() = default;
-  ChildProcess(const ChildProcess&) = delete;
-  ChildProcess& operator=(const ChildProcess&) = delete;
-  ChildProcess(ChildProcess&& other) noexcept : pid_(std::exchange(other.pid_, -1)) {}
-  ChildProcess& operator=(ChildProcess&& other) noexcept {
-    if (this != &other) {
-      kill();
-      pid_ = std::exchange(other.pid_, -1);
-    }
-    return *this;
-  }
-  ~ChildProcess() { kill(); }
-
-  // Starts argv[0] (searched in PATH) with stdout and stderr appended to `log` and stdin from
-  // /dev/null. Returns false with errno-based text in `error` if it cannot be started.
-  bool spawn(const std::vector<std::string>& argv, const std::filesystem::path& log,
-             std::string* error = nullptr) {
-    kill();
-    std::vector<char*> args;
-    for (const auto& a : argv) {
-      args.push_back(const_cast<char*>(a.c_str()));
-    }
-    args.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    posix_spawn_file_actions_addclosefrom_np(&actions, 3);
-    pid_t pid = -1;
-    int rc = ::posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) {
-      if (error != nullptr) {
-        *error = argv[0] + ": " + std::strerror(rc);
-      }
-      return false;
-    }
-    pid_ = pid;
-    return true;
-  }
-
-  pid_t pid() const noexcept { return pid_; }
-
-  // True while the process has not exited (reaps it if it has).
-  bool running() {
-    if (pid_ <= 0) {
-      return false;
-    }
-    int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      return false;
-    }
-    return true;
-  }
-
-  // Sends `sig` and waits up to `timeout` for the exit; true if it exited.
-  bool signal_and_wait(int sig, std::chrono::milliseconds timeout) {
-    if (pid_ <= 0) {
-      return true;
-    }
-    ::kill(pid_, sig);
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      int status = 0;
-      pid_t r = ::waitpid(pid_, &status, WNOHANG);
-      if (r == pid_ || (r < 0 && errno == ECHILD)) {
-        pid_ = -1;
-        return true;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-    return false;
-  }
-
-  // SIGTERM, then SIGKILL if it has not exited within `grace`.
-  void terminate(std::chrono::milliseconds grace = std::chrono::seconds(3)) {
-    if (!signal_and_wait(SIGTERM, grace)) {
-      kill();
-    }
-  }
-
-  // SIGKILL and reap.
-  void kill() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      int status = 0;
-      while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-      }
-      pid_ = -1;
-    }
-  }
-
- private:
-  pid_t pid_ = -1;
-};
 
 class MosquittoBroker {
  public:
