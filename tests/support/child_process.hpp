@@ -78,6 +78,9 @@ class ChildProcess {
         env.push_back(*e);
       }
     }
+    for (auto& var : extra_env_) {
+      env.push_back(var.data());
+    }
     env.push_back(nullptr);
     pid_t pid = -1;
     int rc = ::posix_spawnp(&pid, args[0], &actions, &attr, args.data(), env.data());
@@ -92,6 +95,9 @@ class ChildProcess {
     pid_ = pid;
     return true;
   }
+
+  // Adds NAME=VALUE to the environment of the next spawn (after the systemd variables were removed).
+  void add_env(std::string var) { extra_env_.push_back(std::move(var)); }
 
   pid_t pid() const noexcept { return pid_; }
 
@@ -171,6 +177,7 @@ class ChildProcess {
  private:
   pid_t pid_ = -1;
   std::optional<int> status_;
+  std::vector<std::string> extra_env_;
 };
 
 }  // namespace fg::test

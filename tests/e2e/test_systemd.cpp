@@ -1,0 +1,104 @@
+// fieldgate speaks systemd's notify protocol: READY=1 once it serves, STATUS= with its one-line summary,
+// WATCHDOG=1 from the loop at half of WATCHDOG_USEC, STOPPING=1 on SIGTERM. A unix datagram socket of
+// the test plays the service manager.
+
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "loop/unique_fd.hpp"
+#include "tests/support/child_process.hpp"
+#include "tests/support/mosquitto_broker.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace fg::e2e {
+namespace {
+
+using namespace std::chrono_literals;
+
+class NotifySocket {
+ public:
+  explicit NotifySocket(const std::filesystem::path& path) : path_(path) {
+    fd_.reset(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+    bound_ = ::bind(fd_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  }
+  bool bound() const { return bound_; }
+
+  // Collects messages until `done` says so or `limit` passes; returns whether `done` was satisfied.
+  template <typename Done>
+  bool collect_until(Done done, std::chrono::milliseconds limit) {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!done(messages)) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left <= 0ms) {
+        return false;
+      }
+      pollfd p{fd_.get(), POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(left.count())) == 1) {
+        char buf[1024];
+        ssize_t n = ::recv(fd_.get(), buf, sizeof buf, 0);
+        if (n > 0) {
+          messages.emplace_back(buf, static_cast<size_t>(n));
+        }
+      }
+    }
+    return true;
+  }
+
+  std::vector<std::string> messages;
+
+ private:
+  std::filesystem::path path_;
+  loop::UniqueFd fd_;
+  bool bound_ = false;
+};
+
+int count(const std::vector<std::string>& messages, const std::string& prefix) {
+  int n = 0;
+  for (const auto& m : messages) {
+    n += m.starts_with(prefix) ? 1 : 0;
+  }
+  return n;
+}
+
+TEST(E2eSystemd, NotifiesReadyStatusWatchdogAndStopping) {
+  test::TempDir dir;
+  test::MosquittoBroker broker;
+  ASSERT_TRUE(broker.start()) << broker.last_error();
+  NotifySocket systemd(dir / "notify");
+  ASSERT_TRUE(systemd.bound());
+  std::ofstream(dir / "fieldgate.toml") << "[gateway]\nid = \"sd\"\n[mqtt]\nhost = \"127.0.0.1\"\nport = "
+                                        << broker.port() << "\n";
+  test::ChildProcess gateway;
+  gateway.add_env("NOTIFY_SOCKET=" + (dir / "notify").string());
+  gateway.add_env("WATCHDOG_USEC=200000");  // pings expected every 100 ms
+  ASSERT_TRUE(gateway.spawn({FIELDGATE_BINARY, "run", "--config", (dir / "fieldgate.toml").string()},
+                            dir / "gateway.log"));
+
+  bool serving = systemd.collect_until(
+      [](const auto& m) {
+        return count(m, "READY=1") == 1 && count(m, "STATUS=0/0 ports open, broker connected") >= 1 &&
+               count(m, "WATCHDOG=1") >= 3;
+      },
+      10s);
+  ASSERT_TRUE(serving) << "got: " << testing::PrintToString(systemd.messages);
+  EXPECT_EQ(systemd.messages.front(), "READY=1") << "READY=1 comes once the loop serves, before anything else";
+
+  gateway.signal(SIGTERM);
+  EXPECT_TRUE(systemd.collect_until([](const auto& m) { return count(m, "STOPPING=1") == 1; }, 10s));
+  ASSERT_TRUE(gateway.wait_exit(10s));
+  ASSERT_TRUE(gateway.status());
+  EXPECT_TRUE(WIFEXITED(*gateway.status()) && WEXITSTATUS(*gateway.status()) == 0)
+      << test::ChildProcess::describe(gateway.status());
+}
+
+}  // namespace
+}  // namespace fg::e2e
