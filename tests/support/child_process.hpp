@@ -21,6 +21,24 @@ extern char** environ;
 
 namespace fg::test {
 
+// The command line that starts one of the project's own programs: the program itself, or in a cross
+// build (FG_TEST_EMULATOR, set by tests/CMakeLists.txt) the emulator's words before it.
+inline std::vector<std::string> own_program(const std::string& path) {
+  std::vector<std::string> argv;
+#ifdef FG_TEST_EMULATOR
+  std::string words = FG_TEST_EMULATOR;
+  for (std::size_t start = 0, end; start < words.size(); start = end + 1) {
+    end = words.find(' ', start);
+    end = end == std::string::npos ? words.size() : end;
+    if (end > start) {
+      argv.push_back(words.substr(start, end - start));
+    }
+  }
+#endif
+  argv.push_back(path);
+  return argv;
+}
+
 // ChildProcess: a program the tests start (mosquitto, fieldgate, a helper), with stdout and stderr to
 // files, its exit status kept, and no descriptor, signal mask or systemd variable of the test inherited.
 // The destructor SIGKILLs and reaps a process that still runs, so no test leaves one behind.
