@@ -368,6 +368,12 @@ std::error_code Session::Core::init(const std::string& password) {
   }
   mosquitto* m = mosq_.get();
   int version = options_.protocol == Protocol::v5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311;
+  // Readings are small and each should leave at once: without TCP_NODELAY, Nagle's algorithm holds a
+  // small packet back while an earlier one is unacknowledged, and with the broker's delayed ACK that
+  // adds tens of milliseconds to a reading now and then.
+  if (int rc = mosquitto_int_option(m, MOSQ_OPT_TCP_NODELAY, 1)) {
+    return mosquitto_error(rc);
+  }
   if (int rc = mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION, version)) {
     return mosquitto_error(rc);
   }

@@ -20,7 +20,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-printf 'listener 18830 127.0.0.1\nallow_anonymous true\npersistence false\n' > "$work/mosquitto.conf"
+printf 'listener 18830 127.0.0.1\nallow_anonymous true\npersistence false\nset_tcp_nodelay true\n' > "$work/mosquitto.conf"
 mosquitto -c "$work/mosquitto.conf" 2>"$work/mosquitto.log" & pids+=($!)
 build/release/tests/devsim/fieldgate-devsim --link "$work/weather" --format kv --interval-ms 1000 & pids+=($!)
 build/release/tests/devsim/fieldgate-devsim --link "$work/node1" --format cobs --interval-ms 2000 & pids+=($!)

@@ -242,7 +242,7 @@ int main(int argc, char** argv) {
   }
   constexpr size_t kPorts = 8;
   fg::test::TempDir dir;
-  fg::test::MosquittoBroker broker({"max_queued_messages 0"});
+  fg::test::MosquittoBroker broker({"max_queued_messages 0", "set_tcp_nodelay true"});
   if (!broker.start()) {
     std::fprintf(stderr, "cannot start mosquitto\n");
     return 1;
