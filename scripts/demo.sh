@@ -15,8 +15,11 @@ mkdir -p "$work"
 pids=()
 cleanup() {
   trap - EXIT INT TERM
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  # Newest first: the gateway stops (and says offline) while the broker and the devices still run.
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+    kill "${pids[i]}" 2>/dev/null || true
+    wait "${pids[i]}" 2>/dev/null || true
+  done
 }
 trap cleanup EXIT INT TERM
 
@@ -30,10 +33,9 @@ mosquitto_sub -h 127.0.0.1 -p 18830 -v -t 'fieldgate/#' & pids+=($!)
 build/release/gateway/fieldgate run --config examples/demo.toml & pids+=($!)
 
 sleep 3
-echo "--- demo: request PING and set led=on through MQTT"
+echo "--- demo: a request (PING) and a set (led=on) through MQTT; the replies come on .../reply"
 mosquitto_pub -h 127.0.0.1 -p 18830 -t fieldgate/demo/weather/request -m PING
 mosquitto_pub -h 127.0.0.1 -p 18830 -t fieldgate/demo/weather/led/set -m on
-mosquitto_pub -h 127.0.0.1 -p 18830 -t fieldgate/demo/weather/request -m 'READ?'
 
 if [ -n "${DEMO_SECONDS:-}" ]; then
   sleep "$DEMO_SECONDS"

@@ -190,7 +190,12 @@ struct SerialPort::State {
 
   void on_ready(std::error_code ec, PollEvents events) {
     if (ec) {
-      lost(ec);
+      // libuv reports POLLERR as EBADF; reading says what really happened (and delivers what the device
+      // sent before it went away).
+      read_available();
+      if (fd) {
+        lost(ec);
+      }
       return;
     }
     if (loop::has(events, PollEvents::writable) && !flush()) {
@@ -219,8 +224,9 @@ struct SerialPort::State {
       if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
         return;
       }
-      // 0 (hang-up) or EIO: the device is gone (USB adapter unplugged, the pty's other end closed).
-      lost(n == 0 ? std::make_error_code(std::errc::connection_reset) : loop::errno_error());
+      // 0 (hang-up) or EIO: the device is gone (USB adapter unplugged, the pty's other end closed), which
+      // is what the user should read in the log rather than "Input/output error".
+      lost(n == 0 || errno == EIO ? std::make_error_code(std::errc::no_such_device) : loop::errno_error());
       return;
     }
   }

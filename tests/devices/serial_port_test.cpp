@@ -149,6 +149,7 @@ TEST_F(SerialPortTest, UnplugThenReplugReopensByItself) {
   run_expecting_stop();  // the read fails: the state callback stops the loop
   ASSERT_FALSE(states.empty());
   EXPECT_FALSE(states.back().first);
+  EXPECT_EQ(states.front().second, std::errc::no_such_device) << states.front().second.message();
   EXPECT_FALSE(port->is_open());
   const std::string refused = "x";
   EXPECT_EQ(port->write({reinterpret_cast<const std::uint8_t*>(refused.data()), 1}), std::errc::not_connected);
