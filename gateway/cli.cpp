@@ -1,8 +1,8 @@
 #include "gateway/cli.hpp"
 
-#include <CLI/CLI.hpp>
 #include <fmt/core.h>
 #include <uv.h>
+#include <CLI/CLI.hpp>
 
 #include <cstdio>
 
@@ -66,20 +66,22 @@ int check(const std::string& config_path) {
 }  // namespace
 
 int run_cli(int argc, char** argv) {
-  CLI::App app{"fieldgate: a small native gateway from serial and GPIO devices to MQTT, for Raspberry Pi-class boards"};
+  CLI::App app{
+      "fieldgate: a small native gateway from serial and GPIO devices to MQTT, for Raspberry Pi-class "
+      "boards"};
   app.require_subcommand(1);
   int status = 0;
 
   auto* version = app.add_subcommand("version", "Print the version and the libraries it runs on");
-  version->callback([] {
-    fmt::print("fieldgate {} ({}) libuv {}\n", kVersion, kTargetProcessor, uv_version_string());
-  });
+  version->callback(
+      [] { fmt::print("fieldgate {} ({}) libuv {}\n", kVersion, kTargetProcessor, uv_version_string()); });
 
   std::string config_path = "/etc/fieldgate/fieldgate.toml";
   std::string log_level;
   auto* run_cmd = app.add_subcommand("run", "Run the gateway");
   run_cmd->add_option("-c,--config", config_path, "The configuration file")->capture_default_str();
-  run_cmd->add_option("--log-level", log_level, "error, warning, notice, info or debug (overrides the config)")
+  run_cmd
+      ->add_option("--log-level", log_level, "error, warning, notice, info or debug (overrides the config)")
       ->check(CLI::IsMember({"error", "warning", "notice", "info", "debug"}));
   run_cmd->callback([&] { status = run(config_path, log_level); });
 

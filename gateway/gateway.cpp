@@ -56,7 +56,8 @@ std::error_code Gateway::start() {
   // libmosquitto's own lines (TLS handshake failures are explained only there) cost a formatted line
   // per packet, so they are asked for only at debug level.
   if (log_level() == LogLevel::debug) {
-    session_->on_log([](mqtt::LogLevel, std::string_view line) { log(LogLevel::debug, "libmosquitto: {}", line); });
+    session_->on_log(
+        [](mqtt::LogLevel, std::string_view line) { log(LogLevel::debug, "libmosquitto: {}", line); });
   }
   for (const auto& filter : topics_.command_filters()) {
     session_->subscribe(filter, mqtt::Qos::at_least_once);
@@ -100,7 +101,8 @@ std::error_code Gateway::start() {
         log_counters();
         break;
       default:
-        log(LogLevel::notice, "SIGHUP: reloading the configuration is not supported yet; restart to apply it");
+        log(LogLevel::notice,
+            "SIGHUP: reloading the configuration is not supported yet; restart to apply it");
         break;
     }
   });
@@ -109,11 +111,12 @@ std::error_code Gateway::start() {
     log(LogLevel::error, "mqtt: {}", ec.message());
     return ec;
   }
-  status_timer_.start(std::chrono::seconds(10), [this] { update_status(); }, std::chrono::seconds(10));
+  status_timer_.start(
+      std::chrono::seconds(10), [this] { update_status(); }, std::chrono::seconds(10));
   notify_.ready();
   update_status();
-  log(LogLevel::notice, "fieldgate {} serving {} device(s), broker {}:{}", config_.gateway.id, devices_.size(),
-      config_.mqtt.host, config_.mqtt.port);
+  log(LogLevel::notice, "fieldgate {} serving {} device(s), broker {}:{}", config_.gateway.id,
+      devices_.size(), config_.mqtt.host, config_.mqtt.port);
   return {};
 }
 
@@ -172,7 +175,8 @@ void Gateway::on_mqtt_state(const mqtt::StateChange& change) {
       publish_device_status(*device);
     }
   } else if (change.state == mqtt::State::disconnected) {
-    log(LogLevel::warning, "mqtt: {} (next attempt in {} ms)", change.reason.message(), change.retry_in.count());
+    log(LogLevel::warning, "mqtt: {} (next attempt in {} ms)", change.reason.message(),
+        change.retry_in.count());
   }
   update_status();
 }
@@ -215,9 +219,8 @@ void Gateway::log_counters() const {
         "{} bad names, {} dropped bytes ({} overlong, {} bad crc), {} commands ({} refused), {} replies "
         "({} timeouts), {} disconnects",
         device->name(), p.bytes_read, c.frames, c.readings, c.rejected_lines, c.invalid_values, c.filtered,
-        c.bad_names,
-        f.dropped_bytes, f.overlong, f.bad_crc, c.commands, c.commands_refused, c.replies, c.reply_timeouts,
-        p.disconnects);
+        c.bad_names, f.dropped_bytes, f.overlong, f.bad_crc, c.commands, c.commands_refused, c.replies,
+        c.reply_timeouts, p.disconnects);
   }
   if (session_) {
     const auto& m = session_->counters();
@@ -252,9 +255,9 @@ void Gateway::shutdown() {
     finish();
     return;
   }
-  auto ec = session_->shutdown(kDrainTimeout,
-                               mqtt::Publication{topics_.gateway_status(), "offline", mqtt::Qos::at_least_once, true},
-                               finish);
+  auto ec = session_->shutdown(
+      kDrainTimeout, mqtt::Publication{topics_.gateway_status(), "offline", mqtt::Qos::at_least_once, true},
+      finish);
   if (ec) {
     finish();
   }

@@ -13,11 +13,16 @@ bool g_journal = false;
 
 const char* level_word(LogLevel level) {
   switch (level) {
-    case LogLevel::error: return "error";
-    case LogLevel::warning: return "warning";
-    case LogLevel::notice: return "notice";
-    case LogLevel::info: return "info";
-    case LogLevel::debug: return "debug";
+    case LogLevel::error:
+      return "error";
+    case LogLevel::warning:
+      return "warning";
+    case LogLevel::notice:
+      return "notice";
+    case LogLevel::info:
+      return "info";
+    case LogLevel::debug:
+      return "debug";
   }
   return "?";
 }
@@ -33,10 +38,16 @@ std::optional<LogLevel> parse_log_level(std::string_view name) noexcept {
   return std::nullopt;
 }
 
-void set_log_level(LogLevel level) noexcept { g_level = level; }
-LogLevel log_level() noexcept { return g_level; }
+void set_log_level(LogLevel level) noexcept {
+  g_level = level;
+}
+LogLevel log_level() noexcept {
+  return g_level;
+}
 
-void detect_journal() noexcept { g_journal = std::getenv("JOURNAL_STREAM") != nullptr; }
+void detect_journal() noexcept {
+  g_journal = std::getenv("JOURNAL_STREAM") != nullptr;
+}
 
 void write_log(LogLevel level, std::string_view message) noexcept {
   std::string line = g_journal ? fmt::format("<{}>{}\n", static_cast<int>(level), message)

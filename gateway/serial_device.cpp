@@ -1,7 +1,7 @@
 #include "gateway/serial_device.hpp"
 
-#include <fmt/format.h>
 #include <fmt/core.h>
+#include <fmt/format.h>
 #include <re2/re2.h>
 
 #include <nlohmann/json.hpp>
@@ -55,9 +55,8 @@ bool is_cobs(const SerialDeviceConfig& config) {
 
 }  // namespace
 
-std::expected<std::unique_ptr<SerialDevice>, std::string> SerialDevice::create(loop::Loop& loop,
-                                                                              const SerialDeviceConfig& config,
-                                                                              Sink sink) {
+std::expected<std::unique_ptr<SerialDevice>, std::string> SerialDevice::create(
+    loop::Loop& loop, const SerialDeviceConfig& config, Sink sink) {
   std::unique_ptr<SerialDevice> device(new SerialDevice(loop, config, std::move(sink)));
   SerialDevice* self = device.get();
   // The config loader created both once already, so these only fail on a config it did not check.
@@ -84,10 +83,10 @@ std::expected<std::unique_ptr<SerialDevice>, std::string> SerialDevice::create(l
       return std::unexpected("reply_pattern: " + self->reply_pattern_->error());
     }
   }
-  auto port = ds::SerialPort::create(
-      loop, port_settings(config.port),
-      {[self](std::span<const std::uint8_t> bytes) { self->framer_->feed(bytes); },
-       [self](bool open, std::error_code why) { self->on_port_state(open, why); }});
+  auto port =
+      ds::SerialPort::create(loop, port_settings(config.port),
+                             {[self](std::span<const std::uint8_t> bytes) { self->framer_->feed(bytes); },
+                              [self](bool open, std::error_code why) { self->on_port_state(open, why); }});
   if (!port) {
     return std::unexpected("cannot watch " + config.port.path + ": " + port.error().message());
   }
@@ -100,8 +99,12 @@ SerialDevice::SerialDevice(loop::Loop& loop, const SerialDeviceConfig& config, S
 
 SerialDevice::~SerialDevice() = default;
 
-const ds::FramerCounters& SerialDevice::framer_counters() const { return framer_->counters(); }
-const ds::PortCounters& SerialDevice::port_counters() const { return port_->counters(); }
+const ds::FramerCounters& SerialDevice::framer_counters() const {
+  return framer_->counters();
+}
+const ds::PortCounters& SerialDevice::port_counters() const {
+  return port_->counters();
+}
 
 void SerialDevice::on_port_state(bool open, std::error_code why) {
   if (open) {
@@ -265,7 +268,8 @@ bool SerialDevice::take_reply(std::string_view line, bool is_reply_frame) {
   if (!request_in_progress_) {
     return is_reply_frame;  // an unsolicited reply frame is no reading either
   }
-  if (!is_reply_frame && !re2::RE2::PartialMatch(re2::StringPiece(line.data(), line.size()), *reply_pattern_)) {
+  if (!is_reply_frame &&
+      !re2::RE2::PartialMatch(re2::StringPiece(line.data(), line.size()), *reply_pattern_)) {
     return false;  // readings keep flowing while a request waits
   }
   finish_request(line);

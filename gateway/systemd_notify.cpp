@@ -12,11 +12,14 @@ SystemdNotify::SystemdNotify(loop::Loop& loop) {
     auto half = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::microseconds(usec / 2));
     watchdog_.emplace(loop);
     // The ping comes from a loop timer on purpose: if the loop stalls, the pings stop.
-    watchdog_->start(half, [] { sd_notify(0, "WATCHDOG=1"); }, half);
+    watchdog_->start(
+        half, [] { sd_notify(0, "WATCHDOG=1"); }, half);
   }
 }
 
-void SystemdNotify::ready() { sd_notify(0, "READY=1"); }
+void SystemdNotify::ready() {
+  sd_notify(0, "READY=1");
+}
 
 void SystemdNotify::status(const std::string& line) {
   if (line != last_status_) {
@@ -25,8 +28,12 @@ void SystemdNotify::status(const std::string& line) {
   }
 }
 
-void SystemdNotify::stopping() { sd_notify(0, "STOPPING=1"); }
+void SystemdNotify::stopping() {
+  sd_notify(0, "STOPPING=1");
+}
 
-void SystemdNotify::close() { watchdog_.reset(); }
+void SystemdNotify::close() {
+  watchdog_.reset();
+}
 
 }  // namespace fg::gateway

@@ -6,7 +6,9 @@ namespace fg::gateway {
 
 Topics::Topics(std::string prefix, std::string gateway_id) : base_(prefix + "/" + gateway_id + "/") {}
 
-std::string Topics::gateway_status() const { return base_ + "status"; }
+std::string Topics::gateway_status() const {
+  return base_ + "status";
+}
 
 std::string Topics::device_status(std::string_view device) const {
   return base_ + std::string(device) + "/status";
@@ -16,7 +18,9 @@ std::string Topics::reading(std::string_view device, std::string_view channel) c
   return base_ + std::string(device) + "/" + std::string(channel);
 }
 
-std::string Topics::reply(std::string_view device) const { return base_ + std::string(device) + "/reply"; }
+std::string Topics::reply(std::string_view device) const {
+  return base_ + std::string(device) + "/reply";
+}
 
 bool Topics::is_channel_name(std::string_view name) noexcept {
   if (name.empty() || name.find_first_of(std::string_view("/+#\0", 4)) != std::string_view::npos) {

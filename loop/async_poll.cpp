@@ -42,7 +42,8 @@ bool AsyncPoll::Awaiter::await_suspend(std::coroutine_handle<> coroutine) {
   }
   // Re-arm only when the wanted events differ from what is armed: an unchanged mask costs nothing.
   if (state.poll.events() != events_) {
-    auto ec = state.poll.start(events_, [s = &state](std::error_code e, PollEvents ready) { s->on_event(e, ready); });
+    auto ec = state.poll.start(events_,
+                               [s = &state](std::error_code e, PollEvents ready) { s->on_event(e, ready); });
     if (ec) {
       result_ = std::unexpected(ec);
       return false;

@@ -141,8 +141,14 @@ inline auto wait_for(Loop& loop, int fd, PollEvents events) {
   });
 }
 
-inline auto readable(Loop& loop, int fd) { return wait_for(loop, fd, PollEvents::readable); }
-inline auto writable(Loop& loop, int fd) { return wait_for(loop, fd, PollEvents::writable); }
-inline auto priority(Loop& loop, int fd) { return wait_for(loop, fd, PollEvents::priority); }
+inline auto readable(Loop& loop, int fd) {
+  return wait_for(loop, fd, PollEvents::readable);
+}
+inline auto writable(Loop& loop, int fd) {
+  return wait_for(loop, fd, PollEvents::writable);
+}
+inline auto priority(Loop& loop, int fd) {
+  return wait_for(loop, fd, PollEvents::priority);
+}
 
 }  // namespace fg::loop

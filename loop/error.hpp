@@ -16,6 +16,8 @@ inline std::error_code uv_error(int status) noexcept {
 }
 
 // The current errno (or a given one) as an error_code of the system category.
-inline std::error_code errno_error(int err = errno) noexcept { return {err, std::system_category()}; }
+inline std::error_code errno_error(int err = errno) noexcept {
+  return {err, std::system_category()};
+}
 
 }  // namespace fg::loop

@@ -42,7 +42,9 @@ std::error_code EventFd::start(Callback callback) {
                                   [s = state_.get()](std::error_code, PollEvents) { s->on_readable(); });
 }
 
-std::error_code EventFd::stop() noexcept { return state_->watch.poll.stop(); }
+std::error_code EventFd::stop() noexcept {
+  return state_->watch.poll.stop();
+}
 
 std::error_code EventFd::notify(std::uint64_t count) const noexcept {
   if (::write(state_->watch.fd.get(), &count, sizeof count) != sizeof count) {
@@ -51,6 +53,8 @@ std::error_code EventFd::notify(std::uint64_t count) const noexcept {
   return {};
 }
 
-int EventFd::fd() const noexcept { return state_->watch.fd.get(); }
+int EventFd::fd() const noexcept {
+  return state_->watch.fd.get();
+}
 
 }  // namespace fg::loop

@@ -40,7 +40,8 @@ struct Inotify::State {
       std::memcpy(&raw, buffer + offset, sizeof raw);
       const char* name = buffer + offset + sizeof raw;
       // The kernel pads names with NULs up to an aligned length.
-      InotifyEvent event{raw.wd, raw.mask, raw.cookie, std::string_view(name, raw.len > 0 ? ::strnlen(name, raw.len) : 0)};
+      InotifyEvent event{raw.wd, raw.mask, raw.cookie,
+                         std::string_view(name, raw.len > 0 ? ::strnlen(name, raw.len) : 0)};
       offset += static_cast<ssize_t>(sizeof raw + raw.len);
       run(event);
     }
@@ -81,7 +82,11 @@ std::error_code Inotify::start(Callback callback) {
                                   [s = state_.get()](std::error_code, PollEvents) { s->on_readable(); });
 }
 
-std::error_code Inotify::stop() noexcept { return state_->watch.poll.stop(); }
-int Inotify::fd() const noexcept { return state_->watch.fd.get(); }
+std::error_code Inotify::stop() noexcept {
+  return state_->watch.poll.stop();
+}
+int Inotify::fd() const noexcept {
+  return state_->watch.fd.get();
+}
 
 }  // namespace fg::loop

@@ -18,10 +18,10 @@
 namespace fg::loop {
 
 struct InotifyEvent {
-  int watch = -1;           // the watch descriptor from add_watch; -1 for IN_Q_OVERFLOW
-  std::uint32_t mask = 0;   // IN_* bits
-  std::uint32_t cookie = 0; // pairs IN_MOVED_FROM with IN_MOVED_TO
-  std::string_view name;    // entry name inside a watched directory; empty for the watched object itself
+  int watch = -1;            // the watch descriptor from add_watch; -1 for IN_Q_OVERFLOW
+  std::uint32_t mask = 0;    // IN_* bits
+  std::uint32_t cookie = 0;  // pairs IN_MOVED_FROM with IN_MOVED_TO
+  std::string_view name;     // entry name inside a watched directory; empty for the watched object itself
 };
 
 class Inotify {

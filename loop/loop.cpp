@@ -53,7 +53,9 @@ void Loop::run_mode(uv_run_mode mode) {
   running_ = outer;
 }
 
-void Loop::run() { run_mode(UV_RUN_DEFAULT); }
+void Loop::run() {
+  run_mode(UV_RUN_DEFAULT);
+}
 
 bool Loop::run_for(std::chrono::milliseconds limit) {
   bool limit_reached = false;
@@ -70,7 +72,9 @@ bool Loop::run_for(std::chrono::milliseconds limit) {
   return limit_reached;
 }
 
-void Loop::run_once_nowait() { run_mode(UV_RUN_NOWAIT); }
+void Loop::run_once_nowait() {
+  run_mode(UV_RUN_NOWAIT);
+}
 
 void Loop::stop() noexcept {
   if (running_) {

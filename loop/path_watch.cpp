@@ -25,7 +25,7 @@ struct FileId {
 // The identity of the file the path names now (following a final symlink, as opening it would), or
 // nothing if it does not exist. A dangling symlink counts as not existing.
 std::optional<FileId> identify(const std::filesystem::path& path) {
-  struct stat st{};
+  struct stat st {};
   if (::stat(path.c_str(), &st) < 0) {
     return std::nullopt;
   }
@@ -152,7 +152,8 @@ std::expected<PathWatch, std::error_code> PathWatch::create(Loop& loop, std::fil
   if (!inotify) {
     return std::unexpected(inotify.error());
   }
-  auto state = std::make_unique<State>(State{std::move(*inotify), std::move(path), std::move(callback), kFileExistenceMask, {}, -1, -1, {}});
+  auto state = std::make_unique<State>(
+      State{std::move(*inotify), std::move(path), std::move(callback), kFileExistenceMask, {}, -1, -1, {}});
   if (scope == Scope::existence_and_content) {
     state->file_mask |= kFileContentMask;
   }
@@ -166,7 +167,11 @@ std::expected<PathWatch, std::error_code> PathWatch::create(Loop& loop, std::fil
   return PathWatch(std::move(state));
 }
 
-bool PathWatch::exists() const noexcept { return state_->current.has_value(); }
-const std::filesystem::path& PathWatch::path() const noexcept { return state_->path; }
+bool PathWatch::exists() const noexcept {
+  return state_->current.has_value();
+}
+const std::filesystem::path& PathWatch::path() const noexcept {
+  return state_->path;
+}
 
 }  // namespace fg::loop

@@ -35,7 +35,9 @@ constexpr PollEvents operator&(PollEvents a, PollEvents b) noexcept {
   return static_cast<PollEvents>(static_cast<int>(a) & static_cast<int>(b));
 }
 // True if `set` contains any event of `wanted`.
-constexpr bool has(PollEvents set, PollEvents wanted) noexcept { return (set & wanted) != PollEvents::none; }
+constexpr bool has(PollEvents set, PollEvents wanted) noexcept {
+  return (set & wanted) != PollEvents::none;
+}
 
 class Poll : public UvHandle<uv_poll_t> {
  public:

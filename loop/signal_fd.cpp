@@ -69,7 +69,11 @@ std::error_code SignalFd::start(Callback callback) {
                                   [s = state_.get()](std::error_code, PollEvents) { s->on_readable(); });
 }
 
-std::error_code SignalFd::stop() noexcept { return state_->watch.poll.stop(); }
-int SignalFd::fd() const noexcept { return state_->watch.fd.get(); }
+std::error_code SignalFd::stop() noexcept {
+  return state_->watch.poll.stop();
+}
+int SignalFd::fd() const noexcept {
+  return state_->watch.fd.get();
+}
 
 }  // namespace fg::loop

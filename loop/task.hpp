@@ -70,7 +70,9 @@ class [[nodiscard]] Task {
     // Set once the awaiting coroutine has really suspended (the task did not finish synchronously).
     bool awaiter_suspended = false;
 
-    Task get_return_object() noexcept { return Task(std::coroutine_handle<promise_type>::from_promise(*this)); }
+    Task get_return_object() noexcept {
+      return Task(std::coroutine_handle<promise_type>::from_promise(*this));
+    }
     std::suspend_always initial_suspend() noexcept { return {}; }
 
     // On completion, resume the awaiting coroutine if it is suspended, or return to whoever resumed

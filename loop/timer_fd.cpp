@@ -1,8 +1,8 @@
 #include "loop/timer_fd.hpp"
 
 #include <sys/timerfd.h>
-#include <algorithm>
 #include <unistd.h>
+#include <algorithm>
 
 #include "loop/fd_watch.hpp"
 
@@ -71,8 +71,8 @@ std::error_code TimerFd::start(std::chrono::nanoseconds initial, std::chrono::na
   return arm(0, initial, interval, std::move(callback));
 }
 
-std::error_code TimerFd::start_at(std::chrono::system_clock::time_point first, std::chrono::nanoseconds interval,
-                                  Callback callback) {
+std::error_code TimerFd::start_at(std::chrono::system_clock::time_point first,
+                                  std::chrono::nanoseconds interval, Callback callback) {
   if (state_->clock != TimerClock::realtime || interval < std::chrono::nanoseconds::zero()) {
     return std::make_error_code(std::errc::invalid_argument);
   }
@@ -100,8 +100,12 @@ std::error_code TimerFd::stop() noexcept {
   return state_->watch.poll.stop();
 }
 
-TimerClock TimerFd::clock() const noexcept { return state_->clock; }
-int TimerFd::fd() const noexcept { return state_->watch.fd.get(); }
+TimerClock TimerFd::clock() const noexcept {
+  return state_->clock;
+}
+int TimerFd::fd() const noexcept {
+  return state_->watch.fd.get();
+}
 
 std::chrono::system_clock::time_point TimerFd::next_boundary(std::chrono::system_clock::time_point now,
                                                              std::chrono::nanoseconds period) {

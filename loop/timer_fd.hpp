@@ -35,7 +35,8 @@ class TimerFd {
   ~TimerFd();
 
   // Relative timer: first expiry after `initial` (> 0), then every `interval` (0 for one shot).
-  std::error_code start(std::chrono::nanoseconds initial, std::chrono::nanoseconds interval, Callback callback);
+  std::error_code start(std::chrono::nanoseconds initial, std::chrono::nanoseconds interval,
+                        Callback callback);
   // Absolute wall-clock schedule (realtime clock only, else EINVAL): first expiry at `first`, then every
   // `interval`. A `first` in the past expires at once.
   std::error_code start_at(std::chrono::system_clock::time_point first, std::chrono::nanoseconds interval,

@@ -1218,7 +1218,9 @@ void Session::on_drain(DoneCallback callback) {
   }
 }
 
-std::size_t Session::backlog() const noexcept { return core_ == nullptr ? 0 : core_->backlog_; }
+std::size_t Session::backlog() const noexcept {
+  return core_ == nullptr ? 0 : core_->backlog_;
+}
 
 void Session::on_log(LogCallback callback) {
   if (core_ != nullptr) {

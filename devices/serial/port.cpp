@@ -68,29 +68,52 @@ std::error_code configure_termios(int fd, const PortSettings& s) {
 
 unsigned speed_constant(unsigned baud) noexcept {
   switch (baud) {
-    case 1200: return B1200;
-    case 1800: return B1800;
-    case 2400: return B2400;
-    case 4800: return B4800;
-    case 9600: return B9600;
-    case 19200: return B19200;
-    case 38400: return B38400;
-    case 57600: return B57600;
-    case 115200: return B115200;
-    case 230400: return B230400;
-    case 460800: return B460800;
-    case 500000: return B500000;
-    case 576000: return B576000;
-    case 921600: return B921600;
-    case 1000000: return B1000000;
-    case 1152000: return B1152000;
-    case 1500000: return B1500000;
-    case 2000000: return B2000000;
-    case 2500000: return B2500000;
-    case 3000000: return B3000000;
-    case 3500000: return B3500000;
-    case 4000000: return B4000000;
-    default: return 0;
+    case 1200:
+      return B1200;
+    case 1800:
+      return B1800;
+    case 2400:
+      return B2400;
+    case 4800:
+      return B4800;
+    case 9600:
+      return B9600;
+    case 19200:
+      return B19200;
+    case 38400:
+      return B38400;
+    case 57600:
+      return B57600;
+    case 115200:
+      return B115200;
+    case 230400:
+      return B230400;
+    case 460800:
+      return B460800;
+    case 500000:
+      return B500000;
+    case 576000:
+      return B576000;
+    case 921600:
+      return B921600;
+    case 1000000:
+      return B1000000;
+    case 1152000:
+      return B1152000;
+    case 1500000:
+      return B1500000;
+    case 2000000:
+      return B2000000;
+    case 2500000:
+      return B2500000;
+    case 3000000:
+      return B3000000;
+    case 3500000:
+      return B3500000;
+    case 4000000:
+      return B4000000;
+    default:
+      return 0;
   }
 }
 
@@ -166,7 +189,8 @@ struct SerialPort::State {
       return p.error();
     }
     poll.emplace(std::move(*p));
-    if (auto ec = poll->start(PollEvents::readable, [this](std::error_code ec, PollEvents ev) { on_ready(ec, ev); })) {
+    if (auto ec = poll->start(PollEvents::readable,
+                              [this](std::error_code ec, PollEvents ev) { on_ready(ec, ev); })) {
       return ec;
     }
     return update_events();
@@ -309,10 +333,20 @@ void SerialPort::pause_reading(bool paused) {
   }
 }
 
-bool SerialPort::is_open() const noexcept { return static_cast<bool>(state_->fd); }
-std::size_t SerialPort::queued_bytes() const noexcept { return state_->queue.size() - state_->queue_head; }
-const PortCounters& SerialPort::counters() const noexcept { return state_->counters; }
-const PortSettings& SerialPort::settings() const noexcept { return state_->settings; }
-int SerialPort::fd() const noexcept { return state_->fd.get(); }
+bool SerialPort::is_open() const noexcept {
+  return static_cast<bool>(state_->fd);
+}
+std::size_t SerialPort::queued_bytes() const noexcept {
+  return state_->queue.size() - state_->queue_head;
+}
+const PortCounters& SerialPort::counters() const noexcept {
+  return state_->counters;
+}
+const PortSettings& SerialPort::settings() const noexcept {
+  return state_->settings;
+}
+int SerialPort::fd() const noexcept {
+  return state_->fd.get();
+}
 
 }  // namespace fg::devices::serial

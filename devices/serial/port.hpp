@@ -45,10 +45,10 @@ struct PortSettings {
 struct PortCounters {
   std::uint64_t bytes_read = 0;
   std::uint64_t bytes_written = 0;
-  std::uint64_t writes_refused = 0;     // write() calls refused: port closed or queue full
-  std::uint64_t bytes_dropped = 0;      // queued bytes lost because the port went away
+  std::uint64_t writes_refused = 0;  // write() calls refused: port closed or queue full
+  std::uint64_t bytes_dropped = 0;   // queued bytes lost because the port went away
   std::uint64_t opens = 0;
-  std::uint64_t disconnects = 0;        // unplugs and read errors
+  std::uint64_t disconnects = 0;  // unplugs and read errors
 };
 
 // Returns the termios speed constant for a standard rate, or 0 if the rate is not one.

@@ -118,7 +118,8 @@ class Subscriber {
     if (recording_) {
       // {"value":123456789,"time":...}: the value is the writer's CLOCK_MONOTONIC in ns.
       auto start = payload.find(':') + 1;
-      double sent = std::strtod(std::string(payload.substr(start, payload.find(',') - start)).c_str(), nullptr);
+      double sent =
+          std::strtod(std::string(payload.substr(start, payload.find(',') - start)).c_str(), nullptr);
       std::lock_guard lock(mutex_);
       latencies_us_.push_back(static_cast<double>(now - static_cast<std::int64_t>(sent)) / 1000.0);
     }
@@ -248,18 +249,20 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::vector<std::unique_ptr<fg::test::PtyDevice>> devices;
-  std::string config = "[gateway]\nid = \"bench\"\nlog_level = \"warning\"\n[mqtt]\nhost = \"127.0.0.1\"\nport = " +
-                       std::to_string(broker.port()) + "\nprefix = \"fg\"\nqos = 0\n";
+  std::string config =
+      "[gateway]\nid = \"bench\"\nlog_level = \"warning\"\n[mqtt]\nhost = \"127.0.0.1\"\nport = " +
+      std::to_string(broker.port()) + "\nprefix = \"fg\"\nqos = 0\n";
   for (size_t i = 0; i < kPorts; ++i) {
     devices.push_back(std::make_unique<fg::test::PtyDevice>(dir / ("dev" + std::to_string(i))));
-    config += "[[serial]]\nname = \"d" + std::to_string(i) + "\"\npath = \"" + devices.back()->path().string() +
-              "\"\nbaud = 115200\nparser = \"kv\"\n";
+    config += "[[serial]]\nname = \"d" + std::to_string(i) + "\"\npath = \"" +
+              devices.back()->path().string() + "\"\nbaud = 115200\nparser = \"kv\"\n";
   }
   std::ofstream(dir / "bench.toml") << config;
 
   Subscriber sub(broker.port());
   fg::test::ChildProcess gateway;
-  if (!gateway.spawn({FIELDGATE_BINARY, "run", "--config", (dir / "bench.toml").string()}, dir / "gateway.log")) {
+  if (!gateway.spawn({FIELDGATE_BINARY, "run", "--config", (dir / "bench.toml").string()},
+                     dir / "gateway.log")) {
     std::fprintf(stderr, "cannot start fieldgate\n");
     return 1;
   }
@@ -275,10 +278,11 @@ int main(int argc, char** argv) {
   // RSS counts every resident page of the shared libraries too (libc, libstdc++, OpenSSL under
   // libmosquitto), which other processes share; PSS divides those among their users, and the anonymous
   // part is the gateway's own memory.
-  std::printf("fieldgate memory with %zu ports, broker connected: RSS %.2f MiB, PSS %.2f MiB, anonymous %.2f MiB\n",
-              kPorts, static_cast<double>(proc_status(pid, "VmRSS:")) / 1024.0,
-              static_cast<double>(proc_smaps_rollup(pid, "Pss:")) / 1024.0,
-              static_cast<double>(proc_status(pid, "RssAnon:")) / 1024.0);
+  std::printf(
+      "fieldgate memory with %zu ports, broker connected: RSS %.2f MiB, PSS %.2f MiB, anonymous %.2f MiB\n",
+      kPorts, static_cast<double>(proc_status(pid, "VmRSS:")) / 1024.0,
+      static_cast<double>(proc_smaps_rollup(pid, "Pss:")) / 1024.0,
+      static_cast<double>(proc_status(pid, "RssAnon:")) / 1024.0);
 
   long switches_before = proc_status(pid, "voluntary_ctxt_switches:");
   std::this_thread::sleep_for(std::chrono::seconds(idle_seconds));
@@ -299,19 +303,22 @@ int main(int argc, char** argv) {
   std::this_thread::sleep_for(200ms);  // the last readings are still on their way
   sub.record_latency(false);
   auto latencies = sub.take_latencies_us();
-  std::printf("latency at 1000 readings/s over %d s (%zu of %d received): p50 %.0f us, p99 %.0f us, p99.9 %.0f us\n",
-              latency_seconds, latencies.size(), lines, percentile(latencies, 50), percentile(latencies, 99),
-              percentile(latencies, 99.9));
+  std::printf(
+      "latency at 1000 readings/s over %d s (%zu of %d received): p50 %.0f us, p99 %.0f us, p99.9 %.0f us\n",
+      latency_seconds, latencies.size(), lines, percentile(latencies, 50), percentile(latencies, 99),
+      percentile(latencies, 99.9));
 
   for (size_t ports : {size_t{1}, kPorts}) {
     auto r = max_rate(devices, ports, sub, pid, broker.pid(), 5s);
-    std::printf("max rate with %zu port(s): %.0f readings/s (%" PRIu64 " sent, %" PRIu64
-                " received), fieldgate CPU %.3f ms per 1000 readings; CPU use: fieldgate %.0f%%, mosquitto %.0f%% "
-                "of one core\n",
-                ports, static_cast<double>(r.received) / r.seconds, r.sent, r.received, r.cpu_per_1000_ms,
-                100 * r.gateway_cpu_share, 100 * r.broker_cpu_share);
+    std::printf(
+        "max rate with %zu port(s): %.0f readings/s (%" PRIu64 " sent, %" PRIu64
+        " received), fieldgate CPU %.3f ms per 1000 readings; CPU use: fieldgate %.0f%%, mosquitto %.0f%% "
+        "of one core\n",
+        ports, static_cast<double>(r.received) / r.seconds, r.sent, r.received, r.cpu_per_1000_ms,
+        100 * r.gateway_cpu_share, 100 * r.broker_cpu_share);
   }
-  std::printf("fieldgate RSS after the load: %.2f MiB\n", static_cast<double>(proc_status(pid, "VmRSS:")) / 1024.0);
+  std::printf("fieldgate RSS after the load: %.2f MiB\n",
+              static_cast<double>(proc_status(pid, "VmRSS:")) / 1024.0);
   gateway.terminate();
   return 0;
 }

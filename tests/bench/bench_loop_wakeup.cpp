@@ -64,7 +64,8 @@ void BM_PlainEpoll(benchmark::State& state) {
       }
     }
     std::uint64_t drain;
-    benchmark::DoNotOptimize(::read(fds.a.get(), &drain, sizeof drain) + ::read(fds.b.get(), &drain, sizeof drain));
+    benchmark::DoNotOptimize(::read(fds.a.get(), &drain, sizeof drain) +
+                             ::read(fds.b.get(), &drain, sizeof drain));
   }
   state.SetItemsProcessed(state.iterations() * kWakeupsPerIteration);
 }
@@ -82,15 +83,18 @@ void BM_LoopPoll(benchmark::State& state) {
       loop.stop();
     }
   };
-  pa->start(fg::loop::PollEvents::readable, [&](std::error_code, fg::loop::PollEvents) { on(fds.a.get(), fds.b.get()); });
-  pb->start(fg::loop::PollEvents::readable, [&](std::error_code, fg::loop::PollEvents) { on(fds.b.get(), fds.a.get()); });
+  pa->start(fg::loop::PollEvents::readable,
+            [&](std::error_code, fg::loop::PollEvents) { on(fds.a.get(), fds.b.get()); });
+  pb->start(fg::loop::PollEvents::readable,
+            [&](std::error_code, fg::loop::PollEvents) { on(fds.b.get(), fds.a.get()); });
   for (auto _ : state) {
     count = 0;
     std::uint64_t one = 1;
     benchmark::DoNotOptimize(::write(fds.a.get(), &one, sizeof one));
     loop.run();
     std::uint64_t drain;
-    benchmark::DoNotOptimize(::read(fds.a.get(), &drain, sizeof drain) + ::read(fds.b.get(), &drain, sizeof drain));
+    benchmark::DoNotOptimize(::read(fds.a.get(), &drain, sizeof drain) +
+                             ::read(fds.b.get(), &drain, sizeof drain));
   }
   state.SetItemsProcessed(state.iterations() * kWakeupsPerIteration);
   pa->close();
@@ -149,7 +153,8 @@ void BM_LoopCoroutineAwait(benchmark::State& state) {
     benchmark::DoNotOptimize(::write(fds.a.get(), &one, sizeof one));
     loop.run();
     std::uint64_t drain;
-    benchmark::DoNotOptimize(::read(fds.a.get(), &drain, sizeof drain) + ::read(fds.b.get(), &drain, sizeof drain));
+    benchmark::DoNotOptimize(::read(fds.a.get(), &drain, sizeof drain) +
+                             ::read(fds.b.get(), &drain, sizeof drain));
   }
   state.SetItemsProcessed(state.iterations() * kWakeupsPerIteration);
   pa = std::unexpected(std::error_code());

@@ -112,12 +112,15 @@ TEST_F(SerialPortTest, LargeWriteIsQueuedAndFinishedWhenWritable) {
   EXPECT_GT(port->queued_bytes(), 0u);
   std::string drained;
   loop::Timer reader(loop);  // the device reads slowly; the port must finish on writable events
-  reader.start(1ms, [&] {
-    drained += device.receive();
-    if (drained.size() >= big.size()) {
-      loop.stop();
-    }
-  }, 1ms);
+  reader.start(
+      1ms,
+      [&] {
+        drained += device.receive();
+        if (drained.size() >= big.size()) {
+          loop.stop();
+        }
+      },
+      1ms);
   run_until([&] { return drained.size() >= big.size(); });
   EXPECT_EQ(drained.size(), big.size());
   EXPECT_EQ(port->queued_bytes(), 0u);
@@ -152,7 +155,8 @@ TEST_F(SerialPortTest, UnplugThenReplugReopensByItself) {
   EXPECT_EQ(states.front().second, std::errc::no_such_device) << states.front().second.message();
   EXPECT_FALSE(port->is_open());
   const std::string refused = "x";
-  EXPECT_EQ(port->write({reinterpret_cast<const std::uint8_t*>(refused.data()), 1}), std::errc::not_connected);
+  EXPECT_EQ(port->write({reinterpret_cast<const std::uint8_t*>(refused.data()), 1}),
+            std::errc::not_connected);
   states.clear();
   device.plug();  // a new pty behind the same link, as after replugging the adapter
   run_until([&] { return port->is_open(); });

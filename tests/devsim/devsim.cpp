@@ -118,12 +118,13 @@ class Simulator {
       std::string unit = in_.substr(0, end);
       if (options_.format == "cobs") {
         std::vector<std::uint8_t> decoded(unit.size() + 1);
-        size_t len = fg_cobs_decode(reinterpret_cast<const std::uint8_t*>(unit.data()), unit.size(), decoded.data(),
-                                    decoded.size());
+        size_t len = fg_cobs_decode(reinterpret_cast<const std::uint8_t*>(unit.data()), unit.size(),
+                                    decoded.data(), decoded.size());
         if (len == FG_COBS_ERROR || len < FG_FRAME_OVERHEAD) {
           continue;
         }
-        unit.assign(reinterpret_cast<const char*>(decoded.data()) + FG_FRAME_HEADER_SIZE, len - FG_FRAME_OVERHEAD);
+        unit.assign(reinterpret_cast<const char*>(decoded.data()) + FG_FRAME_HEADER_SIZE,
+                    len - FG_FRAME_OVERHEAD);
       }
       emit(answer(unit), FG_FRAME_TYPE_REPLY);
     }
@@ -149,7 +150,8 @@ int main(int argc, char** argv) {
   Options options;
   CLI::App app{"fieldgate-devsim: a simulated serial sensor on a pty"};
   app.add_option("--link", options.link, "Path of the symlink to the device side of the pty")->required();
-  app.add_option("--format", options.format, "kv, json or cobs")->check(CLI::IsMember({"kv", "json", "cobs"}));
+  app.add_option("--format", options.format, "kv, json or cobs")
+      ->check(CLI::IsMember({"kv", "json", "cobs"}));
   app.add_option("--interval-ms", options.interval_ms, "Time between bursts of readings");
   app.add_option("--burst", options.burst, "Readings per interval");
   app.add_option("--count", options.count, "Stop after this many readings (0: never)");
@@ -189,9 +191,10 @@ int main(int argc, char** argv) {
       signals->stop();
       loop.stop();
     };
-    input->start(fg::loop::PollEvents::readable, [&](std::error_code, fg::loop::PollEvents) { sim.on_input(); });
-    ticker->start(std::chrono::milliseconds(options.interval_ms), std::chrono::milliseconds(options.interval_ms),
-                  [&](fg::loop::TimerFd::Expiry) {
+    input->start(fg::loop::PollEvents::readable,
+                 [&](std::error_code, fg::loop::PollEvents) { sim.on_input(); });
+    ticker->start(std::chrono::milliseconds(options.interval_ms),
+                  std::chrono::milliseconds(options.interval_ms), [&](fg::loop::TimerFd::Expiry) {
                     if (!sim.tick()) {
                       stop();
                     }

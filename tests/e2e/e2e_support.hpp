@@ -40,9 +40,9 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/child_process.hpp"
 #include "tests/support/mosquitto_broker.hpp"
 #include "tests/support/mqtt_client.hpp"
-#include "tests/support/child_process.hpp"
 #include "tests/support/pty_device.hpp"
 #include "tests/support/temp_dir.hpp"
 

@@ -37,7 +37,8 @@ class NotifySocket {
   bool collect_until(Done done, std::chrono::milliseconds limit) {
     auto deadline = std::chrono::steady_clock::now() + limit;
     while (!done(messages)) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
       if (left <= 0ms) {
         return false;
       }
@@ -75,8 +76,8 @@ TEST(E2eSystemd, NotifiesReadyStatusWatchdogAndStopping) {
   ASSERT_TRUE(broker.start()) << broker.last_error();
   NotifySocket systemd(dir / "notify");
   ASSERT_TRUE(systemd.bound());
-  std::ofstream(dir / "fieldgate.toml") << "[gateway]\nid = \"sd\"\n[mqtt]\nhost = \"127.0.0.1\"\nport = "
-                                        << broker.port() << "\n";
+  std::ofstream(dir / "fieldgate.toml")
+      << "[gateway]\nid = \"sd\"\n[mqtt]\nhost = \"127.0.0.1\"\nport = " << broker.port() << "\n";
   test::ChildProcess gateway;
   gateway.add_env("NOTIFY_SOCKET=" + (dir / "notify").string());
   gateway.add_env("WATCHDOG_USEC=200000");  // pings expected every 100 ms
@@ -90,7 +91,8 @@ TEST(E2eSystemd, NotifiesReadyStatusWatchdogAndStopping) {
       },
       10s);
   ASSERT_TRUE(serving) << "got: " << testing::PrintToString(systemd.messages);
-  EXPECT_EQ(systemd.messages.front(), "READY=1") << "READY=1 comes once the loop serves, before anything else";
+  EXPECT_EQ(systemd.messages.front(), "READY=1")
+      << "READY=1 comes once the loop serves, before anything else";
 
   gateway.signal(SIGTERM);
   EXPECT_TRUE(systemd.collect_until([](const auto& m) { return count(m, "STOPPING=1") == 1; }, 10s));

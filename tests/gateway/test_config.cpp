@@ -712,9 +712,10 @@ TEST(ConfigErrors, NamesAndTopicLevels) {
             "contain /, + or #");
   EXPECT_EQ(issue(serial("[serial.channels.\"\"]\n")),
             "site.toml:4:1: serial[0].channels.\"\": a channel name must not be empty");
-  EXPECT_EQ(issue(serial("parser = \"json\"\n[serial.channels.status]\n")),
-            "site.toml:5:1: serial[0].channels.status: the channel name \"status\" is taken by the topic layout "
-            "(status, write, request and reply are not channels)");
+  EXPECT_EQ(
+      issue(serial("parser = \"json\"\n[serial.channels.status]\n")),
+      "site.toml:5:1: serial[0].channels.status: the channel name \"status\" is taken by the topic layout "
+      "(status, write, request and reply are not channels)");
 }
 
 TEST(ConfigErrors, DuplicateDeviceNameAtTheSecondName) {

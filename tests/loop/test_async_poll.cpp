@@ -72,7 +72,7 @@ TEST_F(AsyncPollTest, ReadinessWithNobodyWaitingPausesInsteadOfSpinning) {
   auto first = once(*poll);
   first.start();
   ASSERT_EQ(::write(sp.b.get(), "xy", 2), 2);  // nobody consumes these bytes
-  loop.run();                                   // returns: after the first wait the poll pauses itself
+  loop.run();                                  // returns: after the first wait the poll pauses itself
   EXPECT_TRUE(first.done());
   auto second = once(*poll);  // the next wait re-arms and sees the unread bytes at once
   second.start();

@@ -29,11 +29,21 @@ TEST_F(InotifyTest, DirectoryCreateModifyDeleteRecreate) {
   // Each step happens after the previous one was seen, so the order is the kernel's, not a race.
   auto next_step = [&] {
     switch (step++) {
-      case 0: test::write_file(dir / "ttyACM0", "a"); break;            // create + close_write
-      case 1: test::write_file(dir / "ttyACM0", "b"); break;            // close_write
-      case 2: std::filesystem::remove(dir / "ttyACM0"); break;          // delete
-      case 3: test::write_file(dir / "ttyACM0", "c"); break;            // create again
-      default: inotify->stop(); break;
+      case 0:
+        test::write_file(dir / "ttyACM0", "a");
+        break;  // create + close_write
+      case 1:
+        test::write_file(dir / "ttyACM0", "b");
+        break;  // close_write
+      case 2:
+        std::filesystem::remove(dir / "ttyACM0");
+        break;  // delete
+      case 3:
+        test::write_file(dir / "ttyACM0", "c");
+        break;  // create again
+      default:
+        inotify->stop();
+        break;
     }
   };
   inotify->start([&](const InotifyEvent& e) {
@@ -50,8 +60,8 @@ TEST_F(InotifyTest, DirectoryCreateModifyDeleteRecreate) {
     EXPECT_EQ(s.name, "ttyACM0");
     masks.push_back(s.mask & (IN_CREATE | IN_CLOSE_WRITE | IN_DELETE));
   }
-  EXPECT_EQ(masks, (std::vector<std::uint32_t>{IN_CREATE, IN_CLOSE_WRITE, IN_CLOSE_WRITE, IN_DELETE, IN_CREATE,
-                                               IN_CLOSE_WRITE}));
+  EXPECT_EQ(masks, (std::vector<std::uint32_t>{IN_CREATE, IN_CLOSE_WRITE, IN_CLOSE_WRITE, IN_DELETE,
+                                               IN_CREATE, IN_CLOSE_WRITE}));
 }
 
 TEST_F(InotifyTest, WatchOnADeletedFileEnds) {

@@ -19,7 +19,8 @@ TEST_F(LoopRun, RunReturnsWhenNothingIsActive) {
 TEST_F(LoopRun, RunForStopsAtTheLimitWhileHandlesAreActive) {
   int ticks = 0;
   Timer ticker(loop);
-  ticker.start(1ms, [&] { ++ticks; }, 1ms);
+  ticker.start(
+      1ms, [&] { ++ticks; }, 1ms);
   auto started = std::chrono::steady_clock::now();
   EXPECT_TRUE(loop.run_for(30ms));
   // libuv keeps time in whole milliseconds (truncated), so the limit may end up to 1 ms short.
@@ -38,11 +39,14 @@ TEST_F(LoopRun, RunForReturnsEarlyWhenNothingIsLeft) {
 TEST_F(LoopRun, StopFromInsideACallback) {
   int ticks = 0;
   Timer ticker(loop);
-  ticker.start(1ms, [&] {
-    if (++ticks == 3) {
-      loop.stop();
-    }
-  }, 1ms);
+  ticker.start(
+      1ms,
+      [&] {
+        if (++ticks == 3) {
+          loop.stop();
+        }
+      },
+      1ms);
   loop.run();
   EXPECT_EQ(ticks, 3);
   EXPECT_TRUE(ticker.active());  // stop() ends run(), it does not close handles
@@ -52,11 +56,14 @@ TEST_F(LoopRun, StopOutsideARunDoesNotCutTheNextRunShort) {
   loop.stop();  // e.g. from a callback run during setup, before the loop runs
   int ticks = 0;
   Timer ticker(loop);
-  ticker.start(1ms, [&] {
-    if (++ticks == 3) {
-      ticker.stop();
-    }
-  }, 1ms);
+  ticker.start(
+      1ms,
+      [&] {
+        if (++ticks == 3) {
+          ticker.stop();
+        }
+      },
+      1ms);
   loop.run();
   EXPECT_EQ(ticks, 3);
 }

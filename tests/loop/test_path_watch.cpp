@@ -60,7 +60,8 @@ TEST_F(PathWatchTest, EditorRenameOverTheFileIsAReplacement) {
   EXPECT_TRUE(watch->exists());
   test::write_file(dir / ".fieldgate.toml.swp", "new");
   EXPECT_EQ(after([&] { fs::rename(dir / ".fieldgate.toml.swp", path); }), PathChange::replaced);
-  EXPECT_EQ(after([&] { test::write_file(path, "newer"); }), PathChange::modified);  // the new inode is watched
+  EXPECT_EQ(after([&] { test::write_file(path, "newer"); }),
+            PathChange::modified);  // the new inode is watched
 }
 
 // udev removes /dev/serial/by-id itself when the last adapter goes and creates it again on replug.

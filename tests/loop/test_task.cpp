@@ -80,7 +80,9 @@ TEST_F(TaskTest, CancellingANestedWaitReleasesEveryLevel) {
   int fds[2];
   ASSERT_EQ(::pipe2(fds, O_NONBLOCK | O_CLOEXEC), 0);
   UniqueFd reader(fds[0]), writer(fds[1]);
-  auto inner = [](Loop& loop, int fd) -> Task<bool> { co_return static_cast<bool>(co_await readable(loop, fd)); };
+  auto inner = [](Loop& loop, int fd) -> Task<bool> {
+    co_return static_cast<bool>(co_await readable(loop, fd));
+  };
   auto outer = [&inner](Loop& loop, int fd) -> Task<bool> { co_return co_await inner(loop, fd); };
   auto task = outer(loop, reader.get());
   task.start();
@@ -170,7 +172,9 @@ TEST_F(TaskTest, LateCallbackAfterCancellationIsHarmless) {
   SUCCEED();
 }
 
-Task<int> immediately(int value) { co_return value; }
+Task<int> immediately(int value) {
+  co_return value;
+}
 
 Task<long> sum_of_immediate_results(int n) {
   long sum = 0;

@@ -26,11 +26,14 @@ TEST_F(TimerTest, OneShotFiresOnce) {
 TEST_F(TimerTest, RepeatingUntilStopped) {
   int fired = 0;
   Timer timer(loop);
-  timer.start(1ms, [&] {
-    if (++fired == 4) {
-      timer.stop();
-    }
-  }, 1ms);
+  timer.start(
+      1ms,
+      [&] {
+        if (++fired == 4) {
+          timer.stop();
+        }
+      },
+      1ms);
   loop.run();
   EXPECT_EQ(fired, 4);
 }
@@ -41,13 +44,16 @@ TEST_F(TimerTest, RestartOnActivityPostponesTheTimeout) {
   idle.start(40ms, [&] { events.push_back("idle"); });
   int activity = 0;
   Timer activity_source(loop);
-  activity_source.start(10ms, [&] {
-    events.push_back("activity");
-    idle.restart();
-    if (++activity == 8) {  // 80 ms of activity, twice the idle timeout
-      activity_source.stop();
-    }
-  }, 10ms);
+  activity_source.start(
+      10ms,
+      [&] {
+        events.push_back("activity");
+        idle.restart();
+        if (++activity == 8) {  // 80 ms of activity, twice the idle timeout
+          activity_source.stop();
+        }
+      },
+      10ms);
   loop.run();
   ASSERT_EQ(events.size(), 9u);
   EXPECT_EQ(events.back(), "idle");  // never fired while activity went on, fired once after it stopped
@@ -76,10 +82,13 @@ TEST_F(TimerTest, CallbackMayReplaceItself) {
 TEST_F(TimerTest, OwnerMayBeDestroyedInsideItsCallback) {
   auto timer = std::make_unique<Timer>(loop);
   bool fired = false;
-  timer->start(1ms, [&] {
-    fired = true;
-    timer.reset();  // frees the owner; the uv handle is freed later by the loop (ASan checks)
-  }, 1ms);
+  timer->start(
+      1ms,
+      [&] {
+        fired = true;
+        timer.reset();  // frees the owner; the uv handle is freed later by the loop (ASan checks)
+      },
+      1ms);
   loop.run();
   EXPECT_TRUE(fired);
   EXPECT_EQ(timer, nullptr);

@@ -22,8 +22,7 @@ TEST_F(MqttWill, WillIsPublishedWhenTheSessionProcessIsKilled) {
   std::string error;
   auto argv = fg::test::own_program(FG_MQTT_SESSION_CHILD);
   argv.insert(argv.end(), {std::to_string(broker.port()), "gw7", "gw7/status"});
-  ASSERT_TRUE(child.spawn(argv, broker.dir() / "child.log", &error))
-      << error;
+  ASSERT_TRUE(child.spawn(argv, broker.dir() / "child.log", &error)) << error;
   ASSERT_TRUE(run_until([&] {
     auto p = seen.payloads("gw7/status");
     return !p.empty() && p.back() == "online";

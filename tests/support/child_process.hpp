@@ -50,7 +50,8 @@ class ChildProcess {
   ~ChildProcess() { kill(); }
 
   // Starts argv[0] (searched in PATH) with stdout and stderr appended to `log`.
-  bool spawn(const std::vector<std::string>& argv, const std::filesystem::path& log, std::string* error = nullptr) {
+  bool spawn(const std::vector<std::string>& argv, const std::filesystem::path& log,
+             std::string* error = nullptr) {
     return spawn(argv, log, log, error);
   }
 
