@@ -9,10 +9,7 @@
 //
 //   fieldgate-devsim --link /tmp/demo/weather --format kv --interval-ms 1000
 
-#include <fcntl.h>
-#include <pty.h>
 #include <signal.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -27,11 +24,9 @@
 #include "loop/poll.hpp"
 #include "loop/signal_fd.hpp"
 #include "loop/timer_fd.hpp"
-#include "loop/unique_fd.hpp"
+#include "tests/support/pty_device.hpp"
 
 namespace {
-
-using fg::loop::UniqueFd;
 
 struct Options {
   std::string link;
@@ -44,7 +39,7 @@ struct Options {
 
 class Simulator {
  public:
-  Simulator(Options options, UniqueFd master) : options_(std::move(options)), master_(std::move(master)) {}
+  Simulator(Options options, int master) : options_(std::move(options)), master_(master) {}
 
   std::string reading_line() {
     ++sample_;
@@ -74,7 +69,7 @@ class Simulator {
   // Writes what is pending; a full pty (nobody reading) drops the rest, as a real UART would.
   void flush() {
     if (!out_.empty()) {
-      (void)!::write(master_.get(), out_.data(), out_.size());
+      (void)!::write(master_, out_.data(), out_.size());
       out_.clear();
     }
   }
@@ -110,7 +105,7 @@ class Simulator {
   void on_input() {
     char buf[512];
     ssize_t n;
-    while ((n = ::read(master_.get(), buf, sizeof buf)) > 0) {
+    while ((n = ::read(master_, buf, sizeof buf)) > 0) {
       in_.append(buf, static_cast<size_t>(n));
     }
     const char delimiter = options_.format == "cobs" ? '\0' : '\n';
@@ -131,11 +126,11 @@ class Simulator {
     flush();
   }
 
-  int master() const { return master_.get(); }
+  int master() const { return master_; }
 
  private:
   Options options_;
-  UniqueFd master_;
+  int master_;  // the device side of the pty, owned by the PtyDevice
   unsigned long sample_ = 0;
   std::string in_;
   std::string out_;
@@ -157,27 +152,18 @@ int main(int argc, char** argv) {
   app.add_option("--count", options.count, "Stop after this many readings (0: never)");
   CLI11_PARSE(app, argc, argv);
 
-  int master = -1, slave = -1;
-  char name[256];
-  if (::openpty(&master, &slave, name, nullptr, nullptr) != 0) {
-    std::perror("openpty");
+  // The pty and its link; the slave stays open on our side too, so the pty keeps its settings and the
+  // gateway may come and go. The link goes when this ends.
+  fg::test::PtyDevice device(options.link);
+  if (device.master_fd() < 0) {
+    std::fprintf(stderr, "fieldgate-devsim: cannot create a pty\n");
     return 1;
   }
-  termios raw{};
-  ::tcgetattr(slave, &raw);
-  ::cfmakeraw(&raw);
-  ::tcsetattr(slave, TCSANOW, &raw);
-  ::fcntl(master, F_SETFL, ::fcntl(master, F_GETFL) | O_NONBLOCK);
-  // Holding the slave open keeps the pty's settings and lets the gateway come and go.
-  UniqueFd keep_slave(slave);
-  std::error_code ignored;
-  std::filesystem::remove(options.link, ignored);
-  std::filesystem::create_symlink(name, options.link);
 
   int status = 0;
   {
     fg::loop::Loop loop;
-    Simulator sim(options, UniqueFd(master));
+    Simulator sim(options, device.master_fd());
     auto input = fg::loop::Poll::create(loop, sim.master());
     auto ticker = fg::loop::TimerFd::create(loop, fg::loop::TimerClock::monotonic);
     auto signals = fg::loop::SignalFd::create(loop, {SIGINT, SIGTERM});
@@ -208,6 +194,5 @@ int main(int argc, char** argv) {
       status = 1;
     }
   }
-  std::filesystem::remove(options.link, ignored);
   return status;
 }
