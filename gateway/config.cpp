@@ -33,22 +33,6 @@ std::string ConfigIssue::format() const {
   return out;
 }
 
-std::string_view to_string(LogLevel level) noexcept {
-  switch (level) {
-    case LogLevel::error:
-      return "error";
-    case LogLevel::warning:
-      return "warning";
-    case LogLevel::notice:
-      return "notice";
-    case LogLevel::info:
-      return "info";
-    case LogLevel::debug:
-      return "debug";
-  }
-  return "info";
-}
-
 std::string sanitize_gateway_id(std::string_view host_name) {
   std::string id(host_name.substr(0, host_name.find('.')));
   for (char& c : id) {

@@ -147,6 +147,5 @@ std::string default_gateway_id();
 std::string sanitize_gateway_id(std::string_view host_name);
 
 // The config spelling of a log level: "error", "warning", "notice", "info", "debug".
-std::string_view to_string(LogLevel level) noexcept;
 
 }  // namespace fg::gateway

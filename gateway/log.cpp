@@ -11,7 +11,9 @@ namespace {
 LogLevel g_level = LogLevel::info;
 bool g_journal = false;
 
-const char* level_word(LogLevel level) {
+}  // namespace
+
+std::string_view to_string(LogLevel level) noexcept {
   switch (level) {
     case LogLevel::error:
       return "error";
@@ -27,11 +29,9 @@ const char* level_word(LogLevel level) {
   return "?";
 }
 
-}  // namespace
-
 std::optional<LogLevel> parse_log_level(std::string_view name) noexcept {
   for (auto level : {LogLevel::error, LogLevel::warning, LogLevel::notice, LogLevel::info, LogLevel::debug}) {
-    if (name == level_word(level)) {
+    if (name == to_string(level)) {
       return level;
     }
   }
@@ -51,7 +51,7 @@ void detect_journal() noexcept {
 
 void write_log(LogLevel level, std::string_view message) noexcept {
   std::string line = g_journal ? fmt::format("<{}>{}\n", static_cast<int>(level), message)
-                               : fmt::format("fieldgate: {}: {}\n", level_word(level), message);
+                               : fmt::format("fieldgate: {}: {}\n", to_string(level), message);
   // One write(2) per line, so lines from a dying process are whole.
   (void)!::write(STDERR_FILENO, line.data(), line.size());
 }

@@ -13,6 +13,7 @@ namespace fg::gateway {
 enum class LogLevel { error = 3, warning = 4, notice = 5, info = 6, debug = 7 };
 
 std::optional<LogLevel> parse_log_level(std::string_view name) noexcept;
+std::string_view to_string(LogLevel level) noexcept;
 
 // Lines above `level` are not written. Default: info.
 void set_log_level(LogLevel level) noexcept;
