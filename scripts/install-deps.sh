@@ -12,7 +12,7 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 
 # The -dev libraries the code links against; the same list is installed for the cross architecture.
-libs=(libuv1-dev libmosquitto-dev libgpiod-dev libsystemd-dev libsodium-dev libre2-dev libtomlplusplus-dev libfmt-dev)
+libs=(libuv1-dev libmosquitto-dev libgpiod-dev libsystemd-dev libsodium-dev libre2-dev libtomlplusplus-dev libfmt-dev zlib1g-dev)
 
 host=(
   build-essential cmake ninja-build pkg-config git
@@ -20,6 +20,8 @@ host=(
   nlohmann-json3-dev libcli11-dev
   mosquitto mosquitto-clients gpiod socat
   clang libclang-rt-14-dev
+  # The quorum benchmark's comparison: a 3-member etcd cluster, driven through its own gRPC API.
+  etcd-server libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   "${libs[@]}"
 )
 
