@@ -1,0 +1,213 @@
+#include "quorum/coordinator.hpp"
+
+#include <algorithm>
+
+namespace fg::quorum {
+namespace {
+
+std::expected<void, std::string> check_key(const std::string& key) {
+  if (key.empty()) {
+    return std::unexpected("the key is empty");
+  }
+  if (key.size() > kMaxKeySize) {
+    return std::unexpected("the key is longer than " + std::to_string(kMaxKeySize) + " bytes");
+  }
+  return {};
+}
+
+}  // namespace
+
+Coordinator::Coordinator(const Context& context, CoordinatorOptions options,
+                         std::function<void(Completion)> complete)
+    : context_(context), options_(options), complete_(std::move(complete)) {}
+
+void Coordinator::read(std::string key, ReadDone done) {
+  ++counters_.reads;
+  if (auto valid = check_key(key); !valid) {
+    ++counters_.failed;
+    complete_([done = std::move(done), why = valid.error()] { done(std::unexpected(why)); });
+    return;
+  }
+  Op op;
+  op.kind = Kind::read;
+  op.key = std::move(key);
+  op.read_done = std::move(done);
+  start(std::move(op));
+}
+
+void Coordinator::write(std::string key, std::string value, WriteDone done) {
+  ++counters_.writes;
+  auto valid = check_key(key);
+  if (valid && value.size() > kMaxValueSize) {
+    valid = std::unexpected("the value is longer than " + std::to_string(kMaxValueSize) + " bytes");
+  }
+  if (!valid) {
+    ++counters_.failed;
+    complete_([done = std::move(done), why = valid.error()] { done(std::unexpected(why)); });
+    return;
+  }
+  Op op;
+  op.kind = Kind::write;
+  op.key = std::move(key);
+  op.value = std::move(value);
+  op.write_done = std::move(done);
+  start(std::move(op));
+}
+
+void Coordinator::start(Op op) {
+  op.deadline = context_.now() + options_.op_timeout;
+  op.request = next_request_++;
+  auto [it, inserted] = ops_.emplace(op.request, std::move(op));
+  send_phase(it->second, false);
+}
+
+void Coordinator::send_phase(Op& op, bool retransmission) {
+  if (!retransmission) {
+    op.answered.assign(context_.members.size(), false);
+    op.answers = 0;
+    op.backoff = options_.initial_retransmit;
+  } else {
+    op.backoff = std::min(op.backoff * 2, options_.max_retransmit);
+  }
+  op.next_send = context_.now() + op.backoff;
+
+  Message request;
+  request.request = op.request;
+  request.key = op.key;
+  if (op.phase == 1) {
+    request.type = op.kind == Kind::write ? MessageType::query_tag : MessageType::query_value;
+  } else {
+    request.type = MessageType::store;
+    request.versioned = op.best;
+  }
+  for (std::size_t i = 0; i < context_.members.size(); ++i) {
+    if (!op.answered[i]) {
+      if (retransmission) {
+        ++counters_.retransmissions;
+      }
+      context_.send(context_.members[i], request);
+    }
+  }
+}
+
+void Coordinator::on_reply(NodeId from, const Message& reply) {
+  auto it = ops_.find(reply.request);
+  std::size_t member = context_.index_of(from);
+  if (it == ops_.end() || reply.request_epoch != context_.epoch || member >= context_.members.size()) {
+    ++counters_.stray_replies;
+    return;
+  }
+  Op& op = it->second;
+  MessageType expected = op.phase == 2            ? MessageType::store_ack
+                         : op.kind == Kind::write ? MessageType::tag_reply
+                                                  : MessageType::value_reply;
+  if (reply.type != expected || reply.key != op.key || op.answered[member]) {
+    ++counters_.stray_replies;
+    return;
+  }
+  op.answered[member] = true;
+  ++op.answers;
+
+  if (op.phase == 1) {
+    if (op.answers == 1 || op.best.tag < reply.versioned.tag) {
+      op.best = reply.versioned;
+      op.best_count = 1;
+    } else if (reply.versioned.tag == op.best.tag) {
+      ++op.best_count;
+    }
+  }
+  if (op.answers < context_.majority()) {
+    return;
+  }
+
+  if (op.phase == 2) {
+    finish(op.request);
+  } else if (op.kind == Kind::write) {
+    // Two writes of ours to one key may read the same highest counter; ours must still differ.
+    auto& last = last_counter_[op.key];
+    last = std::max(op.best.tag.counter, last) + 1;
+    begin_phase2(op, Versioned{Tag{last, context_.self, context_.epoch}, op.value});
+  } else if (op.best_count >= context_.majority() || options_.unsafe_skip_read_write_back) {
+    finish(op.request);  // a majority already holds the newest value: one round trip
+  } else {
+    ++counters_.reads_with_write_back;
+    begin_phase2(op, op.best);
+  }
+}
+
+void Coordinator::begin_phase2(Op& op, Versioned versioned) {
+  // A new request id for phase 2, so a late phase-1 reply can never be counted as an acknowledgement.
+  Op moved = std::move(op);
+  ops_.erase(moved.request);
+  moved.phase = 2;
+  moved.best = std::move(versioned);
+  moved.request = next_request_++;
+  auto [it, inserted] = ops_.emplace(moved.request, std::move(moved));
+  send_phase(it->second, false);
+}
+
+void Coordinator::finish(std::uint64_t request) {
+  auto node = ops_.extract(request);
+  Op& op = node.mapped();
+  if (op.kind == Kind::read) {
+    complete_(
+        [done = std::move(op.read_done), result = std::move(op.best)]() mutable { done(std::move(result)); });
+  } else {
+    complete_([done = std::move(op.write_done), tag = op.best.tag] { done(tag); });
+  }
+}
+
+void Coordinator::fail(std::uint64_t request, const std::string& why) {
+  ++counters_.failed;
+  auto node = ops_.extract(request);
+  Op& op = node.mapped();
+  if (op.kind == Kind::read) {
+    complete_([done = std::move(op.read_done), why] { done(std::unexpected(why)); });
+  } else {
+    complete_([done = std::move(op.write_done), why] { done(std::unexpected(why)); });
+  }
+}
+
+std::string Coordinator::describe_missing(const Op& op) const {
+  std::string text = "no quorum for ";
+  text += op.kind == Kind::read ? "read of '" : "write of '";
+  text += op.key + "': " + std::to_string(op.answers) + " of " + std::to_string(context_.members.size()) +
+          " replicas answered within " + std::to_string(options_.op_timeout.count()) + " ms (" +
+          std::to_string(context_.majority()) + " needed); no answer from node";
+  const char* separator = " ";
+  for (std::size_t i = 0; i < context_.members.size(); ++i) {
+    if (!op.answered[i]) {
+      text += separator + std::to_string(context_.members[i]);
+      separator = ", ";
+    }
+  }
+  if (op.kind == Kind::write) {
+    text += op.phase == 2 ? "; the write may or may not have taken effect" : "; nothing was written";
+  }
+  return text;
+}
+
+void Coordinator::on_timer() {
+  Millis now = context_.now();
+  std::vector<std::uint64_t> expired;
+  for (auto& [request, op] : ops_) {
+    if (now >= op.deadline) {
+      expired.push_back(request);
+    } else if (now >= op.next_send) {
+      send_phase(op, true);
+    }
+  }
+  for (auto request : expired) {
+    fail(request, describe_missing(ops_.at(request)));
+  }
+}
+
+Millis Coordinator::next_deadline() const {
+  Millis next = Millis::max();
+  for (const auto& [request, op] : ops_) {
+    next = std::min({next, op.deadline, op.next_send});
+  }
+  return next;
+}
+
+}  // namespace fg::quorum

@@ -1,0 +1,118 @@
+#include "quorum/restorer.hpp"
+
+namespace fg::quorum {
+
+Restorer::Restorer(const Context& context, Millis retry, Done done)
+    : context_(context), retry_(retry), done_(std::move(done)) {}
+
+void Restorer::start() {
+  active_ = true;
+  peers_.assign(context_.members.size(), Peer{});
+  staging_.clear();
+  for (std::size_t i = 0; i < peers_.size(); ++i) {
+    if (context_.members[i] != context_.self) {
+      ask(i);
+    }
+  }
+  next_send_ = context_.now() + retry_;
+  decide();  // a site of one: nothing to ask
+}
+
+void Restorer::ask(std::size_t member) {
+  Peer& peer = peers_[member];
+  peer.request = next_request_++;
+  Message request;
+  request.type = MessageType::sync_request;
+  request.request = peer.request;
+  request.key = peer.after;
+  context_.send(context_.members[member], std::move(request));
+}
+
+void Restorer::on_reply(NodeId from, const Message& reply) {
+  std::size_t member = context_.index_of(from);
+  if (!active_ || member >= peers_.size() || from == context_.self || reply.request_epoch != context_.epoch) {
+    return;
+  }
+  Peer& peer = peers_[member];
+  bool settled = peer.progress == Progress::complete || peer.progress == Progress::empty;
+  if (settled || reply.request != peer.request) {
+    return;  // a duplicate or an answer to a page asked before
+  }
+  if (!reply.initialized) {
+    peer.progress = Progress::empty;
+    decide();
+    return;
+  }
+  for (const auto& entry : reply.entries) {
+    auto [it, inserted] = staging_.try_emplace(entry.key, entry.versioned);
+    if (!inserted && it->second.tag < entry.versioned.tag) {
+      it->second = entry.versioned;
+    }
+  }
+  if (reply.last_page) {
+    peer.progress = Progress::complete;
+    decide();
+    return;
+  }
+  peer.progress = Progress::paging;
+  if (!reply.entries.empty()) {
+    peer.after = reply.entries.back().key;
+  }
+  ask(member);
+}
+
+void Restorer::decide() {
+  if (!active_) {
+    return;
+  }
+  std::size_t majority = context_.majority();
+  std::string how;
+  if (complete_peers() >= majority) {
+    how = "restored " + std::to_string(staging_.size()) + " keys from " + std::to_string(complete_peers()) +
+          " peers";
+  } else if (empty_peers() + 1 >= majority) {
+    how = context_.members.size() == 1
+              ? "started empty: a site of one member"
+              : "started empty: a majority of the members, this one included, have no state (a new site)";
+  } else {
+    return;
+  }
+  active_ = false;
+  next_send_ = Millis::max();
+  done_(std::move(staging_), std::move(how));
+}
+
+void Restorer::on_timer() {
+  if (!active_ || context_.now() < next_send_) {
+    return;
+  }
+  for (std::size_t i = 0; i < peers_.size(); ++i) {
+    bool settled = peers_[i].progress == Progress::complete || peers_[i].progress == Progress::empty;
+    if (context_.members[i] != context_.self && !settled) {
+      ask(i);
+    }
+  }
+  next_send_ = context_.now() + retry_;
+}
+
+Millis Restorer::next_deadline() const {
+  return active_ ? next_send_ : Millis::max();
+}
+
+std::size_t Restorer::complete_peers() const {
+  std::size_t n = 0;
+  for (const auto& peer : peers_) {
+    n += peer.progress == Progress::complete;
+  }
+  return n;
+}
+
+std::size_t Restorer::empty_peers() const {
+  std::size_t n = 0;
+  for (const auto& peer : peers_) {
+    n += peer.progress == Progress::empty;
+  }
+  return n;
+}
+
+}  // namespace fg::quorum
