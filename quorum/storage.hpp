@@ -2,15 +2,13 @@
 // Storage: what a replica needs from its durable state. ReplicaLog implements it on a Disk (a real
 // directory, or the simulation's disk that loses unsynced writes on a crash).
 
-#include <map>
 #include <string>
 #include <system_error>
 
+#include "quorum/disk_format.hpp"
 #include "quorum/tag.hpp"
 
 namespace fg::quorum {
-
-using Entries = std::map<std::string, Versioned, std::less<>>;
 
 class Storage {
  public:

@@ -1,0 +1,35 @@
+#include "quorum/boot_epoch.hpp"
+
+#include <limits>
+
+#include "quorum/disk_format.hpp"
+
+namespace fg::quorum {
+
+std::expected<std::uint64_t, std::error_code> next_boot_epoch(Disk& disk) {
+  constexpr std::string_view kEpoch = "epoch";
+  std::uint64_t previous = 0;
+  auto bytes = disk.read(kEpoch);
+  if (bytes) {
+    disk_format::DecodedEpoch decoded = disk_format::decode_epoch(*bytes);
+    if (decoded.header == disk_format::HeaderStatus::newer_version) {
+      return std::unexpected(make_error_code(StateError::newer_format));
+    }
+    if (!decoded.ok) {
+      return std::unexpected(make_error_code(StateError::corrupt_epoch));
+    }
+    previous = decoded.epoch;
+  } else if (bytes.error() != std::errc::no_such_file_or_directory) {
+    return std::unexpected(bytes.error());
+  }
+  if (previous == std::numeric_limits<std::uint64_t>::max()) {
+    return std::unexpected(make_error_code(StateError::epoch_exhausted));
+  }
+  std::uint64_t next = previous + 1;
+  if (std::error_code ec = disk.replace(kEpoch, disk_format::encode_epoch(next))) {
+    return std::unexpected(ec);
+  }
+  return next;
+}
+
+}  // namespace fg::quorum

@@ -1,0 +1,23 @@
+#pragma once
+// next_boot_epoch: this replica's boot epoch, a number that grows by one at every start and is never
+// handed out twice, even across a crash. Writers put it into their tags (quorum/tag.hpp), so a write
+// still in flight from before a restart and a new one after it never share a tag.
+//
+// The epoch lives in the file "epoch" (format in docs/quorum-disk-format.md). The incremented value is
+// written back with Disk::replace before it is returned: if the process dies after using an epoch, the
+// file already says so. A crash during the write leaves the old value, and that epoch was never returned.
+
+#include <cstdint>
+#include <expected>
+#include <system_error>
+
+#include "quorum/disk.hpp"
+
+namespace fg::quorum {
+
+// 1 on a disk without an epoch file, otherwise the stored epoch plus one. Errors: the disk's errors;
+// StateError::corrupt_epoch for a damaged file (no guessing: a guess could reuse an epoch);
+// StateError::newer_format for a file of a newer format version; StateError::epoch_exhausted at 2^64-1.
+std::expected<std::uint64_t, std::error_code> next_boot_epoch(Disk& disk);
+
+}  // namespace fg::quorum

@@ -1,0 +1,56 @@
+#pragma once
+// Disk: the few file operations a replica's durable state needs, so the same code runs on a real
+// directory (PosixDisk) and in the deterministic simulation (tests/sim/sim_disk.hpp), whose disk loses
+// unsynced writes when it "crashes".
+//
+// Every name is a plain file name inside one state directory: no slashes, not empty, not "." or "..".
+// Names ending in ".tmp" are reserved: replace() writes its temporary file under `name + ".tmp"`.
+//
+// Durability contract (what the simulation models and the real disk provides):
+// - append() adds bytes to the end of a file (creating it) that read() sees at once but a crash may lose;
+//   a crash may also keep only a prefix of them, cut anywhere, which is how torn records appear.
+// - sync() makes everything appended to that file so far durable, including the file's existence.
+// - replace(), truncate(), rename() and remove() are durable when they return.
+
+#include <cstdint>
+#include <expected>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+namespace fg::quorum {
+
+class Disk {
+ public:
+  Disk() = default;
+  Disk(const Disk&) = delete;
+  Disk& operator=(const Disk&) = delete;
+  virtual ~Disk() = default;
+
+  // The whole content; the error is std::errc::no_such_file_or_directory if the file is absent.
+  virtual std::expected<std::string, std::error_code> read(std::string_view name) = 0;
+  // Appends `bytes`, creating the file if needed; not durable until sync().
+  virtual std::error_code append(std::string_view name, std::string_view bytes) = 0;
+  // fdatasync: everything appended to `name` so far is durable on return.
+  virtual std::error_code sync(std::string_view name) = 0;
+  // Replaces the file atomically and durably: a crash leaves either the old or the new content.
+  virtual std::error_code replace(std::string_view name, std::string_view bytes) = 0;
+  // Cuts (or zero-extends) the file to `size` bytes, durably; absent is an error.
+  virtual std::error_code truncate(std::string_view name, std::uint64_t size) = 0;
+  // Renames durably, replacing `to` if it exists; an absent `from` is an error.
+  virtual std::error_code rename(std::string_view from, std::string_view to) = 0;
+  // Removes durably; an absent file is fine.
+  virtual std::error_code remove(std::string_view name) = 0;
+
+ protected:
+  Disk(Disk&&) = default;
+  Disk& operator=(Disk&&) = default;
+};
+
+// Whether `name` is a name Disk accepts (see above); both disks reject others with invalid_argument.
+inline bool valid_disk_name(std::string_view name) noexcept {
+  return !name.empty() && name != "." && name != ".." && name.find('/') == std::string_view::npos &&
+         name.find('\0') == std::string_view::npos;
+}
+
+}  // namespace fg::quorum

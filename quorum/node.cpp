@@ -1,0 +1,166 @@
+#include "quorum/node.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "quorum/boot_epoch.hpp"
+#include "quorum/endpoint.hpp"
+
+namespace fg::quorum {
+namespace {
+
+// Two daemons on one state directory would interleave their logs and reuse each other's epochs; an
+// advisory lock held for the process's life makes the second one refuse to start.
+std::expected<loop::UniqueFd, std::string> lock_state_dir(const std::filesystem::path& dir) {
+  auto path = dir / "lock";
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return std::unexpected(path.string() + ": " + std::strerror(errno));
+  }
+  loop::UniqueFd lock(fd);
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int error = errno;
+    return std::unexpected(dir.string() + ": " +
+                           (error == EWOULDBLOCK ? std::string("the state directory is in use by another fieldgate")
+                                                 : std::string(std::strerror(error))));
+  }
+  return lock;
+}
+
+}  // namespace
+
+std::expected<std::unique_ptr<Node>, std::string> Node::open(loop::Loop& loop, const SiteKey& key,
+                                                             NodeOptions options, NodeLog log) {
+  const auto& dir = options.state_dir;
+  auto disk = PosixDisk::open(dir, PosixDiskOptions{.sync_enabled = options.fsync});
+  if (!disk) {
+    return std::unexpected(dir.string() + ": cannot open the state directory: " + disk.error().message());
+  }
+  auto lock = lock_state_dir(dir);
+  if (!lock) {
+    return std::unexpected(lock.error());
+  }
+  auto heap_disk = std::make_unique<PosixDisk>(std::move(*disk));
+  auto epoch = next_boot_epoch(*heap_disk);
+  if (!epoch) {
+    return std::unexpected(dir.string() + ": cannot take the next boot epoch: " + epoch.error().message());
+  }
+  auto opened = open_replica_log(*heap_disk);
+  if (!opened) {
+    return std::unexpected(dir.string() + ": cannot open the replica's state: " + opened.error().message());
+  }
+  for (const auto& problem : opened->recovered.problems) {
+    log(opened->recovered.corruption ? NodeLogLevel::error : NodeLogLevel::warning, dir.string() + ": " + problem);
+  }
+  std::unique_ptr<Node> node(new Node(loop, key, options, *epoch, std::move(heap_disk), std::move(*opened),
+                                      std::move(*lock), std::move(log)));
+  if (auto error = node->transport_.bind(*reinterpret_cast<const sockaddr*>(&options.listen))) {
+    std::string where = format_endpoint(options.listen);
+    node->close();
+    return std::unexpected("cannot listen on " + where + ": " + error.message());
+  }
+  return node;
+}
+
+Node::Node(loop::Loop& loop, const SiteKey& key, const NodeOptions& options, std::uint64_t epoch,
+           std::unique_ptr<PosixDisk> disk, OpenedReplicaLog opened, loop::UniqueFd lock, NodeLog log)
+    : loop_(loop),
+      log_(std::move(log)),
+      lock_(std::move(lock)),
+      disk_(std::move(disk)),
+      storage_(std::make_unique<LogStorage>(std::move(opened.log))),
+      transport_(loop, key, options.self, epoch, options.peers),
+      timer_(loop),
+      check_(loop) {
+  CoreConfig config;
+  config.self = options.self;
+  config.members.push_back(options.self);
+  for (const auto& peer : options.peers) {
+    config.members.push_back(peer.id);
+  }
+  config.epoch = epoch;
+  config.max_payload = UdpTransport::max_payload();
+  config.coordinator = options.coordinator;
+  config.peers = options.peer_timing;
+  bool initialized = opened.recovered.initialized;
+  core_ = std::make_unique<Core>(config, *this, *storage_, std::move(opened.recovered.entries), initialized,
+                                 [this](ReplicaState state, const std::string& why) { on_state_changed(state, why); });
+  log_(NodeLogLevel::info, "replica " + std::to_string(options.self) + " started, boot epoch " +
+                               std::to_string(epoch) + ", " + std::to_string(core_->entries().size()) + " keys" +
+                               (initialized ? "" : "; restoring its state from the other members"));
+  transport_.set_blocked_peers(options.blocked_peers);
+  transport_.on_receive([this](NodeId from, std::uint64_t from_epoch, std::span<const std::uint8_t> payload) {
+    core_->on_datagram(from, from_epoch, payload);
+    touched();
+  });
+  check_.start([this] {
+    if (pending_step_) {
+      end_step();
+    }
+  });
+  timer_.start(Millis(0), [this] {
+    armed_for_ = Millis::max();
+    core_->on_timer();
+    touched();
+  });
+}
+
+Node::~Node() { close(); }
+
+void Node::close() {
+  transport_.close();
+  timer_.close();
+  check_.close();
+}
+
+void Node::end_step() {
+  pending_step_ = false;
+  core_->end_of_step();
+  if (core_->state() == ReplicaState::serving && !serving_callbacks_.empty()) {
+    auto callbacks = std::move(serving_callbacks_);
+    serving_callbacks_.clear();
+    for (auto& callback : callbacks) {
+      callback();
+    }
+  }
+  // Re-arm the timer only when the core's next deadline moved, which it rarely does between messages.
+  Millis deadline = core_->next_deadline();
+  if (deadline != armed_for_ && timer_.is_open()) {
+    armed_for_ = deadline;
+    if (deadline == Millis::max()) {
+      timer_.stop();
+    } else {
+      Millis delay = deadline > loop_.now() ? deadline - loop_.now() : Millis(0);
+      timer_.start(delay, [this] {
+        armed_for_ = Millis::max();
+        core_->on_timer();
+        touched();
+      });
+    }
+  }
+}
+
+void Node::on_state_changed(ReplicaState state, const std::string& why) {
+  NodeLogLevel level = state == ReplicaState::failed ? NodeLogLevel::error : NodeLogLevel::info;
+  log_(level, "replica " + std::to_string(core_ ? core_->config().self : 0) + ": " + why);
+}
+
+void Node::read(std::string key, Coordinator::ReadDone done) {
+  core_->read(std::move(key), std::move(done));
+  touched();
+}
+
+void Node::write(std::string key, std::string value, Coordinator::WriteDone done) {
+  core_->write(std::move(key), std::move(value), std::move(done));
+  touched();
+}
+
+void Node::on_serving(std::function<void()> callback) {
+  serving_callbacks_.push_back(std::move(callback));
+  touched();
+}
+
+}  // namespace fg::quorum

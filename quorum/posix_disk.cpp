@@ -1,0 +1,272 @@
+#include "quorum/posix_disk.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <string>
+#include <utility>
+
+#include "loop/error.hpp"
+
+namespace fg::quorum {
+namespace {
+
+using loop::errno_error;
+using loop::UniqueFd;
+
+std::error_code invalid_name() {
+  return std::make_error_code(std::errc::invalid_argument);
+}
+
+// Writes all of `bytes`, going on after a short write or EINTR.
+std::error_code write_all(int fd, std::string_view bytes) {
+  while (!bytes.empty()) {
+    ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return errno_error();
+    }
+    bytes.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return {};
+}
+
+// fsync and fdatasync may report EINTR on some file systems (FUSE, NFS); the call is simply repeated.
+std::error_code retry_sync(int fd, int (*sync_fn)(int)) {
+  while (sync_fn(fd) != 0) {
+    if (errno != EINTR) {
+      return errno_error();
+    }
+  }
+  return {};
+}
+
+UniqueFd open_at(int dir, const std::string& name, int flags, mode_t mode = 0) {
+  while (true) {
+    int fd = ::openat(dir, name.c_str(), flags | O_CLOEXEC | O_NOCTTY, mode);
+    if (fd >= 0 || errno != EINTR) {
+      return UniqueFd(fd);
+    }
+  }
+}
+
+}  // namespace
+
+PosixDisk::PosixDisk(std::filesystem::path path, UniqueFd dir, PosixDiskOptions options)
+    : path_(std::move(path)), dir_(std::move(dir)), options_(options) {}
+
+std::expected<PosixDisk, std::error_code> PosixDisk::open(const std::filesystem::path& dir,
+                                                          PosixDiskOptions options) {
+  bool created = false;
+  if (::mkdir(dir.c_str(), 0700) == 0) {
+    created = true;
+  } else if (errno != EEXIST) {
+    return std::unexpected(errno_error());
+  }
+  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) {
+    return std::unexpected(errno_error());
+  }
+  if (created) {
+    // The new directory's own name lives in its parent: sync the parent, or a crash may forget the
+    // directory along with everything later synced inside it.
+    std::filesystem::path parent = dir.parent_path().empty() ? "." : dir.parent_path();
+    UniqueFd parent_fd(::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!parent_fd) {
+      return std::unexpected(errno_error());
+    }
+    if (std::error_code ec = retry_sync(parent_fd.get(), ::fsync)) {
+      return std::unexpected(ec);
+    }
+  }
+  return PosixDisk(dir, std::move(fd), options);
+}
+
+std::expected<std::string, std::error_code> PosixDisk::read(std::string_view name) {
+  if (!valid_disk_name(name)) {
+    return std::unexpected(invalid_name());
+  }
+  UniqueFd fd = open_at(dir_.get(), std::string(name), O_RDONLY);
+  if (!fd) {
+    return std::unexpected(errno_error());
+  }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) {
+    return std::unexpected(errno_error());
+  }
+  std::string content;
+  content.reserve(static_cast<std::size_t>(st.st_size));
+  char buf[65536];
+  while (true) {
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return std::unexpected(errno_error());
+    }
+    if (n == 0) {
+      return content;
+    }
+    content.append(buf, static_cast<std::size_t>(n));
+  }
+}
+
+std::expected<int, std::error_code> PosixDisk::append_fd(std::string_view name) {
+  if (auto it = append_fds_.find(name); it != append_fds_.end()) {
+    return it->second.get();
+  }
+  std::string file(name);
+  UniqueFd fd = open_at(dir_.get(), file, O_WRONLY | O_APPEND);
+  if (!fd && errno == ENOENT) {
+    fd = open_at(dir_.get(), file, O_WRONLY | O_APPEND | O_CREAT | O_EXCL, 0600);
+    if (fd) {
+      dir_dirty_ = true;
+    }
+  }
+  if (!fd) {
+    return std::unexpected(errno_error());
+  }
+  int raw = fd.get();
+  append_fds_.emplace(std::move(file), std::move(fd));
+  return raw;
+}
+
+std::error_code PosixDisk::append(std::string_view name, std::string_view bytes) {
+  if (!valid_disk_name(name)) {
+    return invalid_name();
+  }
+  auto fd = append_fd(name);
+  if (!fd) {
+    return fd.error();
+  }
+  return write_all(*fd, bytes);
+}
+
+std::error_code PosixDisk::sync(std::string_view name) {
+  if (!valid_disk_name(name)) {
+    return invalid_name();
+  }
+  if (!options_.sync_enabled) {
+    return {};
+  }
+  UniqueFd own;
+  int fd = -1;
+  if (auto it = append_fds_.find(name); it != append_fds_.end()) {
+    fd = it->second.get();
+  } else {
+    // fdatasync works on a read-only descriptor on Linux; the data to flush is the inode's, not the fd's.
+    own = open_at(dir_.get(), std::string(name), O_RDONLY);
+    if (!own) {
+      return errno_error();
+    }
+    fd = own.get();
+  }
+  if (std::error_code ec = retry_sync(fd, ::fdatasync)) {
+    return ec;
+  }
+  return dir_dirty_ ? sync_dir() : std::error_code();
+}
+
+std::error_code PosixDisk::replace(std::string_view name, std::string_view bytes) {
+  if (!valid_disk_name(name)) {
+    return invalid_name();
+  }
+  std::string file(name);
+  std::string temp = file + ".tmp";
+  forget(temp);
+  std::error_code ec;
+  {
+    UniqueFd fd = open_at(dir_.get(), temp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (!fd) {
+      return errno_error();
+    }
+    ec = write_all(fd.get(), bytes);
+    if (!ec) {
+      ec = retry_sync(fd.get(), ::fdatasync);
+    }
+  }
+  if (!ec && ::renameat(dir_.get(), temp.c_str(), dir_.get(), file.c_str()) != 0) {
+    ec = errno_error();
+  }
+  if (ec) {
+    ::unlinkat(dir_.get(), temp.c_str(), 0);  // Best effort: a leftover temp file is overwritten next time.
+    return ec;
+  }
+  // An append descriptor of `name` now points at the replaced file, which no longer has a name.
+  forget(name);
+  return sync_dir();
+}
+
+std::error_code PosixDisk::truncate(std::string_view name, std::uint64_t size) {
+  if (!valid_disk_name(name)) {
+    return invalid_name();
+  }
+  UniqueFd own;
+  int fd = -1;
+  if (auto it = append_fds_.find(name); it != append_fds_.end()) {
+    fd = it->second.get();  // O_APPEND writes go to the new end after ftruncate.
+  } else {
+    own = open_at(dir_.get(), std::string(name), O_WRONLY);
+    if (!own) {
+      return errno_error();
+    }
+    fd = own.get();
+  }
+  while (::ftruncate(fd, static_cast<off_t>(size)) != 0) {
+    if (errno != EINTR) {
+      return errno_error();
+    }
+  }
+  // fsync rather than fdatasync: the size is the point of the call.
+  if (std::error_code ec = retry_sync(fd, ::fsync)) {
+    return ec;
+  }
+  return dir_dirty_ ? sync_dir() : std::error_code();
+}
+
+std::error_code PosixDisk::rename(std::string_view from, std::string_view to) {
+  if (!valid_disk_name(from) || !valid_disk_name(to)) {
+    return invalid_name();
+  }
+  if (::renameat(dir_.get(), std::string(from).c_str(), dir_.get(), std::string(to).c_str()) != 0) {
+    return errno_error();
+  }
+  forget(from);
+  forget(to);
+  return sync_dir();
+}
+
+std::error_code PosixDisk::remove(std::string_view name) {
+  if (!valid_disk_name(name)) {
+    return invalid_name();
+  }
+  if (::unlinkat(dir_.get(), std::string(name).c_str(), 0) != 0) {
+    if (errno == ENOENT) {
+      return {};
+    }
+    return errno_error();
+  }
+  forget(name);
+  return sync_dir();
+}
+
+std::error_code PosixDisk::sync_dir() {
+  if (std::error_code ec = retry_sync(dir_.get(), ::fsync)) {
+    return ec;
+  }
+  dir_dirty_ = false;
+  return {};
+}
+
+void PosixDisk::forget(std::string_view name) noexcept {
+  if (auto it = append_fds_.find(name); it != append_fds_.end()) {
+    append_fds_.erase(it);
+  }
+}
+
+}  // namespace fg::quorum

@@ -1,0 +1,300 @@
+// The protocol core on a perfect, hand-driven network: each test states one rule of the protocol.
+// (Faults, crashes and concurrency at scale are the simulation's job, in tests/sim.)
+
+#include "quorum/core.hpp"
+
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <memory>
+
+#include "quorum/boot_epoch.hpp"
+#include "quorum/log_storage.hpp"
+#include "quorum/replica_log.hpp"
+#include "tests/sim/sim_disk.hpp"
+
+namespace fg::quorum {
+namespace {
+
+struct Datagram {
+  NodeId from;
+  std::uint64_t epoch;
+  NodeId to;
+  std::vector<std::uint8_t> payload;
+};
+
+class Site;
+
+struct TestMember final : Env {
+  Site* site = nullptr;
+  NodeId id = 0;
+  std::uint64_t epoch = 0;
+  test::sim::SimDisk disk;
+  std::unique_ptr<LogStorage> storage;
+  std::unique_ptr<Core> core;
+  Millis now() const override;
+  void send(NodeId to, std::span<const std::uint8_t> payload) override;
+};
+
+class Site {
+ public:
+  explicit Site(int members) {
+    for (int i = 1; i <= members; ++i) {
+      auto m = std::make_unique<TestMember>();
+      m->site = this;
+      m->id = static_cast<NodeId>(i);
+      members_.push_back(std::move(m));
+    }
+  }
+  void start_all() {
+    for (auto& m : members_) {
+      start(m->id);
+    }
+  }
+  void start(NodeId id) {
+    TestMember& m = member(id);
+    m.epoch = *next_boot_epoch(m.disk);
+    auto opened = open_replica_log(m.disk);
+    ASSERT_TRUE(opened);
+    m.storage = std::make_unique<LogStorage>(std::move(opened->log));
+    CoreConfig config;
+    config.self = id;
+    for (auto& other : members_) {
+      config.members.push_back(other->id);
+    }
+    config.epoch = m.epoch;
+    m.core = std::make_unique<Core>(config, m, *m.storage, std::move(opened->recovered.entries),
+                                    opened->recovered.initialized);
+    m.core->end_of_step();
+  }
+  void stop(NodeId id) {
+    member(id).core.reset();
+    member(id).storage.reset();
+  }
+  TestMember& member(NodeId id) { return *members_[id - 1]; }
+  Core& core(NodeId id) { return *member(id).core; }
+
+  // Delivers every datagram in flight (and those the deliveries cause) to running members, dropping
+  // those to `cut` members; advances time by 1 ms per round so no retransmission is due.
+  void settle(std::vector<NodeId> cut = {}) {
+    for (int round = 0; round < 100 && !wire_.empty(); ++round) {
+      auto batch = std::move(wire_);
+      wire_.clear();
+      for (auto& d : batch) {
+        bool down = std::find(cut.begin(), cut.end(), d.to) != cut.end() ||
+                    std::find(cut.begin(), cut.end(), d.from) != cut.end();
+        if (!down && member(d.to).core) {
+          member(d.to).core->on_datagram(d.from, d.epoch, d.payload);
+          member(d.to).core->end_of_step();
+        }
+      }
+    }
+  }
+  // Fires every member's timers up to `until`.
+  void advance(Millis until, std::vector<NodeId> cut = {}) {
+    while (now_ < until) {
+      now_ += Millis(10);
+      for (auto& m : members_) {
+        if (m->core && m->core->next_deadline() <= now_) {
+          m->core->on_timer();
+          m->core->end_of_step();
+        }
+      }
+      settle(cut);
+    }
+  }
+  std::size_t datagrams_sent() const { return sent_; }
+  Millis now_{0};
+  std::deque<Datagram> wire_;
+  std::size_t sent_ = 0;
+
+ private:
+  std::vector<std::unique_ptr<TestMember>> members_;
+};
+
+Millis TestMember::now() const { return site->now_; }
+void TestMember::send(NodeId to, std::span<const std::uint8_t> payload) {
+  site->wire_.push_back({id, epoch, to, {payload.begin(), payload.end()}});
+  ++site->sent_;
+}
+
+struct Outcome {
+  bool done = false;
+  std::expected<Versioned, std::string> read = std::unexpected("not run");
+  std::expected<Tag, std::string> write = std::unexpected("not run");
+};
+
+void write(Site& site, NodeId via, const std::string& key, const std::string& value, Outcome& out) {
+  site.core(via).write(key, value, [&out](std::expected<Tag, std::string> r) {
+    out.done = true;
+    out.write = std::move(r);
+  });
+  site.core(via).end_of_step();
+}
+
+void read(Site& site, NodeId via, const std::string& key, Outcome& out) {
+  site.core(via).read(key, [&out](std::expected<Versioned, std::string> r) {
+    out.done = true;
+    out.read = std::move(r);
+  });
+  site.core(via).end_of_step();
+}
+
+TEST(Core, AWriteIsReadBackThroughAnotherMemberInOneRoundTrip) {
+  Site site(3);
+  site.start_all();
+  site.settle();
+  Outcome w, r;
+  write(site, 1, "gw/t", "21.5", w);
+  site.settle();
+  ASSERT_TRUE(w.done);
+  ASSERT_TRUE(w.write) << w.write.error();
+  EXPECT_EQ(w.write->writer, 1u);
+  EXPECT_EQ(w.write->counter, 1u);
+  read(site, 3, "gw/t", r);
+  site.settle();
+  ASSERT_TRUE(r.done && r.read);
+  EXPECT_EQ(r.read->value, "21.5");
+  EXPECT_EQ(site.core(3).coordinator_counters().reads_with_write_back, 0u);
+}
+
+TEST(Core, AKeyNeverWrittenReadsAsTheZeroTag) {
+  Site site(3);
+  site.start_all();
+  Outcome r;
+  read(site, 2, "nothing", r);
+  site.settle();
+  ASSERT_TRUE(r.done && r.read);
+  EXPECT_TRUE(r.read->tag.is_zero());
+}
+
+TEST(Core, AWriteThatReachesOnlyAMinorityFailsWithAClearError) {
+  Site site(3);
+  site.start_all();
+  Outcome w;
+  write(site, 1, "k", "old", w);
+  site.settle();
+  // A second write reaches only member 1 (2 and 3 are cut off): it is on a minority, and fails.
+  Outcome w2;
+  write(site, 1, "k", "new", w2);
+  site.advance(Millis(2500), {2, 3});
+  ASSERT_TRUE(w2.done);
+  EXPECT_FALSE(w2.write);
+  EXPECT_NE(w2.write.error().find("no quorum"), std::string::npos);
+  // Member 1 holds "new" locally only if phase 2 ran; a phase-1 failure stored nothing anywhere.
+  Outcome r;
+  read(site, 1, "k", r);
+  site.settle();
+  ASSERT_TRUE(r.done && r.read);
+  EXPECT_EQ(r.read->value, "old");
+}
+
+TEST(Core, WriteBackHappensWhenOnlyOneReplicaHoldsTheNewestTag) {
+  Site site(3);
+  site.start_all();
+  // Plant a store at member 2 only, as a writer that crashed after its first store would leave it.
+  Message store;
+  store.type = MessageType::store;
+  store.request = 1;
+  store.key = "k";
+  store.versioned = {{7, 3, 1}, "partial"};
+  std::vector<std::uint8_t> payload;
+  encode(store, payload);
+  site.core(2).on_datagram(3, site.member(3).epoch, payload);
+  site.core(2).end_of_step();
+  site.wire_.clear();  // the ack to member 3 is of no interest
+
+  Outcome r;
+  read(site, 1, "k", r);
+  site.settle({3});  // 1 and 2 answer; 2 has the newer tag, 1 does not: a write-back is needed
+  ASSERT_TRUE(r.done && r.read);
+  EXPECT_EQ(r.read->value, "partial");
+  EXPECT_EQ(site.core(1).coordinator_counters().reads_with_write_back, 1u);
+  ASSERT_TRUE(site.core(1).entries().contains("k"));
+  EXPECT_EQ(site.core(1).entries().find("k")->second.value, "partial");
+}
+
+TEST(Core, ConcurrentWritesOfOneCoordinatorToOneKeyGetDistinctTags) {
+  Site site(3);
+  site.start_all();
+  Outcome a, b;
+  site.core(1).write("k", "a", [&](std::expected<Tag, std::string> t) { a.done = true, a.write = t; });
+  site.core(1).write("k", "b", [&](std::expected<Tag, std::string> t) { b.done = true, b.write = t; });
+  site.core(1).end_of_step();
+  site.settle();
+  ASSERT_TRUE(a.done && b.done && a.write && b.write);
+  EXPECT_NE(*a.write, *b.write);
+}
+
+TEST(Core, OperationsOnManyKeysShareDatagrams) {
+  Site site(3);
+  site.start_all();
+  site.settle();
+  std::size_t before = site.datagrams_sent();
+  std::vector<Outcome> outs(50);
+  for (int i = 0; i < 50; ++i) {
+    site.core(1).write("key" + std::to_string(i), "v", [&outs, i](std::expected<Tag, std::string> t) {
+      outs[i].done = true;
+      outs[i].write = t;
+    });
+  }
+  site.core(1).end_of_step();
+  site.settle();
+  for (auto& out : outs) {
+    ASSERT_TRUE(out.done && out.write);
+  }
+  // Two phases of 50 requests and their replies to and from two peers: 400 messages, in a few datagrams.
+  EXPECT_LT(site.datagrams_sent() - before, 40u);
+}
+
+TEST(Core, AMemberThatLostItsDiskRestoresFromTheOthersAndStaysSilentUntilThen) {
+  Site site(3);
+  site.start_all();
+  Outcome w;
+  write(site, 1, "k", "kept", w);
+  site.settle();
+  ASSERT_TRUE(w.write);
+
+  site.stop(3);
+  site.member(3).disk = test::sim::SimDisk{};  // a new SD card
+  site.start(3);
+  EXPECT_EQ(site.core(3).state(), ReplicaState::restoring);
+  site.settle({2});  // only member 1 answers: not enough to restore (needs both others)
+  EXPECT_EQ(site.core(3).state(), ReplicaState::restoring);
+  site.advance(Millis(1000));  // the restorer asks again; now 1 and 2 answer
+  EXPECT_EQ(site.core(3).state(), ReplicaState::serving);
+  ASSERT_TRUE(site.core(3).entries().contains("k"));
+  EXPECT_EQ(site.core(3).entries().find("k")->second.value, "kept");
+}
+
+TEST(Core, ANewSiteStartsEmptyOnceAMajorityHasNoState) {
+  Site site(3);
+  site.start_all();
+  for (NodeId id : {1u, 2u, 3u}) {
+    EXPECT_EQ(site.core(id).state(), ReplicaState::restoring);
+  }
+  site.settle();
+  for (NodeId id : {1u, 2u, 3u}) {
+    EXPECT_EQ(site.core(id).state(), ReplicaState::serving) << id;
+  }
+}
+
+TEST(Core, ARestartedMemberKeepsWhatItAcknowledged) {
+  Site site(3);
+  site.start_all();
+  Outcome w;
+  write(site, 1, "k", "durable", w);
+  site.settle();
+  ASSERT_TRUE(w.write);
+  for (NodeId id : {1u, 2u, 3u}) {
+    site.stop(id);
+    std::mt19937_64 rng(id);
+    site.member(id).disk.crash(rng);
+    site.start(id);
+    EXPECT_EQ(site.core(id).state(), ReplicaState::serving);
+    ASSERT_TRUE(site.core(id).entries().contains("k")) << id;
+  }
+}
+
+}  // namespace
+}  // namespace fg::quorum

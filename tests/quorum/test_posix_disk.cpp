@@ -1,0 +1,232 @@
+// PosixDisk on real files in a TempDir.
+
+#include "quorum/posix_disk.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+
+#include "tests/support/temp_dir.hpp"
+
+namespace fg::quorum {
+namespace {
+
+using test::TempDir;
+
+int count_open_fds() {
+  int n = 0;
+  for ([[maybe_unused]] auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    ++n;
+  }
+  return n;
+}
+
+mode_t mode_of(const std::filesystem::path& path) {
+  struct stat st {};
+  EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
+  return st.st_mode & 07777;
+}
+
+std::string file_content(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+TEST(PosixDisk, CreatesAMissingDirectoryWithMode0700) {
+  TempDir tmp;
+  auto disk = PosixDisk::open(tmp / "state");
+  ASSERT_TRUE(disk) << disk.error().message();
+  EXPECT_TRUE(std::filesystem::is_directory(tmp / "state"));
+  EXPECT_EQ(mode_of(tmp / "state"), 0700u);
+  EXPECT_EQ(disk->dir(), tmp / "state");
+}
+
+TEST(PosixDisk, OpensAnExistingDirectoryAndItsFiles) {
+  TempDir tmp;
+  test::write_file(tmp / "f", "there before");
+  auto disk = PosixDisk::open(tmp.path());
+  ASSERT_TRUE(disk);
+  EXPECT_EQ(disk->read("f").value(), "there before");
+}
+
+TEST(PosixDisk, FailsWithoutTheParentOrOnAFile) {
+  TempDir tmp;
+  auto no_parent = PosixDisk::open(tmp / "missing" / "state");
+  ASSERT_FALSE(no_parent);
+  EXPECT_EQ(no_parent.error(), std::errc::no_such_file_or_directory);
+
+  test::write_file(tmp / "file", "x");
+  auto on_file = PosixDisk::open(tmp / "file");
+  ASSERT_FALSE(on_file);
+  EXPECT_EQ(on_file.error(), std::errc::not_a_directory);
+}
+
+TEST(PosixDisk, ReadOfAnAbsentFileIsNoSuchFile) {
+  TempDir tmp;
+  auto disk = PosixDisk::open(tmp.path()).value();
+  auto content = disk.read("absent");
+  ASSERT_FALSE(content);
+  EXPECT_EQ(content.error(), std::errc::no_such_file_or_directory);
+}
+
+TEST(PosixDisk, RejectsNamesOutsideTheDirectory) {
+  TempDir tmp;
+  auto disk = PosixDisk::open(tmp / "state").value();
+  for (std::string name : {"", ".", "..", "../escape", "a/b"}) {
+    EXPECT_EQ(disk.append(name, "x"), std::errc::invalid_argument) << name;
+    EXPECT_EQ(disk.read(name).error(), std::errc::invalid_argument) << name;
+    EXPECT_EQ(disk.replace(name, "x"), std::errc::invalid_argument) << name;
+    EXPECT_EQ(disk.remove(name), std::errc::invalid_argument) << name;
+  }
+  EXPECT_FALSE(std::filesystem::exists(tmp / "escape"));
+}
+
+TEST(PosixDisk, AppendCreatesA0600FileAndAddsToIt) {
+  TempDir tmp;
+  auto disk = PosixDisk::open(tmp.path()).value();
+  ASSERT_FALSE(disk.append("log", "one,"));
+  ASSERT_FALSE(disk.append("log", "two"));
+  ASSERT_FALSE(disk.sync("log"));
+  EXPECT_EQ(disk.read("log").value(), "one,two");
+  EXPECT_EQ(file_content(tmp / "log"), "one,two");
+  EXPECT_EQ(mode_of(tmp / "log"), 0600u);
+}
+
+TEST(PosixDisk, AppendAddsToAFileThatExistedBefore) {
+  TempDir tmp;
+  test::write_file(tmp / "log", "old,");
+  auto disk = PosixDisk::open(tmp.path()).value();
+  ASSERT_FALSE(disk.append("log", "new"));
+  EXPECT_EQ(file_content(tmp / "log"), "old,new");
+}
+
+TEST(PosixDisk, KeepsOneDescriptorPerAppendedFileAndClosesThemAll) {
+  TempDir tmp;
+  int before = count_open_fds();
+  {
+    auto disk = PosixDisk::open(tmp.path()).value();
+    ASSERT_FALSE(disk.append("a", "x"));
+    ASSERT_FALSE(disk.append("b", "x"));
+    int with_two_files = count_open_fds();
+    for (int i = 0; i < 100; ++i) {
+      ASSERT_FALSE(disk.append("a", "x"));
+      ASSERT_FALSE(disk.append("b", "y"));
+      ASSERT_FALSE(disk.sync("a"));
+    }
+    EXPECT_EQ(count_open_fds(), with_two_files);
+    EXPECT_EQ(with_two_files, before + 3);  // The directory and the two files.
+    EXPECT_EQ(disk.read("a").value().size(), 101u);
+  }
+  EXPECT_EQ(count_open_fds(), before);
+}
+
+TEST(PosixDisk, SyncOfAnAbsentFileFails) {
+  TempDir tmp;
+  auto disk = PosixDisk::open(tmp.path()).value();
+  EXPECT_EQ(disk.sync("absent"), std::errc::no_such_file_or_directory);
+}
+
+TEST(PosixDisk, SyncOfAFileNeverAppendedToWorks) {
+  TempDir tmp;
+  test::write_file(tmp / "f", "x");
+  auto disk = PosixDisk::open(tmp.path()).value();
+  EXPECT_FALSE(disk.sync("f"));
+}
+
+TEST(PosixDisk, ReplaceWritesTheWholeFileAndLeavesNoTemporary) {
+  TempDir tmp;
+  auto disk = PosixDisk::open(tmp.path()).value();
+  ASSERT_FALSE(disk.replace("snapshot", "first"));
+  ASSERT_FALSE(disk.replace("snapshot", "second"));
+  EXPECT_EQ(disk.read("snapshot").value(), "second");
+  EXPECT_EQ(mode_of(tmp / "snapshot"), 0600u);
+  EXPECT_FALSE(std::filesystem::exists(tmp / "snapshot.tmp"));
+}
+
+TEST(PosixDisk, ReplaceOverwritesALeftoverTemporary) {
+  TempDir tmp;
+  test::write_file(tmp / "snapshot.tmp", "left by a crash, much longer than the new content");
+  auto disk = PosixDisk::open(tmp.path()).value();
+  ASSERT_FALSE(disk.replace("snapshot", "new"));
+  EXPECT_EQ(disk.read("snapshot").value(), "new");
+  EXPECT_FALSE(std::filesystem::exists(tmp / "snapshot.tmp"));
+}
+
+TEST(PosixDisk, AppendAfterReplaceGoesToTheNewFile) {
+  TempDir tmp;
+  auto disk = PosixDisk::open(tmp.path()).value();
+  ASSERT_FALSE(disk.append("log", "old records"));
+  ASSERT_FALSE(disk.replace("log", "header|"));
+  ASSERT_FALSE(disk.append("log", "record"));
+  EXPECT_EQ(file_content(tmp / "log"), "header|record");
+}
+
+TEST(PosixDisk, TruncateCutsAndLaterAppendsFollowTheNewEnd) {
+  TempDir tmp;
+  auto disk = PosixDisk::open(tmp.path()).value();
+  EXPECT_EQ(disk.truncate("log", 0), std::errc::no_such_file_or_directory);
+  ASSERT_FALSE(disk.append("log", "header|garbage"));
+  ASSERT_FALSE(disk.truncate("log", 7));
+  ASSERT_FALSE(disk.append("log", "record"));
+  EXPECT_EQ(file_content(tmp / "log"), "header|record");
+}
+
+TEST(PosixDisk, TruncateWorksOnAFileNotOpenForAppending) {
+  TempDir tmp;
+  test::write_file(tmp / "f", "0123456789");
+  auto disk = PosixDisk::open(tmp.path()).value();
+  ASSERT_FALSE(disk.truncate("f", 3));
+  EXPECT_EQ(file_content(tmp / "f"), "012");
+}
+
+TEST(PosixDisk, RenameMovesAndReplaces) {
+  TempDir tmp;
+  auto disk = PosixDisk::open(tmp.path()).value();
+  EXPECT_EQ(disk.rename("absent", "b"), std::errc::no_such_file_or_directory);
+  ASSERT_FALSE(disk.append("a", "from a"));
+  ASSERT_FALSE(disk.replace("b", "old b"));
+  ASSERT_FALSE(disk.rename("a", "b"));
+  EXPECT_EQ(disk.read("b").value(), "from a");
+  EXPECT_FALSE(std::filesystem::exists(tmp / "a"));
+  // The append descriptor of "a" was dropped: a new append makes a new "a".
+  ASSERT_FALSE(disk.append("a", "new a"));
+  EXPECT_EQ(file_content(tmp / "a"), "new a");
+  EXPECT_EQ(file_content(tmp / "b"), "from a");
+}
+
+TEST(PosixDisk, RemoveIsFineForAnAbsentFile) {
+  TempDir tmp;
+  auto disk = PosixDisk::open(tmp.path()).value();
+  EXPECT_FALSE(disk.remove("absent"));
+  ASSERT_FALSE(disk.append("f", "x"));
+  ASSERT_FALSE(disk.remove("f"));
+  EXPECT_FALSE(std::filesystem::exists(tmp / "f"));
+  ASSERT_FALSE(disk.append("f", "again"));
+  EXPECT_EQ(file_content(tmp / "f"), "again");
+}
+
+TEST(PosixDisk, WithSyncDisabledSyncSkipsFdatasyncButDataIsWritten) {
+  TempDir tmp;
+  auto disk = PosixDisk::open(tmp.path(), PosixDiskOptions{.sync_enabled = false}).value();
+  ASSERT_FALSE(disk.append("log", "fast"));
+  EXPECT_FALSE(disk.sync("log"));
+  EXPECT_FALSE(disk.sync("absent"));  // Not even opened: sync does nothing at all.
+  EXPECT_EQ(file_content(tmp / "log"), "fast");
+}
+
+TEST(PosixDisk, AMovedDiskKeepsWorking) {
+  TempDir tmp;
+  auto opened = PosixDisk::open(tmp.path());
+  ASSERT_TRUE(opened);
+  PosixDisk disk = std::move(*opened);
+  ASSERT_FALSE(disk.append("log", "x"));
+  ASSERT_FALSE(disk.sync("log"));
+  EXPECT_EQ(disk.read("log").value(), "x");
+}
+
+}  // namespace
+}  // namespace fg::quorum
