@@ -11,11 +11,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <system_error>
 #include <type_traits>
-#include <map>
 
 #include "quorum/tag.hpp"
 

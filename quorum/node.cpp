@@ -24,8 +24,9 @@ std::expected<loop::UniqueFd, std::string> lock_state_dir(const std::filesystem:
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     int error = errno;
     return std::unexpected(dir.string() + ": " +
-                           (error == EWOULDBLOCK ? std::string("the state directory is in use by another fieldgate")
-                                                 : std::string(std::strerror(error))));
+                           (error == EWOULDBLOCK
+                                ? std::string("the state directory is in use by another fieldgate")
+                                : std::string(std::strerror(error))));
   }
   return lock;
 }
@@ -53,7 +54,8 @@ std::expected<std::unique_ptr<Node>, std::string> Node::open(loop::Loop& loop, c
     return std::unexpected(dir.string() + ": cannot open the replica's state: " + opened.error().message());
   }
   for (const auto& problem : opened->recovered.problems) {
-    log(opened->recovered.corruption ? NodeLogLevel::error : NodeLogLevel::warning, dir.string() + ": " + problem);
+    log(opened->recovered.corruption ? NodeLogLevel::error : NodeLogLevel::warning,
+        dir.string() + ": " + problem);
   }
   std::unique_ptr<Node> node(new Node(loop, key, options, *epoch, std::move(heap_disk), std::move(*opened),
                                       std::move(*lock), std::move(log)));
@@ -86,11 +88,12 @@ Node::Node(loop::Loop& loop, const SiteKey& key, const NodeOptions& options, std
   config.coordinator = options.coordinator;
   config.peers = options.peer_timing;
   bool initialized = opened.recovered.initialized;
-  core_ = std::make_unique<Core>(config, *this, *storage_, std::move(opened.recovered.entries), initialized,
-                                 [this](ReplicaState state, const std::string& why) { on_state_changed(state, why); });
+  core_ = std::make_unique<Core>(
+      config, *this, *storage_, std::move(opened.recovered.entries), initialized,
+      [this](ReplicaState state, const std::string& why) { on_state_changed(state, why); });
   log_(NodeLogLevel::info, "replica " + std::to_string(options.self) + " started, boot epoch " +
-                               std::to_string(epoch) + ", " + std::to_string(core_->entries().size()) + " keys" +
-                               (initialized ? "" : "; restoring its state from the other members"));
+                               std::to_string(epoch) + ", " + std::to_string(core_->entries().size()) +
+                               " keys" + (initialized ? "" : "; restoring its state from the other members"));
   transport_.set_blocked_peers(options.blocked_peers);
   transport_.on_receive([this](NodeId from, std::uint64_t from_epoch, std::span<const std::uint8_t> payload) {
     core_->on_datagram(from, from_epoch, payload);
@@ -108,7 +111,9 @@ Node::Node(loop::Loop& loop, const SiteKey& key, const NodeOptions& options, std
   });
 }
 
-Node::~Node() { close(); }
+Node::~Node() {
+  close();
+}
 
 void Node::close() {
   transport_.close();

@@ -68,7 +68,9 @@ class Node final : private Env {
   TransportCounters transport_counters() const { return transport_.counters(); }
   std::uint64_t epoch() const { return core_->config().epoch; }
   std::size_t keys() const { return core_->entries().size(); }
-  std::expected<sockaddr_storage, std::error_code> local_address() const { return transport_.local_address(); }
+  std::expected<sockaddr_storage, std::error_code> local_address() const {
+    return transport_.local_address();
+  }
 
   void set_blocked_peers(std::vector<NodeId> peers) { transport_.set_blocked_peers(std::move(peers)); }
 

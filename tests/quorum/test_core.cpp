@@ -11,6 +11,7 @@
 #include "quorum/boot_epoch.hpp"
 #include "quorum/log_storage.hpp"
 #include "quorum/replica_log.hpp"
+#include "quorum/wire.hpp"
 #include "tests/sim/sim_disk.hpp"
 
 namespace fg::quorum {
@@ -46,10 +47,12 @@ class Site {
       members_.push_back(std::move(m));
     }
   }
+  // Starts every member of a new site; they find that none has state and start empty.
   void start_all() {
     for (auto& m : members_) {
       start(m->id);
     }
+    settle();
   }
   void start(NodeId id) {
     TestMember& m = member(id);
@@ -112,7 +115,9 @@ class Site {
   std::vector<std::unique_ptr<TestMember>> members_;
 };
 
-Millis TestMember::now() const { return site->now_; }
+Millis TestMember::now() const {
+  return site->now_;
+}
 void TestMember::send(NodeId to, std::span<const std::uint8_t> payload) {
   site->wire_.push_back({id, epoch, to, {payload.begin(), payload.end()}});
   ++site->sent_;
@@ -269,8 +274,8 @@ TEST(Core, AMemberThatLostItsDiskRestoresFromTheOthersAndStaysSilentUntilThen) {
 
 TEST(Core, ANewSiteStartsEmptyOnceAMajorityHasNoState) {
   Site site(3);
-  site.start_all();
   for (NodeId id : {1u, 2u, 3u}) {
+    site.start(id);
     EXPECT_EQ(site.core(id).state(), ReplicaState::restoring);
   }
   site.settle();

@@ -40,9 +40,9 @@ Message sample(MessageType type) {
   return m;
 }
 
-const MessageType kAllTypes[] = {MessageType::query_tag,    MessageType::tag_reply, MessageType::query_value,
-                                 MessageType::value_reply,  MessageType::store,     MessageType::store_ack,
-                                 MessageType::ping,         MessageType::pong,      MessageType::sync_request,
+const MessageType kAllTypes[] = {MessageType::query_tag,   MessageType::tag_reply, MessageType::query_value,
+                                 MessageType::value_reply, MessageType::store,     MessageType::store_ack,
+                                 MessageType::ping,        MessageType::pong,      MessageType::sync_request,
                                  MessageType::sync_reply};
 
 TEST(Wire, EveryMessageTypeRoundTripsAndItsSizeIsExact) {
