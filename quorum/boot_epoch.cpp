@@ -6,9 +6,10 @@
 
 namespace fg::quorum {
 
-std::expected<std::uint64_t, std::error_code> next_boot_epoch(Disk& disk) {
+std::expected<std::uint64_t, std::error_code> next_boot_epoch(Disk& disk, std::uint64_t new_disk_floor) {
   constexpr std::string_view kEpoch = "epoch";
-  std::uint64_t previous = 0;
+  // A disk without an epoch file starts just below the floor, so its first epoch is the floor.
+  std::uint64_t previous = new_disk_floor > 0 ? new_disk_floor - 1 : 0;
   auto bytes = disk.read(kEpoch);
   if (bytes) {
     disk_format::DecodedEpoch decoded = disk_format::decode_epoch(*bytes);

@@ -15,9 +15,16 @@
 
 namespace fg::quorum {
 
-// 1 on a disk without an epoch file, otherwise the stored epoch plus one. Errors: the disk's errors;
+// A disk that lost its epoch file (a new SD card) must still never reuse an epoch it had before, or its
+// peers would take its datagrams for replays (their windows remember the old epoch) and its tags could
+// repeat. The caller therefore passes a floor for a new disk: the daemon uses the wall clock in
+// milliseconds (Node refuses a clock that is obviously unset), which exceeds every epoch the lost disk
+// handed out as long as the clock did not go back by more than the milliseconds between its first boot
+// and its last. A disk that has the file ignores the floor: monotonic counting needs no clock.
+//
+// `new_disk_floor` (or 1 if it is 0) on a disk without an epoch file, otherwise the stored epoch plus one. Errors: the disk's errors;
 // StateError::corrupt_epoch for a damaged file (no guessing: a guess could reuse an epoch);
 // StateError::newer_format for a file of a newer format version; StateError::epoch_exhausted at 2^64-1.
-std::expected<std::uint64_t, std::error_code> next_boot_epoch(Disk& disk);
+std::expected<std::uint64_t, std::error_code> next_boot_epoch(Disk& disk, std::uint64_t new_disk_floor = 1);
 
 }  // namespace fg::quorum

@@ -4,6 +4,7 @@
 #include <sys/file.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 #include "quorum/boot_epoch.hpp"
@@ -31,6 +32,22 @@ std::expected<loop::UniqueFd, std::string> lock_state_dir(const std::filesystem:
   return lock;
 }
 
+// The floor of a new disk's first boot epoch (see boot_epoch.hpp): the wall clock in milliseconds. A Pi
+// has no battery-backed clock; until NTP or fake-hwclock sets it, it says 1970, and an epoch taken from
+// that would be below the lost disk's and rejected by every peer as a replay. So a clock before this
+// program was written counts as unset.
+std::expected<std::uint64_t, std::string> new_disk_epoch_floor() {
+  using namespace std::chrono;
+  constexpr std::int64_t kClockSetAfterMs = 1'767'225'600'000;  // 2026-01-01T00:00:00Z
+  auto ms = duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+  if (ms < kClockSetAfterMs) {
+    return std::unexpected("the wall clock is not set (it says before 2026); a new state directory takes its "
+                           "first boot epoch from it. Start fieldgate after the clock is synchronised "
+                           "(systemd: After=time-sync.target)");
+  }
+  return static_cast<std::uint64_t>(ms);
+}
+
 }  // namespace
 
 std::expected<std::unique_ptr<Node>, std::string> Node::open(loop::Loop& loop, const SiteKey& key,
@@ -45,7 +62,12 @@ std::expected<std::unique_ptr<Node>, std::string> Node::open(loop::Loop& loop, c
     return std::unexpected(lock.error());
   }
   auto heap_disk = std::make_unique<PosixDisk>(std::move(*disk));
-  auto epoch = next_boot_epoch(*heap_disk);
+  bool new_disk = !heap_disk->read("epoch").has_value();
+  auto floor = new_disk ? new_disk_epoch_floor() : std::expected<std::uint64_t, std::string>(1);
+  if (!floor) {
+    return std::unexpected(dir.string() + ": " + floor.error());
+  }
+  auto epoch = next_boot_epoch(*heap_disk, *floor);
   if (!epoch) {
     return std::unexpected(dir.string() + ": cannot take the next boot epoch: " + epoch.error().message());
   }

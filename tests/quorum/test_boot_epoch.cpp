@@ -117,5 +117,13 @@ TEST(BootEpoch, PassesOnDiskErrors) {
   EXPECT_FALSE(disk.read("epoch"));
 }
 
+TEST(BootEpoch, ANewDiskStartsAtTheFloorAndAnOldOneIgnoresIt) {
+  test::sim::SimDisk disk;
+  EXPECT_EQ(next_boot_epoch(disk, 1'700'000'000'000), 1'700'000'000'000u);
+  EXPECT_EQ(next_boot_epoch(disk, 5), 1'700'000'000'001u);  // counting on, whatever the clock says
+  test::sim::SimDisk replaced;                                // a new SD card, later
+  EXPECT_EQ(next_boot_epoch(replaced, 1'700'000'900'000), 1'700'000'900'000u);
+}
+
 }  // namespace
 }  // namespace fg::quorum

@@ -146,7 +146,7 @@ void Simulation::network_send(NodeId from, std::uint64_t epoch, NodeId to,
     at(now_ + uniform_ms(0, options_.faults.max_delay.count()),
        [this, from, epoch, to, bytes = std::move(bytes)] {
          if (usable(to)) {
-           on_member(to, [&](quorum::Core& core) { core.on_datagram(from, epoch, bytes); });
+           on_member(to, [from, epoch, bytes](quorum::Core& core) { core.on_datagram(from, epoch, bytes); });
          }
        });
   }
@@ -188,7 +188,8 @@ void Simulation::arm_timer(NodeId id) {
 
 void Simulation::start_member(NodeId id) {
   Member& m = member(id);
-  auto epoch = quorum::next_boot_epoch(m.disk);
+  // A new disk takes its first epoch from the (simulated) wall clock, as the daemon does.
+  auto epoch = quorum::next_boot_epoch(m.disk, static_cast<std::uint64_t>(now_.count()) * 1000 + 1);
   auto opened = epoch ? quorum::open_replica_log(m.disk) : std::unexpected(epoch.error());
   if (!opened) {
     result_.errors.push_back("member " + std::to_string(id) + " cannot start: " + opened.error().message());
