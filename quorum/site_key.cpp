@@ -145,7 +145,9 @@ SiteKeyLoad load_site_key(const std::filesystem::path& path) {
   if (!init_sodium()) {
     return {std::nullopt, describe(path, "libsodium failed to initialise")};
   }
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+  // O_NONBLOCK so that a FIFO planted at the path cannot hang the start-up (it fails the regular-file
+  // check below instead); it changes nothing for a regular file.
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
   if (!fd) {
     const int err = errno;
     if (err == ENOENT) {

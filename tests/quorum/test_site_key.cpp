@@ -147,6 +147,12 @@ TEST_F(SiteKeyFile, LoadRefusesADirectory) {
   EXPECT_EQ(load_site_key(path).error, path.string() + ": the key file is not a regular file");
 }
 
+TEST_F(SiteKeyFile, LoadRefusesAFifoWithoutWaitingForAWriter) {
+  auto path = dir_ / "fifo.key";
+  ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
+  EXPECT_EQ(load_site_key(path).error, path.string() + ": the key file is not a regular file");
+}
+
 TEST_F(SiteKeyFile, LoadRefusesAnythingButExactly64HexDigits) {
   const std::string wrong_length = ": expected 64 hex digits (a 32-byte key) and a newline";
   struct Case {
