@@ -11,6 +11,7 @@
 #include "gateway/log.hpp"
 #include "gateway/version.hpp"
 #include "loop/loop.hpp"
+#include "quorum/site_key.hpp"
 
 namespace fg::gateway {
 namespace {
@@ -63,6 +64,15 @@ int check(const std::string& config_path) {
   return 0;
 }
 
+// Quiet on success, like other key generators: the file is the output.
+int keygen(const std::string& path) {
+  if (std::string error = quorum::keygen(path); !error.empty()) {
+    std::fprintf(stderr, "%s\n", error.c_str());
+    return 1;
+  }
+  return 0;
+}
+
 }  // namespace
 
 int run_cli(int argc, char** argv) {
@@ -89,6 +99,14 @@ int run_cli(int argc, char** argv) {
   auto* check_cmd = app.add_subcommand("check", "Check a configuration file without running it");
   check_cmd->add_option("file", check_path, "The configuration file")->required();
   check_cmd->callback([&] { status = check(check_path); });
+
+  std::string key_path;
+  auto* keygen_cmd = app.add_subcommand(
+      "keygen",
+      "Write a new random site key (64 hex digits, mode 0600) that authenticates the quorum traffic "
+      "between the site's gateways; copy the file to every gateway. Never overwrites a file");
+  keygen_cmd->add_option("file", key_path, "The key file to create")->required();
+  keygen_cmd->callback([&] { status = keygen(key_path); });
 
   try {
     app.parse(argc, argv);

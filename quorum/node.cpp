@@ -41,9 +41,10 @@ std::expected<std::uint64_t, std::string> new_disk_epoch_floor() {
   constexpr std::int64_t kClockSetAfterMs = 1'767'225'600'000;  // 2026-01-01T00:00:00Z
   auto ms = duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
   if (ms < kClockSetAfterMs) {
-    return std::unexpected("the wall clock is not set (it says before 2026); a new state directory takes its "
-                           "first boot epoch from it. Start fieldgate after the clock is synchronised "
-                           "(systemd: After=time-sync.target)");
+    return std::unexpected(
+        "the wall clock is not set (it says before 2026); a new state directory takes its "
+        "first boot epoch from it. Start fieldgate after the clock is synchronised "
+        "(systemd: After=time-sync.target)");
   }
   return static_cast<std::uint64_t>(ms);
 }
@@ -98,6 +99,7 @@ Node::Node(loop::Loop& loop, const SiteKey& key, const NodeOptions& options, std
       storage_(std::make_unique<LogStorage>(std::move(opened.log))),
       transport_(loop, key, options.self, epoch, options.peers),
       timer_(loop),
+      prepare_(loop),
       check_(loop) {
   CoreConfig config;
   config.self = options.self;
@@ -121,11 +123,13 @@ Node::Node(loop::Loop& loop, const SiteKey& key, const NodeOptions& options, std
     core_->on_datagram(from, from_epoch, payload);
     touched();
   });
-  check_.start([this] {
+  auto end_pending_step = [this] {
     if (pending_step_) {
       end_step();
     }
-  });
+  };
+  prepare_.start(end_pending_step);
+  check_.start(end_pending_step);
   timer_.start(Millis(0), [this] {
     armed_for_ = Millis::max();
     core_->on_timer();
@@ -140,6 +144,7 @@ Node::~Node() {
 void Node::close() {
   transport_.close();
   timer_.close();
+  prepare_.close();
   check_.close();
 }
 

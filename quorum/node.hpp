@@ -1,7 +1,7 @@
 #pragma once
 // Node: one member of the site's replicated register, running on the loop. It puts the protocol core
 // (core.hpp) together with its real parts: the state directory (PosixDisk + ReplicaLog), the boot epoch,
-// the authenticated UDP transport, a timer for the core's deadlines, and a check handle that ends each
+// the authenticated UDP transport, a timer for the core's deadlines, and prepare/check hooks that end each
 // loop iteration's step (one fdatasync for everything stored in that iteration, then the replies and
 // the queued messages go out).
 //
@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "loop/check.hpp"
+#include "loop/iteration_hook.hpp"
 #include "loop/loop.hpp"
 #include "loop/timer.hpp"
 #include "loop/unique_fd.hpp"
@@ -45,7 +45,7 @@ struct NodeOptions {
 enum class NodeLogLevel { error, warning, info, debug };
 using NodeLog = std::function<void(NodeLogLevel, const std::string&)>;
 
-class Node final : private Env {
+class Node final : public Env {
  public:
   // Opens the state directory (refusing one another process holds), takes the next boot epoch, recovers
   // the replica's state and binds the socket. The error text names what failed and where.
@@ -73,6 +73,9 @@ class Node final : private Env {
   }
 
   void set_blocked_peers(std::vector<NodeId> peers) { transport_.set_blocked_peers(std::move(peers)); }
+  bool set_peer_address(NodeId id, const sockaddr_storage& address) {
+    return transport_.set_peer_address(id, address);
+  }
 
   // Closes the socket, timer and check handle; operations in flight are dropped without a callback.
   void close();
@@ -96,7 +99,8 @@ class Node final : private Env {
   UdpTransport transport_;
   std::unique_ptr<Core> core_;
   loop::Timer timer_;
-  loop::Check check_;
+  loop::Prepare prepare_;  // ends a step a timer started, before the loop blocks
+  loop::Check check_;      // ends a step the datagrams and calls of this iteration started
   bool pending_step_ = true;
   Millis armed_for_ = Millis::max();
   std::vector<std::function<void()>> serving_callbacks_;

@@ -1,4 +1,4 @@
-#include "loop/check.hpp"
+#include "loop/iteration_hook.hpp"
 
 #include <gtest/gtest.h>
 
@@ -11,6 +11,7 @@ namespace {
 using namespace std::chrono_literals;
 
 class CheckTest : public LoopTest {};
+class PrepareTest : public LoopTest {};
 
 TEST_F(CheckTest, RunsAfterTheCallbacksOfTheSameIteration) {
   loop::Check check(loop);
@@ -57,6 +58,33 @@ TEST_F(CheckTest, StopEndsTheCallbacks) {
   EXPECT_EQ(runs, 1);
   check.close();
   timer.close();
+}
+
+TEST_F(PrepareTest, SeesATimersWorkBeforeTheLoopBlocks) {
+  loop::Prepare prepare(loop);
+  loop::Timer soon(loop);
+  loop::Timer far(loop);
+  bool work_queued = false;
+  prepare.start([&] {
+    if (work_queued) {
+      loop.stop();
+    }
+  });
+  soon.start(1ms, [&] { work_queued = true; });
+  far.start(10s, [] {});
+  // Had the prepare hook not run between the timer and the wait for descriptors, the loop would sleep
+  // until the far timer and the run would hit its limit.
+  EXPECT_FALSE(loop.run_for(2s));
+  prepare.close();
+  soon.close();
+  far.close();
+}
+
+TEST_F(PrepareTest, DoesNotKeepTheLoopAlive) {
+  loop::Prepare prepare(loop);
+  prepare.start([] {});
+  EXPECT_FALSE(loop.run_for(1s));
+  prepare.close();
 }
 
 }  // namespace

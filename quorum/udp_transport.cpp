@@ -1,0 +1,115 @@
+#include "quorum/udp_transport.hpp"
+
+#include <algorithm>
+#include <utility>
+
+namespace fg::quorum {
+namespace {
+
+std::vector<NodeId> ids_of(const std::vector<PeerEndpoint>& peers) {
+  std::vector<NodeId> ids;
+  ids.reserve(peers.size());
+  for (const auto& peer : peers) {
+    ids.push_back(peer.id);
+  }
+  return ids;
+}
+
+}  // namespace
+
+UdpTransport::UdpTransport(loop::Loop& loop, const SiteKey& key, NodeId self, std::uint64_t epoch,
+                           std::vector<PeerEndpoint> peers)
+    : socket_(loop), channel_(key, self, epoch, ids_of(peers)), peers_(std::move(peers)) {}
+
+std::error_code UdpTransport::bind(const sockaddr& address) {
+  if (auto ec = socket_.bind(address)) {
+    return ec;
+  }
+  // The socket lives in this object, which is not movable, so capturing `this` is safe; a datagram that
+  // arrives after close() finds no owner (uv_handle.hpp) and is never delivered.
+  return socket_.start_receiving(
+      [this](std::span<const std::uint8_t> datagram, const sockaddr&) { handle_datagram(datagram); });
+}
+
+void UdpTransport::on_receive(Receiver receiver) {
+  receiver_ = std::move(receiver);
+}
+
+void UdpTransport::set_blocked_peers(std::vector<NodeId> peers) {
+  blocked_ = std::move(peers);
+}
+
+bool UdpTransport::is_blocked(NodeId id) const noexcept {
+  return std::find(blocked_.begin(), blocked_.end(), id) != blocked_.end();
+}
+
+const PeerEndpoint* UdpTransport::peer(NodeId id) const noexcept {
+  if (id == channel_.self()) {
+    return nullptr;
+  }
+  auto it = std::find_if(peers_.begin(), peers_.end(), [id](const PeerEndpoint& p) { return p.id == id; });
+  return it == peers_.end() ? nullptr : &*it;
+}
+
+bool UdpTransport::set_peer_address(NodeId id, const sockaddr_storage& address) {
+  if (id == channel_.self()) {
+    return false;
+  }
+  for (auto& p : peers_) {
+    if (p.id == id) {
+      p.address = address;
+      return true;
+    }
+  }
+  return false;
+}
+
+void UdpTransport::send(NodeId to, std::span<const std::uint8_t> payload) {
+  const PeerEndpoint* destination = peer(to);
+  if (destination == nullptr || payload.size() > max_payload()) {
+    ++counters_.send_errors;
+    return;
+  }
+  if (is_blocked(to)) {
+    ++counters_.blocked_sent;
+    return;
+  }
+  const std::vector<std::uint8_t> datagram = channel_.seal(to, payload);
+  if (datagram.empty()) {
+    ++counters_.send_errors;
+    return;
+  }
+  if (socket_.send(reinterpret_cast<const sockaddr&>(destination->address), datagram)) {
+    ++counters_.send_errors;
+    return;
+  }
+  ++counters_.sent;
+}
+
+void UdpTransport::handle_datagram(std::span<const std::uint8_t> datagram) {
+  if (auto header = SecureChannel::peek_header(datagram); header && is_blocked(header->sender)) {
+    ++counters_.blocked_received;
+    return;
+  }
+  auto opened = channel_.open(datagram);
+  if (!opened) {
+    return;
+  }
+  ++counters_.received;
+  if (!receiver_) {
+    return;
+  }
+  // The last thing done here, on a copy: the receiver may replace itself or destroy this transport (a
+  // receiver that destroys it must not touch the payload afterwards, which lives in the channel).
+  auto receiver = receiver_;
+  receiver(opened->from, opened->epoch, opened->payload);
+}
+
+const TransportCounters& UdpTransport::counters() const noexcept {
+  counters_.channel = channel_.drops();
+  counters_.receive_truncated = socket_.counters().truncated;
+  counters_.receive_errors = socket_.counters().receive_errors;
+  return counters_;
+}
+
+}  // namespace fg::quorum

@@ -1,0 +1,178 @@
+// Node: three members of a site in one process, on one real loop, over real UDP on loopback, each with a
+// real state directory. (Separate processes, SIGKILL and SIGSTOP are the e2e suite's job.)
+
+#include "quorum/node.hpp"
+
+#include <gtest/gtest.h>
+
+#include <array>
+#include <memory>
+
+#include "quorum/endpoint.hpp"
+#include "tests/support/loop_fixture.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace fg::quorum {
+namespace {
+
+using namespace std::chrono_literals;
+
+class NodeTest : public test::LoopTest {
+ protected:
+  void SetUp() override { ASSERT_TRUE(init_sodium()); }
+  void TearDown() override {
+    for (auto& node : nodes) {
+      if (node) {
+        node->close();
+      }
+    }
+    nodes = {};
+    test::LoopTest::TearDown();
+  }
+
+  NodeOptions options_for(NodeId id) {
+    NodeOptions options;
+    options.self = id;
+    options.listen = *parse_endpoint("127.0.0.1:0");
+    options.state_dir = dir.path() / ("state-" + std::to_string(id));
+    for (NodeId other = 1; other <= 3; ++other) {
+      if (other != id) {
+        options.peers.push_back({other, *parse_endpoint("127.0.0.1:9")});  // real ports set after binding
+      }
+    }
+    options.coordinator.op_timeout = 1s;
+    return options;
+  }
+
+  void open(NodeId id) {
+    auto node = Node::open(loop, key, options_for(id),
+                           [this](NodeLogLevel, const std::string& line) { log += line + "\n"; });
+    ASSERT_TRUE(node) << node.error();
+    nodes[id - 1] = std::move(*node);
+    wire_addresses();
+  }
+
+  void open_all() {
+    for (NodeId id = 1; id <= 3; ++id) {
+      open(id);
+    }
+  }
+
+  // Every member learns where the others listen (they bound to port 0).
+  void wire_addresses() {
+    for (auto& from : nodes) {
+      for (NodeId id = 1; id <= 3; ++id) {
+        if (from && nodes[id - 1] && from.get() != nodes[id - 1].get()) {
+          from->set_peer_address(id, *nodes[id - 1]->local_address());
+        }
+      }
+    }
+  }
+
+  void wait_serving(NodeId id) {
+    bool serving = false;
+    nodes[id - 1]->on_serving([&] {
+      serving = true;
+      loop.stop();
+    });
+    run_expecting_stop();
+    ASSERT_TRUE(serving) << log;
+  }
+
+  std::expected<Tag, std::string> put(NodeId via, const std::string& key, const std::string& value) {
+    std::expected<Tag, std::string> result = std::unexpected("no answer");
+    nodes[via - 1]->write(key, value, [&](std::expected<Tag, std::string> r) {
+      result = std::move(r);
+      loop.stop();
+    });
+    run_expecting_stop();
+    return result;
+  }
+
+  std::expected<Versioned, std::string> get(NodeId via, const std::string& key) {
+    std::expected<Versioned, std::string> result = std::unexpected("no answer");
+    nodes[via - 1]->read(key, [&](std::expected<Versioned, std::string> r) {
+      result = std::move(r);
+      loop.stop();
+    });
+    run_expecting_stop();
+    return result;
+  }
+
+  test::TempDir dir;
+  SiteKey key = SiteKey::random();
+  std::array<std::unique_ptr<Node>, 3> nodes;
+  std::string log;
+};
+
+TEST_F(NodeTest, AValueWrittenThroughOneMemberIsReadThroughAnother) {
+  open_all();
+  for (NodeId id = 1; id <= 3; ++id) {
+    wait_serving(id);
+  }
+  auto written = put(1, "gw-a/boiler/t", "{\"value\":61.5}");
+  ASSERT_TRUE(written) << written.error();
+  auto read = get(3, "gw-a/boiler/t");
+  ASSERT_TRUE(read) << read.error();
+  EXPECT_EQ(read->value, "{\"value\":61.5}");
+  EXPECT_EQ(read->tag, *written);
+  // Every datagram was authenticated; nothing was dropped on a clean loopback.
+  EXPECT_EQ(nodes[2]->transport_counters().channel.total(), 0u);
+}
+
+TEST_F(NodeTest, WithAMajorityCutOffAnOperationFailsWithAClearError) {
+  open_all();
+  for (NodeId id = 1; id <= 3; ++id) {
+    wait_serving(id);
+  }
+  nodes[0]->set_blocked_peers({2, 3});
+  auto written = put(1, "k", "v");
+  ASSERT_FALSE(written);
+  EXPECT_NE(written.error().find("no quorum for write of 'k'"), std::string::npos) << written.error();
+  EXPECT_NE(written.error().find("node 2, 3"), std::string::npos) << written.error();
+  EXPECT_GT(nodes[0]->transport_counters().blocked_sent, 0u);
+}
+
+TEST_F(NodeTest, AMemberWithANewStateDirectoryRestoresFromItsPeers) {
+  open_all();
+  for (NodeId id = 1; id <= 3; ++id) {
+    wait_serving(id);
+  }
+  ASSERT_TRUE(put(2, "desired/relay", "on"));
+  nodes[2]->close();
+  nodes[2].reset();
+  std::filesystem::remove_all(dir.path() / "state-3");  // a new SD card
+  open(3);
+  EXPECT_EQ(nodes[2]->state(), ReplicaState::restoring);
+  wait_serving(3);
+  EXPECT_EQ(nodes[2]->keys(), 1u);
+  EXPECT_NE(log.find("restored 1 keys from 2 peers"), std::string::npos) << log;
+}
+
+TEST_F(NodeTest, TwoProcessesCannotShareAStateDirectory) {
+  open(1);
+  auto second = Node::open(loop, key, options_for(1), [](NodeLogLevel, const std::string&) {});
+  ASSERT_FALSE(second);
+  EXPECT_NE(second.error().find("in use by another fieldgate"), std::string::npos) << second.error();
+}
+
+TEST_F(NodeTest, ARestartedMemberComesBackWithAHigherEpochAndItsState) {
+  open_all();
+  for (NodeId id = 1; id <= 3; ++id) {
+    wait_serving(id);
+  }
+  ASSERT_TRUE(put(1, "k", "kept"));
+  std::uint64_t epoch = nodes[0]->epoch();
+  nodes[0]->close();
+  nodes[0].reset();
+  open(1);
+  EXPECT_GT(nodes[0]->epoch(), epoch);
+  EXPECT_EQ(nodes[0]->state(), ReplicaState::serving);
+  EXPECT_EQ(nodes[0]->keys(), 1u);
+  auto read = get(1, "k");
+  ASSERT_TRUE(read) << read.error();
+  EXPECT_EQ(read->value, "kept");
+}
+
+}  // namespace
+}  // namespace fg::quorum
