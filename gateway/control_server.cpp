@@ -183,12 +183,23 @@ struct ControlServer::State : std::enable_shared_from_this<State> {
     }
   }
 
+  // The client has sent all it will (`printf '{"op":"status"}' | socat - UNIX:...` does this). A last
+  // line without its '\n' still counts as a request; the connection ends once every request is answered.
   void on_eof(std::uint64_t id) {
-    if (auto* c = find(id); c != nullptr) {
-      c->peer_done = true;
-      if (c->pending == 0) {
-        end(id, *c);
-      }
+    auto* c = find(id);
+    if (c == nullptr) {
+      return;
+    }
+    c->peer_done = true;
+    if (!c->input.empty()) {
+      std::string last = std::move(c->input);
+      c->input.clear();
+      auto keep_alive = shared_from_this();  // the handler may destroy the ControlServer
+      handle_line(id, last);
+      c = closed ? nullptr : find(id);
+    }
+    if (c != nullptr && c->pending == 0) {
+      end(id, *c);
     }
   }
 

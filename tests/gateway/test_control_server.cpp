@@ -340,6 +340,18 @@ TEST_F(ControlServerTest, HalfClosedClientGetsItsDelayedAnswerThenEof) {
   EXPECT_EQ(lines[1]["id"], 1);
 }
 
+TEST_F(ControlServerTest, AClientThatEndsWithoutANewlineIsStillAnswered) {
+  start();
+  auto c = connect();
+  send(c, R"({"id":1,"op":"ping"})"
+          "\n"
+          R"({"id":2,"op":"ping","n":2})");
+  ASSERT_EQ(::shutdown(c.fd.get(), SHUT_WR), 0);
+  auto lines = await_eof(c);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[1], json({{"id", 2}, {"ok", true}, {"pong", 2}}));
+}
+
 TEST_F(ControlServerTest, ManyConnectionsUpToTheLimitThenTurnedAway) {
   start();
   constexpr std::size_t kLimit = 256;
