@@ -126,10 +126,38 @@ struct SerialDeviceConfig {
   std::vector<SerialChannelConfig> channels;  // in order of name
 };
 
+// One other member of the site: [[replication.peers]] or an inline table in replication.peers.
+struct ReplicationPeer {
+  std::uint32_t node = 0;  // 1..65535, unique in the site
+  std::string address;     // "A.B.C.D:port" or "[v6]:port", checked by quorum::parse_endpoint
+};
+
+// [replication]: this gateway is a member of the site's replicated register (quorum/). Absent: it is not.
+struct ReplicationSection {
+  std::uint32_t node = 0;  // required, 1..65535, not used by a peer
+  std::string listen;      // required: where this member's UDP socket binds
+  std::vector<ReplicationPeer> peers;  // the other members; 0, 2 or 4 of them (sites of 1, 3 or 5)
+  std::string key_file;                // required; checked readable, 32 bytes, not accessible by others
+  std::string state_dir = "/var/lib/fieldgate/quorum";
+  bool fsync = true;                                    // false: benchmarks only (acknowledged writes can be lost)
+  std::chrono::milliseconds min_interval{1000};         // readings: at most one replicated write per key per interval
+  std::chrono::milliseconds timeout{2000};              // of one read or write
+  std::chrono::milliseconds heartbeat{1000};
+  std::chrono::milliseconds restore_timeout{10000};     // how long outputs wait for their desired states at start
+  std::vector<std::uint32_t> drop_peers;                // fault injection for tests: cut the links to these nodes
+};
+
+// [control]: the local control socket of `fieldgate status`, `get` and `put`.
+struct ControlSection {
+  std::string socket = "/run/fieldgate/control.sock";  // empty: no control socket
+};
+
 struct Config {
   GatewaySection gateway;
   MqttSection mqtt;
   std::vector<SerialDeviceConfig> serial;
+  std::optional<ReplicationSection> replication;
+  ControlSection control;
   std::string source;  // the file name it was read from, as given
 };
 
