@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "gateway/config.hpp"
+#include "gateway/control_client.hpp"
 #include "gateway/gateway.hpp"
 #include "gateway/log.hpp"
 #include "gateway/version.hpp"
@@ -73,6 +74,88 @@ int keygen(const std::string& path) {
   return 0;
 }
 
+// One request to the running daemon over its control socket; the answer, or a message on stderr.
+std::optional<nlohmann::json> ask_daemon(const std::string& socket, nlohmann::json request) {
+  auto client = ControlClient::connect(socket);
+  if (!client) {
+    std::fprintf(stderr, "%s\n", client.error().c_str());
+    return std::nullopt;
+  }
+  // A quorum operation takes at most its timeout (replication.timeout, 2 s by default); allow more.
+  auto answer = client->request(std::move(request), std::chrono::seconds(70));
+  if (!answer) {
+    std::fprintf(stderr, "%s\n", answer.error().c_str());
+    return std::nullopt;
+  }
+  return std::move(*answer);
+}
+
+// Exit status: 0 with the value on stdout; 3 if the key was never written; 1 on an error.
+int get(const std::string& socket, const std::string& key) {
+  auto answer = ask_daemon(socket, {{"op", "get"}, {"key", key}});
+  if (!answer) {
+    return 1;
+  }
+  if ((*answer)["value"].is_null()) {
+    std::fprintf(stderr, "%s: never written\n", key.c_str());
+    return 3;
+  }
+  fmt::print("{}\n", (*answer)["value"].get<std::string>());
+  return 0;
+}
+
+int put(const std::string& socket, const std::string& key, const std::string& value) {
+  return ask_daemon(socket, {{"op", "put"}, {"key", key}, {"value", value}}) ? 0 : 1;
+}
+
+void print_status(const nlohmann::json& s) {
+  fmt::print("gateway {}: broker {} {}\n", s["gateway"].get<std::string>(),
+             s["mqtt"]["broker"].get<std::string>(),
+             s["mqtt"]["connected"].get<bool>() ? "connected" : "disconnected");
+  for (const auto& d : s["devices"]) {
+    fmt::print("  device {}: {}, {} readings\n", d["name"].get<std::string>(),
+               d["online"].get<bool>() ? "online" : "offline", d["readings"].get<std::uint64_t>());
+  }
+  const auto& r = s["replication"];
+  if (r.is_null()) {
+    fmt::print("  replication: not configured\n");
+    return;
+  }
+  fmt::print("  replica {} ({}): {}, boot epoch {}, {} keys\n", r["node"].get<std::uint32_t>(),
+             r["listen"].get<std::string>(), r["state"].get<std::string>(), r["epoch"].get<std::uint64_t>(),
+             r["keys"].get<std::size_t>());
+  for (const auto& p : r["peers"]) {
+    std::string rtt = p["rtt_ms"].is_null() ? "-" : fmt::format("{} ms", p["rtt_ms"].get<std::int64_t>());
+    std::string heard = p["last_heard_ms_ago"].is_null()
+                            ? "never"
+                            : fmt::format("{} ms ago", p["last_heard_ms_ago"].get<std::int64_t>());
+    fmt::print("  peer {} ({}): {}, {}, round trip {}, last heard {}\n", p["node"].get<std::uint32_t>(),
+               p.value("address", "?"), p["up"].get<bool>() ? "up" : "down", p["state"].get<std::string>(),
+               rtt, heard);
+  }
+  const auto& d = r["datagrams"];
+  std::uint64_t dropped = 0;
+  for (const auto& [reason, count] : d["dropped"].items()) {
+    dropped += count.get<std::uint64_t>();
+  }
+  fmt::print("  datagrams: {} sent, {} received, {} dropped ({}), {} malformed\n",
+             d["sent"].get<std::uint64_t>(), d["received"].get<std::uint64_t>(), dropped, d["dropped"].dump(),
+             d["malformed"].get<std::uint64_t>());
+}
+
+int status(const std::string& socket, bool as_json) {
+  auto answer = ask_daemon(socket, {{"op", "status"}});
+  if (!answer) {
+    return 1;
+  }
+  if (as_json) {
+    fmt::print("{}\n", (*answer)["status"].dump(2));
+  } else {
+    print_status((*answer)["status"]);
+  }
+  return 0;
+}
+
 }  // namespace
 
 int run_cli(int argc, char** argv) {
@@ -107,6 +190,31 @@ int run_cli(int argc, char** argv) {
       "between the site's gateways; copy the file to every gateway. Never overwrites a file");
   keygen_cmd->add_option("file", key_path, "The key file to create")->required();
   keygen_cmd->callback([&] { status = keygen(key_path); });
+
+  std::string socket = "/run/fieldgate/control.sock";
+  std::string reg_key;
+  std::string reg_value;
+  bool as_json = false;
+  auto add_socket = [&](CLI::App* cmd) {
+    cmd->add_option("-s,--socket", socket, "The daemon's control socket ([control] socket)")
+        ->capture_default_str();
+  };
+  auto* get_cmd = app.add_subcommand(
+      "get",
+      "Read KEY from the site's replicated register through the running daemon (exit 3: never written)");
+  get_cmd->add_option("key", reg_key, "The key, e.g. gw-a/boiler/t")->required();
+  add_socket(get_cmd);
+  get_cmd->callback([&] { status = get(socket, reg_key); });
+  auto* put_cmd = app.add_subcommand("put", "Write VALUE under KEY in the site's replicated register");
+  put_cmd->add_option("key", reg_key, "The key")->required();
+  put_cmd->add_option("value", reg_value, "The value (text, at most 1024 bytes)")->required();
+  add_socket(put_cmd);
+  put_cmd->callback([&] { status = put(socket, reg_key, reg_value); });
+  auto* status_cmd =
+      app.add_subcommand("status", "Show the running daemon's devices, broker and replication peers");
+  status_cmd->add_flag("--json", as_json, "Print the status as JSON");
+  add_socket(status_cmd);
+  status_cmd->callback([&] { status = fg::gateway::status(socket, as_json); });
 
   try {
     app.parse(argc, argv);

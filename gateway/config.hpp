@@ -134,17 +134,19 @@ struct ReplicationPeer {
 
 // [replication]: this gateway is a member of the site's replicated register (quorum/). Absent: it is not.
 struct ReplicationSection {
-  std::uint32_t node = 0;  // required, 1..65535, not used by a peer
-  std::string listen;      // required: where this member's UDP socket binds
+  std::uint32_t node = 0;              // required, 1..65535, not used by a peer
+  std::string listen;                  // required: where this member's UDP socket binds
   std::vector<ReplicationPeer> peers;  // the other members; 0, 2 or 4 of them (sites of 1, 3 or 5)
   std::string key_file;                // required; checked readable, 32 bytes, not accessible by others
   std::string state_dir = "/var/lib/fieldgate/quorum";
-  bool fsync = true;                                    // false: benchmarks only (acknowledged writes can be lost)
-  std::chrono::milliseconds min_interval{1000};         // readings: at most one replicated write per key per interval
-  std::chrono::milliseconds timeout{2000};              // of one read or write
+  bool fsync = true;  // false: benchmarks only (acknowledged writes can be lost)
+  std::chrono::milliseconds min_interval{
+      1000};                                // readings: at most one replicated write per key per interval
+  std::chrono::milliseconds timeout{2000};  // of one read or write
   std::chrono::milliseconds heartbeat{1000};
-  std::chrono::milliseconds restore_timeout{10000};     // how long outputs wait for their desired states at start
-  std::vector<std::uint32_t> drop_peers;                // fault injection for tests: cut the links to these nodes
+  std::chrono::milliseconds restore_timeout{
+      10000};                             // how long outputs wait for their desired states at start
+  std::vector<std::uint32_t> drop_peers;  // fault injection for tests: cut the links to these nodes
 };
 
 // [control]: the local control socket of `fieldgate status`, `get` and `put`.

@@ -39,7 +39,8 @@ Gateway::Gateway(loop::Loop& loop, Config config)
       config_(std::move(config)),
       topics_(config_.mqtt.prefix, config_.gateway.id),
       notify_(loop),
-      status_timer_(loop) {}
+      status_timer_(loop),
+      restore_timer_(loop) {}
 
 Gateway::~Gateway() = default;
 
@@ -62,6 +63,9 @@ std::error_code Gateway::start() {
   for (const auto& filter : topics_.command_filters()) {
     session_->subscribe(filter, mqtt::Qos::at_least_once);
   }
+  if (config_.replication) {
+    session_->subscribe(topics_.register_get_filter(), mqtt::Qos::at_least_once);
+  }
 
   for (const auto& device_config : config_.serial) {
     SerialDevice::Sink sink;
@@ -83,6 +87,11 @@ std::error_code Gateway::start() {
     }
     devices_.push_back(std::move(*device));
   }
+
+  if (auto ec = start_replication()) {
+    return ec;
+  }
+  start_control_socket();
 
   auto signals = loop::SignalFd::create(loop_, {SIGTERM, SIGINT, SIGHUP, SIGUSR1});
   if (!signals) {
@@ -124,6 +133,10 @@ void Gateway::publish_reading(const Reading& reading, PayloadForm form) {
   std::string payload = form == PayloadForm::raw ? raw_payload(reading.value) : json_payload(reading);
   session_->publish(topics_.reading(reading.device, reading.channel), payload,
                     static_cast<mqtt::Qos>(config_.mqtt.qos), config_.mqtt.retain);
+  if (replication_) {
+    replication_->offer_reading(Replication::reading_key(config_.gateway.id, reading.device, reading.channel),
+                                form == PayloadForm::json ? std::move(payload) : json_payload(reading));
+  }
   if (!inputs_paused_ && session_->backlog() >= kMaxBacklog) {
     pause_inputs(true);
   }
@@ -141,29 +154,51 @@ void Gateway::pause_inputs(bool paused) {
 }
 
 void Gateway::on_message(const mqtt::Message& message) {
-  auto command = topics_.parse_command(message.topic);
+  if (auto key = topics_.parse_register_get(message.topic)) {
+    on_register_get(*key, message.text());
+    return;
+  }
+  if (!outputs_ready_) {
+    // Outputs first take their desired states from the register; newer commands follow, in order.
+    if (held_commands_.size() >= kMaxHeldCommands) {
+      ++held_commands_dropped_;
+      return;
+    }
+    held_commands_.emplace_back(std::string(message.topic), std::string(message.text()));
+    return;
+  }
+  apply_command(message.topic, message.text());
+}
+
+void Gateway::apply_command(std::string_view topic, std::string_view payload) {
+  auto command = topics_.parse_command(topic);
   if (!command) {
     return;
   }
   SerialDevice* device = find_device(command->device);
   if (device == nullptr) {
-    log(LogLevel::warning, "command for unknown device {} on {}", command->device, message.topic);
+    log(LogLevel::warning, "command for unknown device {} on {}", command->device, topic);
     return;
   }
   std::error_code ec;
   switch (command->kind) {
     case Topics::CommandKind::write:
-      ec = device->write(message.text());
+      ec = device->write(payload);
       break;
     case Topics::CommandKind::set:
-      ec = device->set(command->channel, message.text());
+      ec = device->set(command->channel, payload);
+      if (!ec && replication_) {
+        replication_->write_desired(
+            Replication::desired_key(config_.gateway.id, command->device, command->channel),
+            std::string(payload));
+      }
       break;
     case Topics::CommandKind::request:
-      ec = device->request(message.text());
+      ec = device->request(payload);
       break;
   }
   if (ec) {
-    log(LogLevel::warning, "{}: command on {} refused: {}", command->device, message.topic, ec.message());
+    log(LogLevel::warning, "{}: command on {} refused: {}", command->device, topic, ec.message());
   }
 }
 
@@ -205,8 +240,18 @@ void Gateway::update_status() {
     readings += device->counters().readings;
   }
   bool connected = session_ && session_->state() == mqtt::State::connected;
-  notify_.status(fmt::format("{}/{} ports open, broker {}, {} readings", open, devices_.size(),
-                             connected ? "connected" : "disconnected", readings));
+  std::string quorum;
+  if (replication_) {
+    auto status = replication_->status();
+    std::size_t up = 0;
+    for (const auto& peer : status["peers"]) {
+      up += peer["up"].get<bool>() ? 1 : 0;
+    }
+    quorum = fmt::format(", replica {} ({}/{} peers up)", status["state"].get<std::string>(), up,
+                         status["peers"].size());
+  }
+  notify_.status(fmt::format("{}/{} ports open, broker {}, {} readings{}", open, devices_.size(),
+                             connected ? "connected" : "disconnected", readings, quorum));
 }
 
 void Gateway::log_counters() const {
@@ -245,6 +290,13 @@ void Gateway::shutdown() {
   stopping_ = true;
   devices_.clear();
   status_timer_.stop();
+  restore_timer_.close();
+  if (control_) {
+    control_->close();
+  }
+  if (replication_) {
+    replication_->close();
+  }
   auto finish = [this] {
     signals_.reset();
     notify_.close();

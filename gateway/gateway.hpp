@@ -4,11 +4,14 @@
 // offline, the gateway's retained "offline", what is in flight acknowledged by the broker, then exit.
 
 #include <chrono>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <vector>
 
 #include "gateway/config.hpp"
+#include "gateway/control_server.hpp"
+#include "gateway/replication.hpp"
 #include "gateway/serial_device.hpp"
 #include "gateway/systemd_notify.hpp"
 #include "gateway/topics.hpp"
@@ -41,8 +44,22 @@ class Gateway {
   void shutdown();
 
  private:
+  // Commands that arrive while outputs still wait for their desired states from the register.
+  static constexpr std::size_t kMaxHeldCommands = 1000;
+
   void publish_reading(const Reading& reading, PayloadForm form);
   void on_message(const mqtt::Message& message);
+  void apply_command(std::string_view topic, std::string_view payload);
+
+  // gateway_replication.cpp: the register, the desired outputs, the control socket.
+  std::error_code start_replication();
+  void start_control_socket();
+  void restore_outputs();
+  void outputs_restored(std::size_t restored, std::size_t missing, std::size_t failed);
+  void on_register_get(const std::string& key, std::string_view request);
+  void on_control(const nlohmann::json& request, ControlServer::Responder respond);
+  nlohmann::json status_json() const;
+
   void on_mqtt_state(const mqtt::StateChange& change);
   void publish_device_status(const SerialDevice& device);
   void pause_inputs(bool paused);
@@ -58,6 +75,12 @@ class Gateway {
   std::vector<std::unique_ptr<SerialDevice>> devices_;
   std::optional<loop::SignalFd> signals_;
   loop::Timer status_timer_;
+  std::unique_ptr<Replication> replication_;
+  std::optional<ControlServer> control_;
+  bool outputs_ready_ = true;
+  std::deque<std::pair<std::string, std::string>> held_commands_;  // topic, payload
+  std::uint64_t held_commands_dropped_ = 0;
+  loop::Timer restore_timer_;
   bool stopping_ = false;
   bool inputs_paused_ = false;
   std::uint64_t flow_control_pauses_ = 0;  // pauses and resumes

@@ -55,4 +55,20 @@ std::optional<Topics::Command> Topics::parse_command(std::string_view topic) con
   return std::nullopt;
 }
 
+std::string Topics::register_get_filter() const {
+  return base_ + "register/get/#";
+}
+
+std::optional<std::string> Topics::parse_register_get(std::string_view topic) const {
+  std::string prefix = base_ + "register/get/";
+  if (!topic.starts_with(prefix) || topic.size() == prefix.size()) {
+    return std::nullopt;
+  }
+  return std::string(topic.substr(prefix.size()));
+}
+
+std::string Topics::register_value(std::string_view key) const {
+  return base_ + "register/value/" + std::string(key);
+}
+
 }  // namespace fg::gateway

@@ -7,6 +7,9 @@
 //   <prefix>/<gateway>/<device>/<channel>/set    command: set a channel (written with its set_format)
 //   <prefix>/<gateway>/<device>/request          command: write, then wait for a matching reply
 //   <prefix>/<gateway>/<device>/reply            the reply (or the timeout) of a request
+//   <prefix>/<gateway>/register/get/<key>        request: read <key> of the site's replicated register
+//   <prefix>/<gateway>/register/value/<key>      the answer (keys are "<gateway>/<device>/<channel>", so a
+//                                                dead gateway's readings are read through a live one)
 
 #include <optional>
 #include <string>
@@ -40,6 +43,12 @@ class Topics {
 
   // Recognises a command topic of this gateway; anything else is nullopt.
   std::optional<Command> parse_command(std::string_view topic) const;
+
+  // The replicated register's request topics ("register" is a reserved device name).
+  std::string register_get_filter() const;
+  // The key asked for on a register/get topic of this gateway; nullopt for any other topic or an empty key.
+  std::optional<std::string> parse_register_get(std::string_view topic) const;
+  std::string register_value(std::string_view key) const;
 
  private:
   std::string base_;  // "<prefix>/<gateway>/"

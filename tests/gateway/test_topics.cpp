@@ -59,5 +59,15 @@ TEST(Topics, ChannelNamesAreSingleUnreservedLevels) {
   EXPECT_FALSE(Topics::is_channel_name(std::string_view("a\0b", 3)));
 }
 
+TEST(Topics, RegisterRequestsNameAKeyOfAnyGateway) {
+  Topics t("fieldgate", "gw-b");
+  EXPECT_EQ(t.register_get_filter(), "fieldgate/gw-b/register/get/#");
+  EXPECT_EQ(t.parse_register_get("fieldgate/gw-b/register/get/gw-a/boiler/t"), "gw-a/boiler/t");
+  EXPECT_EQ(t.parse_register_get("fieldgate/gw-b/register/get/"), std::nullopt);
+  EXPECT_EQ(t.parse_register_get("fieldgate/gw-a/register/get/x"), std::nullopt);
+  EXPECT_EQ(t.parse_register_get("fieldgate/gw-b/boiler/t"), std::nullopt);
+  EXPECT_EQ(t.register_value("gw-a/boiler/t"), "fieldgate/gw-b/register/value/gw-a/boiler/t");
+}
+
 }  // namespace
 }  // namespace fg::gateway
