@@ -8,9 +8,10 @@
 // For each system, with fdatasync on and off, and with each number of clients, it measures writes for
 // --seconds and then reads for --seconds. Clients are closed-loop (the next operation goes out when the
 // previous one returned), each on its own thread with its own connection, client i talking to replica
-// i % 3; keys are picked at random among --keys, values are 64 bytes. Reads are linearizable on both sides
-// (etcd's default Range; the register's read with write-back). It prints p50 / p99 latency and throughput
-// side by side as a markdown table, then each replica's VmRSS after the runs of a mode.
+// i % 3; keys are picked at random among --keys, values are 64 bytes. Reads are linearizable on both sides:
+// etcd's default Range, which confirms with a quorum that its member is up to date, and the register's ABD
+// read, which asks a majority. It prints p50 / p99 latency and throughput side by side as a markdown
+// table, then each replica's VmRSS after the runs of a mode.
 //
 // fdatasync "off": etcd 3.4 has no switch to turn fsync off, so in that mode both systems keep their state
 // on tmpfs (/dev/shm), where fdatasync returns at once; fieldgate gets `fsync = false` as well. "On": the
@@ -21,9 +22,9 @@
 // with the benchmark through its parent-death signal. At the end the benchmark checks that it has no
 // child process left and fails if it has.
 
+#include <dirent.h>
 #include <unistd.h>
 
-#include <dirent.h>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
