@@ -11,17 +11,25 @@ namespace fg::test {
 
 class TempDir {
  public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "fieldgate-test-XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data());
+  TempDir() : TempDir(std::filesystem::temp_directory_path()) {}
+  // A fresh directory under `base` (a tmpfs such as /dev/shm, or a disk) instead of the system's temporary
+  // directory. If it cannot be made, path() is empty and valid() false.
+  explicit TempDir(const std::filesystem::path& base) {
+    std::string pattern = (base / "fieldgate-test-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) != nullptr) {
+      path_ = pattern;
+    }
   }
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
   ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
+    if (valid()) {
+      std::error_code ignored;
+      std::filesystem::remove_all(path_, ignored);
+    }
   }
 
+  bool valid() const { return !path_.empty(); }
   const std::filesystem::path& path() const { return path_; }
   std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
 
