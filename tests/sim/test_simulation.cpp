@@ -72,10 +72,12 @@ TEST(Simulation, WithAMajorityDownOperationsFailClearlyAndNeverReturnWrongValues
     SimOptions options = options_for_seed(seed);
     options.members = 3;
     options.keep_down = 2;
+    options.duration = Millis(6000);  // several operation timeouts (2 s each) while the majority is down
     options.faults = Faults{.crashes = false, .pauses = false, .partitions = false, .disk_loss = false};
     SimResult result = run_simulation(options);
     ASSERT_TRUE(result.ok()) << "seed " << seed << ": " << result.summary();
-    EXPECT_EQ(result.writes_ok, 0u) << "seed " << seed;
+    // Only a write still in flight when the majority came back may succeed, at most one per client.
+    EXPECT_LE(result.writes_ok, static_cast<std::uint64_t>(options.clients)) << "seed " << seed;
     EXPECT_GT(result.ops_failed, 0u);
     ASSERT_FALSE(result.failure_messages.empty());
     EXPECT_NE(result.failure_messages[0].find("no quorum"), std::string::npos) << result.failure_messages[0];
