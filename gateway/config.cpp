@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "gateway/config_reader.hpp"
+#include "gateway/config_replication.hpp"
 #include "gateway/config_serial.hpp"
 #include "gateway/duration.hpp"
 
@@ -257,6 +258,18 @@ std::expected<Config, std::vector<ConfigIssue>> parse_config(std::string_view to
     config.mqtt.client_id = "fieldgate-" + config.gateway.id;
   }
   read_serial_array(root, config.serial);
+  if (root.has("replication")) {
+    if (auto replication = root.subtable("replication")) {
+      config_detail::read_replication(*replication, config.replication.emplace());
+      replication->finish();
+    }
+  }
+  if (root.has("control")) {
+    if (auto control = root.subtable("control")) {
+      config_detail::read_control(*control, config.control);
+      control->finish();
+    }
+  }
   root.finish();
 
   if (issues.count() != 0) {

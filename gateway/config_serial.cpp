@@ -124,6 +124,11 @@ std::string_view name_of(ParserKind parser) {
   return "kv";
 }
 
+// The topic level after <prefix>/<gateway>/ that the replicated register's topics use. It is reserved
+// whether or not [replication] is set, so that turning replication on never makes a device's name, and
+// the topics every subscriber of that device uses, invalid.
+constexpr std::string_view kReservedDeviceName = "register";
+
 std::size_t to_size(std::int64_t value) {
   return static_cast<std::size_t>(value);
 }
@@ -484,10 +489,14 @@ void read_serial_device(TableReader& table, SerialDeviceConfig& out) {
   if (!table.has("name")) {
     table.missing("name");
   } else if (auto name = table.string("name")) {
-    if (is_identifier(*name)) {
-      out.name = *name;
-    } else {
+    if (!is_identifier(*name)) {
       table.error("name", "must match [A-Za-z0-9_-]+ (one MQTT topic level), got " + quote(*name));
+    } else if (*name == kReservedDeviceName) {
+      table.error("name", "the device name " + quote(*name) +
+                              " is taken by the topic layout (<prefix>/<gateway>/register/... is the "
+                              "replicated register)");
+    } else {
+      out.name = *name;
     }
   }
   read_port(table, out);

@@ -2,6 +2,8 @@
 // stderr is exactly the issues `fieldgate check BAD` prints, one "FILE:LINE:COLUMN: KEY: MESSAGE" per
 // line; `check` on a good file exits 0 with a one-line summary on stdout.
 
+#include <sys/stat.h>
+
 #include <string>
 #include <vector>
 
@@ -103,6 +105,37 @@ TEST_F(E2eConfigErrors, SyntaxErrorAndMissingFileHaveNoKey) {
     EXPECT_EQ(exit_code(run), 1) << Process::describe(run.status);
     EXPECT_EQ(run.err, check.err);
   }
+}
+
+TEST_F(E2eConfigErrors, CheckReportsAWorldReadableSiteKeyAtItsLine) {
+  const std::string key = (dir_ / "site.key").string();
+  Result keygen = fieldgate({"keygen", key}, "keygen");
+  ASSERT_EQ(exit_code(keygen), 0) << keygen.err;
+  ASSERT_EQ(::chmod(key.c_str(), 0644), 0);
+  const std::string file = (dir_ / "replicated.toml").string();
+  std::string text = "[replication]\nnode = 1\nlisten = \"127.0.0.1:7400\"\n";  // lines 1 to 3
+  text += "key_file = \"" + key + "\"\n";                                       // line 4
+  text += "peers = [{node = 2, address = \"127.0.0.1:7401\"}]\n";               // line 5: a site of 2
+  test::write_file(file, text);
+  const std::string expected =
+      file + ":4:12: replication.key_file: " + key +
+      ": key file is accessible by other users (mode 0644); chmod 600 it\n" + file +
+      ":5:9: replication.peers: a site has 1, 3 or 5 members (majority quorums: an even count tolerates no "
+      "more failures than one fewer); this config has 2\n";
+
+  Result check = fieldgate({"check", file}, "check");
+  EXPECT_EQ(exit_code(check), 1) << Process::describe(check.status);
+  EXPECT_EQ(check.err, expected);
+  EXPECT_EQ(check.out, "");
+
+  // The same key, made private, passes (0640: the daemon's group may read it).
+  ASSERT_EQ(::chmod(key.c_str(), 0640), 0);
+  test::write_file(file, "[gateway]\nid = \"t1\"\n" + text.substr(0, text.find("peers")));
+  Result good = fieldgate({"check", file}, "good");
+  EXPECT_EQ(exit_code(good), 0) << Process::describe(good.status) << "\n" << good.err;
+  EXPECT_EQ(good.err, "");
+  EXPECT_EQ(good.out, file + ": ok: gateway t1, 0 serial device(s), broker localhost:1883\n");
+  EXPECT_EQ(sanitizer_report(check.err + good.err), "");
 }
 
 TEST_F(E2eConfigErrors, CheckAcceptsAGoodFile) {
