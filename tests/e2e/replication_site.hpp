@@ -146,7 +146,7 @@ class ReplicationSite : public ::testing::Test {
 
   // Runs a `fieldgate` command to its end: exit status, stdout, stderr.
   struct CliResult {
-    std::optional<int> status;
+    std::optional<int> status;  // the exit code; nullopt if it did not exit normally
     std::string out;
     std::string err;
   };
@@ -156,7 +156,11 @@ class ReplicationSite : public ::testing::Test {
     auto err = dir_ / ("cli-" + std::to_string(runs) + ".err");
     args.insert(args.begin(), FIELDGATE_BINARY);
     auto status = run_to_end(args, out, err);
-    return {status, read_text(out), read_text(err)};
+    std::optional<int> exit_code;
+    if (status && WIFEXITED(*status)) {
+      exit_code = WEXITSTATUS(*status);
+    }
+    return {exit_code, read_text(out), read_text(err)};
   }
 
   // Waits until member i's replica serves (its status says so).
