@@ -15,6 +15,7 @@
 
 #include "gateway/config.hpp"
 #include "gateway/duration.hpp"
+#include "tests/gateway/config_test_support.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace fg::gateway {
@@ -23,48 +24,10 @@ namespace {
 namespace ds = devices::serial;
 using namespace std::chrono_literals;
 
-std::string join(const std::vector<std::string>& lines) {
-  std::string out;
-  for (const auto& line : lines) {
-    out += line + "\n";
-  }
-  return out;
-}
-
-// Every issue of a file that must not parse, formatted.
-std::vector<std::string> issues(std::string_view text) {
-  auto config = parse_config(text, "site.toml");
-  std::vector<std::string> out;
-  if (config) {
-    ADD_FAILURE() << "the config parsed, but should not have:\n" << text;
-    return out;
-  }
-  for (const auto& issue : config.error()) {
-    out.push_back(issue.format());
-  }
-  return out;
-}
-
-// The one issue of a file that must not parse.
-std::string issue(std::string_view text) {
-  const auto all = issues(text);
-  EXPECT_EQ(all.size(), 1u) << join(all);
-  return all.empty() ? std::string() : all.front();
-}
-
-// A file that must parse.
-Config parse(std::string_view text) {
-  auto config = parse_config(text, "site.toml");
-  if (!config) {
-    std::vector<std::string> lines;
-    for (const auto& issue : config.error()) {
-      lines.push_back(issue.format());
-    }
-    ADD_FAILURE() << "the config did not parse:\n" << join(lines);
-    return Config{};
-  }
-  return std::move(*config);
-}
+using test_support::issue;
+using test_support::issues;
+using test_support::join;
+using test_support::parse;
 
 // A minimal [[serial]] entry followed by extra lines; its keys start on line 2.
 std::string serial(std::string_view extra) {
