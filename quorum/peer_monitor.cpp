@@ -1,6 +1,5 @@
 #include "quorum/peer_monitor.hpp"
 
-#include <cmath>
 
 namespace fg::quorum {
 
@@ -70,7 +69,8 @@ std::vector<PeerStatus> PeerMonitor::status() const {
       status.up = *status.last_heard_ago < timing_.down_after;
     }
     if (peer.smoothed_rtt_ms) {
-      status.round_trip = Millis(static_cast<std::int64_t>(std::lround(*peer.smoothed_rtt_ms)));
+      // Rounded by hand: std::lround is the one call that would make fieldgate load libm (0.3 MiB).
+      status.round_trip = Millis(static_cast<std::int64_t>(*peer.smoothed_rtt_ms + 0.5));
     }
     out.push_back(status);
   }
