@@ -904,7 +904,15 @@ Session::Core::Sent Session::Core::send_now(const Publication& message, std::err
     ++counters_.published;
     // libmosquitto writes a packet at once when it can; if it could not, the packet waits in its
     // unbounded queue, and the caller should hold back (Session::backlog()).
-    backlog_ = mosquitto_want_write(mosq_.get()) ? backlog_ + 1 : 0;
+    if (mosquitto_want_write(mosq_.get())) {
+      ++backlog_;
+    } else if (backlog_ > 0) {
+      // This publish flushed libmosquitto's whole queue (it writes what is queued first): that is a
+      // drain like one in the poll callback, and must be reported, or a caller holding back for it
+      // (the gateway pauses its ports) would wait forever.
+      backlog_ = 0;
+      drained_ = true;
+    }
     if (message.qos != Qos::at_most_once) {
       in_flight_.insert(mid);
     }
