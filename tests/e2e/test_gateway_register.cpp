@@ -125,5 +125,23 @@ TEST_F(GatewayRegisterE2e, ANewSdCardRestoresDesiredOutputsBeforeApplyingCommand
   EXPECT_TRUE(wait_serving(1)) << logs();
 }
 
+TEST_F(GatewayRegisterE2e, AFastSensorIsCoalescedToABoundedReplicationRateAndTheLatestValueWins) {
+  start_site_with_device();
+  std::string burst;
+  for (int i = 1; i <= 300; ++i) {
+    burst += "t=" + std::to_string(i) + "\n";
+  }
+  ASSERT_TRUE(device_->send(burst));
+  auto last = wait_value(3, "g1/dev/t", [](const Json& v) { return v.value("value", 0.0) == 300.0; });
+  ASSERT_TRUE(last) << "the latest reading never reached the register" << logs();
+  auto status = ask(1, {{"op", "status"}});
+  ASSERT_TRUE(status) << status.error();
+  const Json& readings = (*status)["status"]["replication"]["readings"];
+  EXPECT_EQ(readings["offered"], 300) << readings.dump();
+  // min_interval is 50 ms here: a burst of 300 readings costs a handful of replicated writes, not 300.
+  EXPECT_LT(readings["writes"].get<int>(), 30) << readings.dump();
+  EXPECT_GT(readings["superseded"].get<int>(), 250) << readings.dump();
+}
+
 }  // namespace
 }  // namespace fg::e2e

@@ -174,5 +174,31 @@ TEST_F(NodeTest, ARestartedMemberComesBackWithAHigherEpochAndItsState) {
   EXPECT_EQ(read->value, "kept");
 }
 
+TEST_F(NodeTest, ACorruptSnapshotIsSetAsideAndTheMemberRebuildsFromItsPeers) {
+  open_all();
+  for (NodeId id = 1; id <= 3; ++id) {
+    wait_serving(id);
+  }
+  ASSERT_TRUE(put(1, "k", "precious"));
+  nodes[1]->close();
+  nodes[1].reset();
+  // Bit rot in the middle of member 2's snapshot.
+  auto snapshot = dir.path() / "state-2" / "snapshot";
+  std::string bytes = test::read_file(snapshot);
+  ASSERT_GT(bytes.size(), 20u);
+  bytes[bytes.size() / 2] = static_cast<char>(bytes[bytes.size() / 2] ^ 0x5a);
+  test::write_file(snapshot, bytes);
+  open(2);
+  // It must not serve what it cannot trust: it restores from members 1 and 3 first.
+  EXPECT_EQ(nodes[1]->state(), ReplicaState::restoring);
+  EXPECT_NE(log.find("corrupt snapshot"), std::string::npos) << log;
+  EXPECT_TRUE(std::filesystem::exists(dir.path() / "state-2" / "snapshot.corrupt"));
+  wait_serving(2);
+  ASSERT_EQ(nodes[1]->keys(), 1u);
+  auto read = get(2, "k");
+  ASSERT_TRUE(read) << read.error();
+  EXPECT_EQ(read->value, "precious");
+}
+
 }  // namespace
 }  // namespace fg::quorum
