@@ -2,9 +2,7 @@
 
 #include <zlib.h>
 
-#include <algorithm>
 #include <string>
-#include <vector>
 
 namespace fg::quorum {
 namespace {
@@ -213,18 +211,11 @@ const char* describe(RecordStatus status) noexcept {
 }
 
 std::string encode_snapshot(const Entries& entries) {
-  // Sorted by key, so the same state always gives the same bytes (the simulation compares runs).
-  std::vector<const Entries::value_type*> sorted;
-  sorted.reserve(entries.size());
-  for (const auto& entry : entries) {
-    sorted.push_back(&entry);
-  }
-  std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->first < b->first; });
-
+  // Entries is ordered by key, so the same state always gives the same bytes (the simulation compares runs).
   std::string out = encode_header(FileKind::snapshot);
-  put<std::uint64_t>(out, sorted.size());
-  for (const auto* entry : sorted) {
-    append_record(out, entry->first, entry->second);
+  put<std::uint64_t>(out, entries.size());
+  for (const auto& [key, versioned] : entries) {
+    append_record(out, key, versioned);
   }
   put<std::uint32_t>(out, crc32_of(std::string_view(out).substr(kHeaderBytes)));
   return out;

@@ -15,6 +15,19 @@ std::error_code absent() {
 
 }  // namespace
 
+std::error_code SimDisk::start(std::initializer_list<std::string_view> names) {
+  for (std::string_view name : names) {
+    if (!quorum::valid_disk_name(name)) {
+      return invalid_name();
+    }
+  }
+  return enter();
+}
+
+std::error_code SimDisk::take_failure() {
+  return fail_ ? std::exchange(fail_, std::nullopt)->error : std::error_code();
+}
+
 std::error_code SimDisk::enter() {
   if (ops_before_halt_) {
     if (*ops_before_halt_ == 0) {
@@ -26,14 +39,8 @@ std::error_code SimDisk::enter() {
 }
 
 std::expected<std::string, std::error_code> SimDisk::read(std::string_view name) {
-  if (!quorum::valid_disk_name(name)) {
-    return std::unexpected(invalid_name());
-  }
-  if (std::error_code ec = enter()) {
+  if (std::error_code ec = start({name}); ec || (ec = take_failure())) {
     return std::unexpected(ec);
-  }
-  if (fail_) {
-    return std::unexpected(std::exchange(fail_, std::nullopt)->error);
   }
   auto it = files_.find(name);
   if (it == files_.end()) {
@@ -43,10 +50,7 @@ std::expected<std::string, std::error_code> SimDisk::read(std::string_view name)
 }
 
 std::error_code SimDisk::append(std::string_view name, std::string_view bytes) {
-  if (!quorum::valid_disk_name(name)) {
-    return invalid_name();
-  }
-  if (std::error_code ec = enter()) {
+  if (std::error_code ec = start({name})) {
     return ec;
   }
   std::optional<Failure> failure = std::exchange(fail_, std::nullopt);
@@ -60,16 +64,13 @@ std::error_code SimDisk::append(std::string_view name, std::string_view bytes) {
 }
 
 std::error_code SimDisk::sync(std::string_view name) {
-  if (!quorum::valid_disk_name(name)) {
-    return invalid_name();
-  }
-  if (std::error_code ec = enter()) {
+  if (std::error_code ec = start({name})) {
     return ec;
   }
   ++sync_calls_;
-  if (fail_) {
-    // A failed fdatasync promises nothing: the pending bytes stay pending (a crash decides their fate).
-    return std::exchange(fail_, std::nullopt)->error;
+  // A failed fdatasync promises nothing: the pending bytes stay pending (a crash decides their fate).
+  if (std::error_code ec = take_failure()) {
+    return ec;
   }
   auto it = files_.find(name);
   if (it == files_.end()) {
@@ -83,14 +84,8 @@ std::error_code SimDisk::sync(std::string_view name) {
 }
 
 std::error_code SimDisk::replace(std::string_view name, std::string_view bytes) {
-  if (!quorum::valid_disk_name(name)) {
-    return invalid_name();
-  }
-  if (std::error_code ec = enter()) {
+  if (std::error_code ec = start({name}); ec || (ec = take_failure())) {
     return ec;
-  }
-  if (fail_) {
-    return std::exchange(fail_, std::nullopt)->error;
   }
   ++durable_ops_;
   files_[std::string(name)] = File{std::string(bytes), {}, true};
@@ -98,14 +93,8 @@ std::error_code SimDisk::replace(std::string_view name, std::string_view bytes) 
 }
 
 std::error_code SimDisk::truncate(std::string_view name, std::uint64_t size) {
-  if (!quorum::valid_disk_name(name)) {
-    return invalid_name();
-  }
-  if (std::error_code ec = enter()) {
+  if (std::error_code ec = start({name}); ec || (ec = take_failure())) {
     return ec;
-  }
-  if (fail_) {
-    return std::exchange(fail_, std::nullopt)->error;
   }
   auto it = files_.find(name);
   if (it == files_.end()) {
@@ -122,14 +111,8 @@ std::error_code SimDisk::truncate(std::string_view name, std::uint64_t size) {
 }
 
 std::error_code SimDisk::rename(std::string_view from, std::string_view to) {
-  if (!quorum::valid_disk_name(from) || !quorum::valid_disk_name(to)) {
-    return invalid_name();
-  }
-  if (std::error_code ec = enter()) {
+  if (std::error_code ec = start({from, to}); ec || (ec = take_failure())) {
     return ec;
-  }
-  if (fail_) {
-    return std::exchange(fail_, std::nullopt)->error;
   }
   auto it = files_.find(from);
   if (it == files_.end()) {
@@ -148,14 +131,8 @@ std::error_code SimDisk::rename(std::string_view from, std::string_view to) {
 }
 
 std::error_code SimDisk::remove(std::string_view name) {
-  if (!quorum::valid_disk_name(name)) {
-    return invalid_name();
-  }
-  if (std::error_code ec = enter()) {
+  if (std::error_code ec = start({name}); ec || (ec = take_failure())) {
     return ec;
-  }
-  if (fail_) {
-    return std::exchange(fail_, std::nullopt)->error;
   }
   ++durable_ops_;
   if (auto it = files_.find(name); it != files_.end()) {

@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <expected>
+#include <initializer_list>
 #include <map>
 #include <optional>
 #include <random>
@@ -80,6 +81,10 @@ class SimDisk final : public quorum::Disk {
 
   // Counts one operation; an error if the disk is halted or a failure was injected.
   std::error_code enter();
+  // Every operation starts here: its names are checked and a halt (halt_after) is honoured.
+  std::error_code start(std::initializer_list<std::string_view> names);
+  // The failure fail_next() injected, once; success if none.
+  std::error_code take_failure();
 
   std::map<std::string, File, std::less<>> files_;
   std::optional<std::size_t> ops_before_halt_;
