@@ -6,7 +6,8 @@
 
 namespace fg::quorum {
 
-std::expected<std::uint64_t, std::error_code> next_boot_epoch(Disk& disk, std::uint64_t new_disk_floor) {
+std::expected<std::uint64_t, std::error_code> next_boot_epoch(storage::Disk& disk,
+                                                              std::uint64_t new_disk_floor) {
   constexpr std::string_view kEpoch = "epoch";
   // A disk without an epoch file starts just below the floor, so its first epoch is the floor.
   std::uint64_t previous = new_disk_floor > 0 ? new_disk_floor - 1 : 0;

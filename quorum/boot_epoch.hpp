@@ -11,7 +11,7 @@
 #include <expected>
 #include <system_error>
 
-#include "quorum/disk.hpp"
+#include "storage/disk.hpp"
 
 namespace fg::quorum {
 
@@ -22,9 +22,11 @@ namespace fg::quorum {
 // handed out as long as the clock did not go back by more than the milliseconds between its first boot
 // and its last. A disk that has the file ignores the floor: monotonic counting needs no clock.
 //
-// `new_disk_floor` (or 1 if it is 0) on a disk without an epoch file, otherwise the stored epoch plus one. Errors: the disk's errors;
-// StateError::corrupt_epoch for a damaged file (no guessing: a guess could reuse an epoch);
-// StateError::newer_format for a file of a newer format version; StateError::epoch_exhausted at 2^64-1.
-std::expected<std::uint64_t, std::error_code> next_boot_epoch(Disk& disk, std::uint64_t new_disk_floor = 1);
+// `new_disk_floor` (or 1 if it is 0) on a disk without an epoch file, otherwise the stored epoch plus one.
+// Errors: the disk's errors; StateError::corrupt_epoch for a damaged file (no guessing: a guess could reuse
+// an epoch); StateError::newer_format for a file of a newer format version; StateError::epoch_exhausted at
+// 2^64-1.
+std::expected<std::uint64_t, std::error_code> next_boot_epoch(storage::Disk& disk,
+                                                              std::uint64_t new_disk_floor = 1);
 
 }  // namespace fg::quorum

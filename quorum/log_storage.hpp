@@ -6,9 +6,9 @@
 #include <system_error>
 #include <vector>
 
-#include "quorum/disk.hpp"
 #include "quorum/replica_log.hpp"
 #include "quorum/storage.hpp"
+#include "storage/disk.hpp"
 
 namespace fg::quorum {
 

@@ -1,36 +1,13 @@
 #include "quorum/node.hpp"
 
-#include <fcntl.h>
-#include <sys/file.h>
-
-#include <cerrno>
 #include <chrono>
-#include <cstring>
 
 #include "quorum/boot_epoch.hpp"
 #include "quorum/endpoint.hpp"
+#include "storage/error.hpp"
 
 namespace fg::quorum {
 namespace {
-
-// Two daemons on one state directory would interleave their logs and reuse each other's epochs; an
-// advisory lock held for the process's life makes the second one refuse to start.
-std::expected<loop::UniqueFd, std::string> lock_state_dir(const std::filesystem::path& dir) {
-  auto path = dir / "lock";
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    return std::unexpected(path.string() + ": " + std::strerror(errno));
-  }
-  loop::UniqueFd lock(fd);
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    int error = errno;
-    return std::unexpected(dir.string() + ": " +
-                           (error == EWOULDBLOCK
-                                ? std::string("the state directory is in use by another fieldgate")
-                                : std::string(std::strerror(error))));
-  }
-  return lock;
-}
 
 // The floor of a new disk's first boot epoch (see boot_epoch.hpp): the wall clock in milliseconds. A Pi
 // has no battery-backed clock; until NTP or fake-hwclock sets it, it says 1970, and an epoch taken from
@@ -54,15 +31,16 @@ std::expected<std::uint64_t, std::string> new_disk_epoch_floor() {
 std::expected<std::unique_ptr<Node>, std::string> Node::open(loop::Loop& loop, const SiteKey& key,
                                                              NodeOptions options, NodeLog log) {
   const auto& dir = options.state_dir;
-  auto disk = PosixDisk::open(dir, PosixDiskOptions{.sync_enabled = options.fsync});
+  // Two daemons on one state directory would interleave their logs and reuse each other's epochs: the
+  // disk's lock, held for the process's life, makes the second one refuse to start.
+  auto disk = storage::PosixDisk::open(dir, {.sync_enabled = options.fsync, .exclusive = true});
+  if (!disk && disk.error() == storage::StorageError::in_use) {
+    return std::unexpected(dir.string() + ": the state directory is in use by another fieldgate");
+  }
   if (!disk) {
     return std::unexpected(dir.string() + ": cannot open the state directory: " + disk.error().message());
   }
-  auto lock = lock_state_dir(dir);
-  if (!lock) {
-    return std::unexpected(lock.error());
-  }
-  auto heap_disk = std::make_unique<PosixDisk>(std::move(*disk));
+  auto heap_disk = std::make_unique<storage::PosixDisk>(std::move(*disk));
   bool new_disk = !heap_disk->read("epoch").has_value();
   auto floor = new_disk ? new_disk_epoch_floor() : std::expected<std::uint64_t, std::string>(1);
   if (!floor) {
@@ -80,8 +58,8 @@ std::expected<std::unique_ptr<Node>, std::string> Node::open(loop::Loop& loop, c
     log(opened->recovered.corruption ? NodeLogLevel::error : NodeLogLevel::warning,
         dir.string() + ": " + problem);
   }
-  std::unique_ptr<Node> node(new Node(loop, key, options, *epoch, std::move(heap_disk), std::move(*opened),
-                                      std::move(*lock), std::move(log)));
+  std::unique_ptr<Node> node(
+      new Node(loop, key, options, *epoch, std::move(heap_disk), std::move(*opened), std::move(log)));
   if (auto error = node->transport_.bind(*reinterpret_cast<const sockaddr*>(&options.listen))) {
     std::string where = format_endpoint(options.listen);
     node->close();
@@ -91,10 +69,9 @@ std::expected<std::unique_ptr<Node>, std::string> Node::open(loop::Loop& loop, c
 }
 
 Node::Node(loop::Loop& loop, const SiteKey& key, const NodeOptions& options, std::uint64_t epoch,
-           std::unique_ptr<PosixDisk> disk, OpenedReplicaLog opened, loop::UniqueFd lock, NodeLog log)
+           std::unique_ptr<storage::PosixDisk> disk, OpenedReplicaLog opened, NodeLog log)
     : loop_(loop),
       log_(std::move(log)),
-      lock_(std::move(lock)),
       disk_(std::move(disk)),
       storage_(std::make_unique<LogStorage>(std::move(opened.log))),
       transport_(loop, key, options.self, epoch, options.peers),

@@ -22,12 +22,11 @@
 #include "loop/iteration_hook.hpp"
 #include "loop/loop.hpp"
 #include "loop/timer.hpp"
-#include "loop/unique_fd.hpp"
 #include "quorum/core.hpp"
 #include "quorum/log_storage.hpp"
-#include "quorum/posix_disk.hpp"
 #include "quorum/site_key.hpp"
 #include "quorum/udp_transport.hpp"
+#include "storage/posix_disk.hpp"
 
 namespace fg::quorum {
 
@@ -82,7 +81,7 @@ class Node final : public Env {
 
  private:
   Node(loop::Loop& loop, const SiteKey& key, const NodeOptions& options, std::uint64_t epoch,
-       std::unique_ptr<PosixDisk> disk, OpenedReplicaLog opened, loop::UniqueFd lock, NodeLog log);
+       std::unique_ptr<storage::PosixDisk> disk, OpenedReplicaLog opened, NodeLog log);
 
   Millis now() const override { return loop_.now(); }
   void send(NodeId to, std::span<const std::uint8_t> payload) override { transport_.send(to, payload); }
@@ -93,8 +92,7 @@ class Node final : public Env {
 
   loop::Loop& loop_;
   NodeLog log_;
-  loop::UniqueFd lock_;
-  std::unique_ptr<PosixDisk> disk_;  // on the heap: the log points at it
+  std::unique_ptr<storage::PosixDisk> disk_;  // on the heap: the log points at it; holds the directory's lock
   std::unique_ptr<LogStorage> storage_;
   UdpTransport transport_;
   std::unique_ptr<Core> core_;

@@ -20,7 +20,7 @@ bool is_absent(const std::error_code& ec) {
 }
 
 // Reads `name`; an absent file is an empty optional, any other failure an error.
-std::expected<std::optional<std::string>, std::error_code> read_if_present(Disk& disk,
+std::expected<std::optional<std::string>, std::error_code> read_if_present(storage::Disk& disk,
                                                                            std::string_view name) {
   auto bytes = disk.read(name);
   if (bytes) {
@@ -62,7 +62,8 @@ const std::string kMustRestore = "it must restore its keys from a quorum before 
 
 }  // namespace
 
-std::expected<OpenedReplicaLog, std::error_code> open_replica_log(Disk& disk, ReplicaLogOptions options) {
+std::expected<OpenedReplicaLog, std::error_code> open_replica_log(storage::Disk& disk,
+                                                                  ReplicaLogOptions options) {
   ReplicaLog log(disk, options);
   Recovered rec;
 

@@ -32,9 +32,9 @@
 #include <system_error>
 #include <vector>
 
-#include "quorum/disk.hpp"
 #include "quorum/disk_format.hpp"
 #include "quorum/tag.hpp"
+#include "storage/disk.hpp"
 
 namespace fg::quorum {
 
@@ -100,12 +100,12 @@ class ReplicaLog {
   std::uint64_t snapshot_bytes() const noexcept { return snapshot_size_; }
 
  private:
-  friend std::expected<OpenedReplicaLog, std::error_code> open_replica_log(Disk&, ReplicaLogOptions);
+  friend std::expected<OpenedReplicaLog, std::error_code> open_replica_log(storage::Disk&, ReplicaLogOptions);
 
-  ReplicaLog(Disk& disk, ReplicaLogOptions options) : disk_(&disk), options_(options) {}
+  ReplicaLog(storage::Disk& disk, ReplicaLogOptions options) : disk_(&disk), options_(options) {}
   std::error_code write_snapshot(const Entries& entries);
 
-  Disk* disk_;
+  storage::Disk* disk_;
   ReplicaLogOptions options_;
   std::uint64_t log_size_ = disk_format::kHeaderBytes;  // Everything appended, committed or not.
   std::uint64_t snapshot_size_ = 0;
@@ -125,6 +125,7 @@ struct OpenedReplicaLog {
 // corrupt header to "log.corrupt"; and an intact snapshot whose log is missing or corrupt to
 // "snapshot.stale". Errors: the disk's errors, and StateError::newer_format when a file was written by a
 // newer format version, in which case no file is touched.
-std::expected<OpenedReplicaLog, std::error_code> open_replica_log(Disk& disk, ReplicaLogOptions options = {});
+std::expected<OpenedReplicaLog, std::error_code> open_replica_log(storage::Disk& disk,
+                                                                  ReplicaLogOptions options = {});
 
 }  // namespace fg::quorum

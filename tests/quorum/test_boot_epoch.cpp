@@ -10,14 +10,16 @@
 #include <string>
 
 #include "quorum/disk_format.hpp"
-#include "quorum/posix_disk.hpp"
-#include "tests/sim/sim_disk.hpp"
+#include "storage/posix_disk.hpp"
+#include "tests/storage/sim_disk.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace fg::quorum {
 namespace {
 
-using test::sim::SimDisk;
+using storage::Disk;
+using storage::PosixDisk;
+using test::SimDisk;
 
 TEST(BootEpoch, StartsAtOneAndGrowsByOne) {
   SimDisk disk;
@@ -118,10 +120,10 @@ TEST(BootEpoch, PassesOnDiskErrors) {
 }
 
 TEST(BootEpoch, ANewDiskStartsAtTheFloorAndAnOldOneIgnoresIt) {
-  test::sim::SimDisk disk;
+  test::SimDisk disk;
   EXPECT_EQ(next_boot_epoch(disk, 1'700'000'000'000), 1'700'000'000'000u);
   EXPECT_EQ(next_boot_epoch(disk, 5), 1'700'000'000'001u);  // counting on, whatever the clock says
-  test::sim::SimDisk replaced;                                // a new SD card, later
+  test::SimDisk replaced;                                   // a new SD card, later
   EXPECT_EQ(next_boot_epoch(replaced, 1'700'000'900'000), 1'700'000'900'000u);
 }
 

@@ -12,7 +12,7 @@
 #include "quorum/log_storage.hpp"
 #include "quorum/replica_log.hpp"
 #include "quorum/wire.hpp"
-#include "tests/sim/sim_disk.hpp"
+#include "tests/storage/sim_disk.hpp"
 
 namespace fg::quorum {
 namespace {
@@ -30,7 +30,7 @@ struct TestMember final : Env {
   Site* site = nullptr;
   NodeId id = 0;
   std::uint64_t epoch = 0;
-  test::sim::SimDisk disk;
+  test::SimDisk disk;
   std::unique_ptr<LogStorage> storage;
   std::unique_ptr<Core> core;
   Millis now() const override;
@@ -261,7 +261,7 @@ TEST(Core, AMemberThatLostItsDiskRestoresFromTheOthersAndStaysSilentUntilThen) {
   ASSERT_TRUE(w.write);
 
   site.stop(3);
-  site.member(3).disk = test::sim::SimDisk{};  // a new SD card
+  site.member(3).disk = test::SimDisk{};  // a new SD card
   site.start(3);
   EXPECT_EQ(site.core(3).state(), ReplicaState::restoring);
   site.settle({2});  // only member 1 answers: not enough to restore (needs both others)

@@ -15,15 +15,17 @@
 #include <string>
 #include <vector>
 
-#include "quorum/posix_disk.hpp"
-#include "tests/sim/sim_disk.hpp"
+#include "storage/posix_disk.hpp"
+#include "tests/storage/sim_disk.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace fg::quorum {
 namespace {
 
 namespace df = disk_format;
-using test::sim::SimDisk;
+using storage::Disk;
+using storage::PosixDisk;
+using test::SimDisk;
 
 Versioned ver(std::uint64_t counter, std::string value, NodeId writer = 1, std::uint64_t epoch = 1) {
   return Versioned{Tag{counter, writer, epoch}, std::move(value)};

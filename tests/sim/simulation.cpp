@@ -13,7 +13,7 @@
 #include "quorum/core.hpp"
 #include "quorum/log_storage.hpp"
 #include "quorum/replica_log.hpp"
-#include "tests/sim/sim_disk.hpp"
+#include "tests/storage/sim_disk.hpp"
 
 namespace fg::test::sim {
 namespace {

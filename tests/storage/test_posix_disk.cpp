@@ -1,6 +1,6 @@
 // PosixDisk on real files in a TempDir.
 
-#include "quorum/posix_disk.hpp"
+#include "storage/posix_disk.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -10,9 +10,10 @@
 #include <iterator>
 #include <string>
 
+#include "storage/error.hpp"
 #include "tests/support/temp_dir.hpp"
 
-namespace fg::quorum {
+namespace fg::storage {
 namespace {
 
 using test::TempDir;
@@ -228,5 +229,54 @@ TEST(PosixDisk, AMovedDiskKeepsWorking) {
   EXPECT_EQ(disk.read("log").value(), "x");
 }
 
+TEST(PosixDisk, ListsTheRegularFilesSorted) {
+  TempDir tmp;
+  auto disk = PosixDisk::open(tmp / "state").value();
+  EXPECT_EQ(disk.list().value(), std::vector<std::string>{});
+  ASSERT_FALSE(disk.append("seg-000002", "x"));
+  ASSERT_FALSE(disk.replace("seg-000001", "y"));
+  test::write_file(tmp / "state" / "left.tmp", "a crash's leftover is listed too");
+  std::filesystem::create_directory(tmp / "state" / "subdir");
+  std::filesystem::create_symlink("seg-000001", tmp / "state" / "link");
+  EXPECT_EQ(disk.list().value(), (std::vector<std::string>{"left.tmp", "seg-000001", "seg-000002"}));
+  ASSERT_FALSE(disk.remove("seg-000002"));
+  EXPECT_EQ(disk.list().value(), (std::vector<std::string>{"left.tmp", "seg-000001"}));
+  // Listing twice gives the same names: the directory offset is not shared with an earlier listing.
+  EXPECT_EQ(disk.list().value(), disk.list().value());
+}
+
+TEST(PosixDisk, ListingClosesWhatItOpens) {
+  TempDir tmp;
+  auto disk = PosixDisk::open(tmp.path()).value();
+  ASSERT_FALSE(disk.replace("f", "x"));
+  int before = count_open_fds();
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(disk.list());
+  }
+  EXPECT_EQ(count_open_fds(), before);
+}
+
+TEST(PosixDisk, ExclusiveRefusesASecondOpenUntilTheFirstIsGone) {
+  TempDir tmp;
+  int before = count_open_fds();
+  {
+    auto first = PosixDisk::open(tmp / "state", PosixDiskOptions{.exclusive = true});
+    ASSERT_TRUE(first) << first.error().message();
+    EXPECT_TRUE(std::filesystem::exists(tmp / "state" / "lock"));
+    EXPECT_EQ(mode_of(tmp / "state" / "lock"), 0600u);
+    auto second = PosixDisk::open(tmp / "state", PosixDiskOptions{.exclusive = true});
+    ASSERT_FALSE(second);
+    EXPECT_EQ(second.error(), StorageError::in_use);
+    EXPECT_EQ(second.error(), std::errc::device_or_resource_busy);
+    // Without the option nothing is locked or checked (a reader that only looks).
+    EXPECT_TRUE(PosixDisk::open(tmp / "state"));
+    // A moved disk keeps the lock.
+    PosixDisk moved = std::move(*first);
+    EXPECT_FALSE(PosixDisk::open(tmp / "state", PosixDiskOptions{.exclusive = true}));
+  }
+  EXPECT_EQ(count_open_fds(), before);
+  EXPECT_TRUE(PosixDisk::open(tmp / "state", PosixDiskOptions{.exclusive = true}));
+}
+
 }  // namespace
-}  // namespace fg::quorum
+}  // namespace fg::storage

@@ -1,6 +1,6 @@
 #pragma once
-// SimDisk: an in-memory quorum::Disk whose crash() models a power loss, for the deterministic simulation
-// and for crash tests of the durable state.
+// SimDisk: an in-memory storage::Disk whose crash() models a power loss, for the deterministic
+// simulations (the quorum register's in tests/sim, the MQTT spool's) and for crash tests of durable state.
 //
 // Each file has a durable part (what survives any crash) and a pending part (appended since the last
 // sync). read() sees both, as the page cache does. crash() loses every file's pending bytes except a
@@ -25,11 +25,11 @@
 #include <system_error>
 #include <vector>
 
-#include "quorum/disk.hpp"
+#include "storage/disk.hpp"
 
-namespace fg::test::sim {
+namespace fg::test {
 
-class SimDisk final : public quorum::Disk {
+class SimDisk final : public storage::Disk {
  public:
   SimDisk() = default;
 
@@ -40,6 +40,7 @@ class SimDisk final : public quorum::Disk {
   std::error_code truncate(std::string_view name, std::uint64_t size) override;
   std::error_code rename(std::string_view from, std::string_view to) override;
   std::error_code remove(std::string_view name) override;
+  std::expected<std::vector<std::string>, std::error_code> list() override;
 
   // Power loss: see above. Also ends a halt_after() and a pending fail_next().
   void crash(std::mt19937_64& rng);
@@ -52,6 +53,12 @@ class SimDisk final : public quorum::Disk {
   // The next append() writes only its first `written` bytes (if that many) and then fails with `error`,
   // as write(2) does on ENOSPC after a short write; the next other operation just fails with `error`.
   void fail_next(std::error_code error, std::size_t written = 0) { fail_ = Failure{error, written}; }
+
+  // A full disk: the files may hold `bytes` in all (durable and pending). An append() beyond it writes what
+  // still fits and fails with std::errc::no_space_on_device, as write(2) does; a replace() beyond it fails
+  // and changes nothing. nullopt (the default) is unlimited. truncate() and remove() free space.
+  void set_capacity(std::optional<std::uint64_t> bytes) noexcept { capacity_ = bytes; }
+  std::uint64_t used_bytes() const noexcept;
 
   // Test hooks: put bytes into a file durably (the way another program or bit rot would), and look at
   // the two parts of a file.
@@ -89,10 +96,11 @@ class SimDisk final : public quorum::Disk {
   std::map<std::string, File, std::less<>> files_;
   std::optional<std::size_t> ops_before_halt_;
   std::optional<Failure> fail_;
+  std::optional<std::uint64_t> capacity_;
   std::uint64_t sync_calls_ = 0;
   std::uint64_t durable_ops_ = 0;
   std::uint64_t appended_bytes_ = 0;
   std::uint64_t crashes_ = 0;
 };
 
-}  // namespace fg::test::sim
+}  // namespace fg::test

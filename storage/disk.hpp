@@ -1,24 +1,28 @@
 #pragma once
-// Disk: the few file operations a replica's durable state needs, so the same code runs on a real
-// directory (PosixDisk) and in the deterministic simulation (tests/sim/sim_disk.hpp), whose disk loses
-// unsynced writes when it "crashes".
+// Disk: the few file operations durable state needs, on plain names inside one directory, so the same
+// code runs on a real directory (storage/posix_disk.hpp) and on the tests' simulated disk
+// (tests/storage/sim_disk.hpp), whose crash() loses what was not synced.
 //
-// Every name is a plain file name inside one state directory: no slashes, not empty, not "." or "..".
+// Every name is a plain file name inside the directory: no slashes, not empty, not "." or "..", no NUL.
 // Names ending in ".tmp" are reserved: replace() writes its temporary file under `name + ".tmp"`.
 //
-// Durability contract (what the simulation models and the real disk provides):
+// Durability contract (what the simulated disk models and the real disk provides):
 // - append() adds bytes to the end of a file (creating it) that read() sees at once but a crash may lose;
 //   a crash may also keep only a prefix of them, cut anywhere, which is how torn records appear.
 // - sync() makes everything appended to that file so far durable, including the file's existence.
 // - replace(), truncate(), rename() and remove() are durable when they return.
+// - After a failed sync() nothing is promised about the bytes appended since the last good one (the kernel
+//   may have dropped the dirty pages and marked them clean): a caller must not retry and trust the
+//   retry, but stop writing that file (storage/record_file.hpp does).
 
 #include <cstdint>
 #include <expected>
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <vector>
 
-namespace fg::quorum {
+namespace fg::storage {
 
 class Disk {
  public:
@@ -41,16 +45,20 @@ class Disk {
   virtual std::error_code rename(std::string_view from, std::string_view to) = 0;
   // Removes durably; an absent file is fine.
   virtual std::error_code remove(std::string_view name) = 0;
+  // The names of the regular files in the directory, sorted (byte order). Leftover "*.tmp" files and
+  // files other programs put there are listed too: a caller picks the names it owns (a spool its
+  // segments by prefix, say).
+  virtual std::expected<std::vector<std::string>, std::error_code> list() = 0;
 
  protected:
   Disk(Disk&&) = default;
   Disk& operator=(Disk&&) = default;
 };
 
-// Whether `name` is a name Disk accepts (see above); both disks reject others with invalid_argument.
+// Whether `name` is a name Disk accepts (see above); every disk rejects others with invalid_argument.
 inline bool valid_disk_name(std::string_view name) noexcept {
   return !name.empty() && name != "." && name != ".." && name.find('/') == std::string_view::npos &&
          name.find('\0') == std::string_view::npos;
 }
 
-}  // namespace fg::quorum
+}  // namespace fg::storage

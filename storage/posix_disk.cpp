@@ -1,20 +1,24 @@
-#include "quorum/posix_disk.hpp"
+#include "storage/posix_disk.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <string>
 #include <utility>
 
-#include "loop/error.hpp"
+#include "storage/error.hpp"
 
-namespace fg::quorum {
+namespace fg::storage {
 namespace {
 
-using loop::errno_error;
-using loop::UniqueFd;
+std::error_code errno_error(int err = errno) noexcept {
+  return {err, std::system_category()};
+}
 
 std::error_code invalid_name() {
   return std::make_error_code(std::errc::invalid_argument);
@@ -54,10 +58,29 @@ UniqueFd open_at(int dir, const std::string& name, int flags, mode_t mode = 0) {
   }
 }
 
+// The advisory lock of PosixDiskOptions::exclusive: flock on "lock" inside the directory. flock (not
+// fcntl's record locks) because it belongs to the open file description: closing another descriptor of
+// the same file elsewhere in the process does not drop it.
+std::expected<UniqueFd, std::error_code> lock_dir(int dir) {
+  UniqueFd lock = open_at(dir, "lock", O_RDWR | O_CREAT, 0600);
+  if (!lock) {
+    return std::unexpected(errno_error());
+  }
+  while (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK) {
+      return std::unexpected(make_error_code(StorageError::in_use));
+    }
+    if (errno != EINTR) {
+      return std::unexpected(errno_error());
+    }
+  }
+  return lock;
+}
+
 }  // namespace
 
-PosixDisk::PosixDisk(std::filesystem::path path, UniqueFd dir, PosixDiskOptions options)
-    : path_(std::move(path)), dir_(std::move(dir)), options_(options) {}
+PosixDisk::PosixDisk(std::filesystem::path path, UniqueFd dir, UniqueFd lock, PosixDiskOptions options)
+    : path_(std::move(path)), dir_(std::move(dir)), lock_(std::move(lock)), options_(options) {}
 
 std::expected<PosixDisk, std::error_code> PosixDisk::open(const std::filesystem::path& dir,
                                                           PosixDiskOptions options) {
@@ -83,7 +106,15 @@ std::expected<PosixDisk, std::error_code> PosixDisk::open(const std::filesystem:
       return std::unexpected(ec);
     }
   }
-  return PosixDisk(dir, std::move(fd), options);
+  UniqueFd lock;
+  if (options.exclusive) {
+    auto locked = lock_dir(fd.get());
+    if (!locked) {
+      return std::unexpected(locked.error());
+    }
+    lock = std::move(*locked);
+  }
+  return PosixDisk(dir, std::move(fd), std::move(lock), options);
 }
 
 std::expected<std::string, std::error_code> PosixDisk::read(std::string_view name) {
@@ -255,6 +286,48 @@ std::error_code PosixDisk::remove(std::string_view name) {
   return sync_dir();
 }
 
+std::expected<std::vector<std::string>, std::error_code> PosixDisk::list() {
+  // readdir needs a DIR of its own: fdopendir takes over the descriptor it is given, and a duplicate
+  // shares the directory offset, so it is rewound first.
+  int dup = ::fcntl(dir_.get(), F_DUPFD_CLOEXEC, 0);
+  if (dup < 0) {
+    return std::unexpected(errno_error());
+  }
+  DIR* dir = ::fdopendir(dup);
+  if (dir == nullptr) {
+    std::error_code ec = errno_error();
+    ::close(dup);
+    return std::unexpected(ec);
+  }
+  ::rewinddir(dir);
+  std::vector<std::string> names;
+  std::error_code ec;
+  while (true) {
+    errno = 0;
+    const dirent* entry = ::readdir(dir);
+    if (entry == nullptr) {
+      if (errno != 0) {
+        ec = errno_error();
+      }
+      break;
+    }
+    bool regular = entry->d_type == DT_REG;
+    if (entry->d_type == DT_UNKNOWN) {  // some file systems do not fill d_type in
+      struct stat st {};
+      regular = ::fstatat(dir_.get(), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
+    }
+    if (regular) {
+      names.emplace_back(entry->d_name);
+    }
+  }
+  ::closedir(dir);
+  if (ec) {
+    return std::unexpected(ec);
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
 std::error_code PosixDisk::sync_dir() {
   if (std::error_code ec = retry_sync(dir_.get(), ::fsync)) {
     return ec;
@@ -269,4 +342,4 @@ void PosixDisk::forget(std::string_view name) noexcept {
   }
 }
 
-}  // namespace fg::quorum
+}  // namespace fg::storage

@@ -1,9 +1,9 @@
-#include "tests/sim/sim_disk.hpp"
+#include "tests/storage/sim_disk.hpp"
 
 #include <algorithm>
 #include <utility>
 
-namespace fg::test::sim {
+namespace fg::test {
 namespace {
 
 std::error_code invalid_name() {
@@ -12,12 +12,15 @@ std::error_code invalid_name() {
 std::error_code absent() {
   return std::make_error_code(std::errc::no_such_file_or_directory);
 }
+std::error_code no_space() {
+  return std::make_error_code(std::errc::no_space_on_device);
+}
 
 }  // namespace
 
 std::error_code SimDisk::start(std::initializer_list<std::string_view> names) {
   for (std::string_view name : names) {
-    if (!quorum::valid_disk_name(name)) {
+    if (!storage::valid_disk_name(name)) {
       return invalid_name();
     }
   }
@@ -57,6 +60,10 @@ std::error_code SimDisk::append(std::string_view name, std::string_view bytes) {
   if (failure) {
     bytes = bytes.substr(0, std::min(bytes.size(), failure->written));
   }
+  if (std::uint64_t used = used_bytes(); !failure && capacity_ && used + bytes.size() > *capacity_) {
+    failure = Failure{no_space(), 0};
+    bytes = bytes.substr(0, static_cast<std::size_t>(*capacity_ > used ? *capacity_ - used : 0));
+  }
   File& file = files_[std::string(name)];  // Creates it, with a name that is not durable yet.
   file.pending.append(bytes);
   appended_bytes_ += bytes.size();
@@ -86,6 +93,13 @@ std::error_code SimDisk::sync(std::string_view name) {
 std::error_code SimDisk::replace(std::string_view name, std::string_view bytes) {
   if (std::error_code ec = start({name}); ec || (ec = take_failure())) {
     return ec;
+  }
+  if (capacity_) {
+    auto it = files_.find(name);
+    std::uint64_t freed = it == files_.end() ? 0 : it->second.durable.size() + it->second.pending.size();
+    if (used_bytes() - freed + bytes.size() > *capacity_) {
+      return no_space();
+    }
   }
   ++durable_ops_;
   files_[std::string(name)] = File{std::string(bytes), {}, true};
@@ -139,6 +153,21 @@ std::error_code SimDisk::remove(std::string_view name) {
     files_.erase(it);
   }
   return {};
+}
+
+std::expected<std::vector<std::string>, std::error_code> SimDisk::list() {
+  if (std::error_code ec = enter(); ec || (ec = take_failure())) {
+    return std::unexpected(ec);
+  }
+  return names();
+}
+
+std::uint64_t SimDisk::used_bytes() const noexcept {
+  std::uint64_t used = 0;
+  for (const auto& [name, file] : files_) {
+    used += file.durable.size() + file.pending.size();
+  }
+  return used;
 }
 
 void SimDisk::crash(std::mt19937_64& rng) {
@@ -199,4 +228,4 @@ std::vector<std::string> SimDisk::names() const {
   return out;
 }
 
-}  // namespace fg::test::sim
+}  // namespace fg::test

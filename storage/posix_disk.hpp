@@ -4,8 +4,8 @@
 // It keeps a descriptor of the directory and works relative to it (openat, renameat, unlinkat), so the
 // directory can be fsync'ed after a rename, an unlink or a file's creation: without that, a crash may
 // forget a new name even though the file's data was synced. Files appended to are kept open
-// (O_APPEND), because the log is appended to on every store and reopening it each time would cost a
-// path lookup per record. Files are created 0600 and the directory 0700: the state is this replica's
+// (O_APPEND), because a log is appended to on every record and reopening it each time would cost a
+// path lookup per record. Files are created 0600 and the directory 0700: the state is this program's
 // alone.
 //
 // Known limits: the directory itself is created only if its parent exists (the service's state directory
@@ -18,18 +18,22 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <vector>
 
-#include "loop/unique_fd.hpp"
-#include "quorum/disk.hpp"
+#include "storage/disk.hpp"
+#include "storage/unique_fd.hpp"
 
-namespace fg::quorum {
+namespace fg::storage {
 
 struct PosixDiskOptions {
   // When false, sync() returns at once without fdatasync: the benchmark's "fdatasync off" mode. This
-  // trades durability for speed: a power loss then loses stores this replica has acknowledged, which a
-  // quorum register may not do (a majority must still hold every acknowledged write). Never turn it off
-  // in production. replace(), truncate(), rename() and remove() stay durable either way.
+  // trades durability for speed: a power loss then loses what was acknowledged as durable. Never turn it
+  // off in production. replace(), truncate(), rename() and remove() stay durable either way.
   bool sync_enabled = true;
+  // When true, open() takes an advisory lock (flock) on the file "lock" in the directory and holds it for
+  // the PosixDisk's life, so two processes never write one directory: the second open() fails with
+  // StorageError::in_use. The lock goes with the process, however it ends.
+  bool exclusive = false;
 };
 
 class PosixDisk final : public Disk {
@@ -49,11 +53,12 @@ class PosixDisk final : public Disk {
   std::error_code truncate(std::string_view name, std::uint64_t size) override;
   std::error_code rename(std::string_view from, std::string_view to) override;
   std::error_code remove(std::string_view name) override;
+  std::expected<std::vector<std::string>, std::error_code> list() override;
 
   const std::filesystem::path& dir() const noexcept { return path_; }
 
  private:
-  PosixDisk(std::filesystem::path path, loop::UniqueFd dir, PosixDiskOptions options);
+  PosixDisk(std::filesystem::path path, UniqueFd dir, UniqueFd lock, PosixDiskOptions options);
 
   // The open append descriptor of `name`, opening (and creating) it if needed.
   std::expected<int, std::error_code> append_fd(std::string_view name);
@@ -62,11 +67,12 @@ class PosixDisk final : public Disk {
   void forget(std::string_view name) noexcept;
 
   std::filesystem::path path_;
-  loop::UniqueFd dir_;
+  UniqueFd dir_;
+  UniqueFd lock_;  // the flock of PosixDiskOptions::exclusive, if asked for
   PosixDiskOptions options_;
-  std::map<std::string, loop::UniqueFd, std::less<>> append_fds_;
+  std::map<std::string, UniqueFd, std::less<>> append_fds_;
   // A file was created since the directory was last synced: the next sync() syncs the directory too.
   bool dir_dirty_ = false;
 };
 
-}  // namespace fg::quorum
+}  // namespace fg::storage
