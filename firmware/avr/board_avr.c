@@ -63,9 +63,11 @@ static void usart_init(void) {
   /* Double speed: UBRR 16 gives 117647 baud, 2.1 % fast, within what every UART takes; without it the
    * nearest divisor is 3.5 % off. */
   const uint16_t ubrr = (uint16_t)((F_CPU + 4u * BOARD_BAUD) / (8u * BOARD_BAUD) - 1u);
+  /* U2X0 before the divisor: the chip does not care, but simavr works out its byte time when UBRR0L is
+   * written, from U2X0 as it is then (written the other way round, it sends at half the speed). */
+  UCSR0A = (1u << U2X0);
   UBRR0H = (uint8_t)(ubrr >> 8);
   UBRR0L = (uint8_t)ubrr;
-  UCSR0A = (1u << U2X0);
   UCSR0C = (1u << UCSZ01) | (1u << UCSZ00); /* 8N1 */
   UCSR0B = (1u << RXEN0) | (1u << TXEN0) | (1u << RXCIE0);
 }

@@ -11,6 +11,7 @@
 
 #include "firmware/core/node.h"
 #include "tests/firmware/node_e2e.hpp"
+#include "tests/firmware/node_harness.hpp"
 
 namespace fg::firmware::test {
 namespace {
