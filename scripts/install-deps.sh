@@ -22,6 +22,9 @@ host=(
   clang libclang-rt-14-dev
   # The quorum benchmark's comparison: a 3-member etcd cluster, driven through its own gRPC API.
   etcd-server libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
+  # The sensor-node firmware: the AVR toolchain, simavr for its end-to-end tests (libsimavr needs libelf),
+  # and avrdude to flash a real board (docs/firmware.md).
+  gcc-avr binutils-avr avr-libc simavr libsimavr-dev libelf-dev avrdude
   "${libs[@]}"
 )
 

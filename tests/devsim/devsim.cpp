@@ -1,11 +1,14 @@
-// fieldgate-devsim: a simulated sensor on a pty, for the demo, the integration tests and the benchmarks.
+// fieldgate-devsim: a simulated text-line sensor on a pty, for the demo, the integration tests and the
+// benchmarks.
 //
 // It creates a pty pair and publishes the device side under --link (as udev publishes
 // /dev/serial/by-id/...), emits readings of a slowly drifting temperature and humidity every
-// --interval-ms in the chosen --format, and answers commands:
+// --interval-ms in the chosen --format (kv or json lines), and answers commands:
 //   PING -> PONG      READ? -> a reading now      <name>=<value> -> OK <name>=<value>      else -> ERR <line>
-// In cobs format readings (JSON) and replies are frames of firmware/protocol/frame.h and commands are
-// expected as COMMAND frames. SIGINT / SIGTERM remove the link and end it.
+// SIGINT / SIGTERM remove the link and end it.
+//
+// A node speaking our COBS frames is the firmware itself: fieldgate-node (firmware/host), the same core
+// as the AVR build.
 //
 //   fieldgate-devsim --link /tmp/demo/weather --format kv --interval-ms 1000
 
@@ -17,9 +20,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <string>
-#include <vector>
 
-#include "firmware/protocol/frame.h"
 #include "loop/loop.hpp"
 #include "loop/poll.hpp"
 #include "loop/signal_fd.hpp"
@@ -46,7 +47,7 @@ class Simulator {
     double t = 20.0 + 3.0 * std::sin(static_cast<double>(sample_) / 50.0);
     double h = 45.0 + 10.0 * std::cos(static_cast<double>(sample_) / 70.0);
     char line[128];
-    if (options_.format != "kv") {  // json lines, and json inside the frames of our own firmware
+    if (options_.format == "json") {
       std::snprintf(line, sizeof line, "{\"t\":%.2f,\"h\":%.1f,\"n\":%lu}", t, h, sample_);
     } else {
       std::snprintf(line, sizeof line, "t=%.2f h=%.1f n=%lu", t, h, sample_);
@@ -54,16 +55,9 @@ class Simulator {
     return line;
   }
 
-  void emit(const std::string& text, unsigned frame_type) {
-    if (options_.format == "cobs") {
-      std::vector<std::uint8_t> wire(FG_FRAME_MAX_WIRE_SIZE(text.size()));
-      size_t n = fg_frame_encode(frame_type, reinterpret_cast<const std::uint8_t*>(text.data()), text.size(),
-                                 wire.data(), wire.size());
-      out_.append(reinterpret_cast<const char*>(wire.data()), n);
-    } else {
-      out_ += text;
-      out_ += '\n';
-    }
+  void emit(const std::string& text) {
+    out_ += text;
+    out_ += '\n';
   }
 
   // Writes what is pending; a full pty (nobody reading) drops the rest, as a real UART would.
@@ -76,7 +70,7 @@ class Simulator {
 
   bool tick() {
     for (unsigned i = 0; i < options_.burst; ++i) {
-      emit(reading_line(), FG_FRAME_TYPE_DATA);
+      emit(reading_line());
       if (options_.count != 0 && sample_ >= options_.count) {
         flush();
         return false;
@@ -108,20 +102,8 @@ class Simulator {
     while ((n = ::read(master_, buf, sizeof buf)) > 0) {
       in_.append(buf, static_cast<size_t>(n));
     }
-    const char delimiter = options_.format == "cobs" ? '\0' : '\n';
-    for (size_t end; (end = in_.find(delimiter)) != std::string::npos; in_.erase(0, end + 1)) {
-      std::string unit = in_.substr(0, end);
-      if (options_.format == "cobs") {
-        std::vector<std::uint8_t> decoded(unit.size() + 1);
-        size_t len = fg_cobs_decode(reinterpret_cast<const std::uint8_t*>(unit.data()), unit.size(),
-                                    decoded.data(), decoded.size());
-        if (len == FG_COBS_ERROR || len < FG_FRAME_OVERHEAD) {
-          continue;
-        }
-        unit.assign(reinterpret_cast<const char*>(decoded.data()) + FG_FRAME_HEADER_SIZE,
-                    len - FG_FRAME_OVERHEAD);
-      }
-      emit(answer(unit), FG_FRAME_TYPE_REPLY);
+    for (size_t end; (end = in_.find('\n')) != std::string::npos; in_.erase(0, end + 1)) {
+      emit(answer(in_.substr(0, end)));
     }
     flush();
   }
@@ -145,8 +127,8 @@ int main(int argc, char** argv) {
   Options options;
   CLI::App app{"fieldgate-devsim: a simulated serial sensor on a pty"};
   app.add_option("--link", options.link, "Path of the symlink to the device side of the pty")->required();
-  app.add_option("--format", options.format, "kv, json or cobs")
-      ->check(CLI::IsMember({"kv", "json", "cobs"}));
+  app.add_option("--format", options.format, "kv or json (for COBS frames, run fieldgate-node)")
+      ->check(CLI::IsMember({"kv", "json"}));
   app.add_option("--interval-ms", options.interval_ms, "Time between bursts of readings");
   app.add_option("--burst", options.burst, "Readings per interval");
   app.add_option("--count", options.count, "Stop after this many readings (0: never)");

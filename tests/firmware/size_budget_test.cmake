@@ -1,0 +1,36 @@
+# Runs firmware/avr/check_size.cmake on the real ELF three times: with the real budgets it must pass, and
+# with a flash budget or a RAM budget one byte below what the ELF uses it must fail, naming what is over.
+function(check flash ram expect_ok)
+  execute_process(COMMAND ${CMAKE_COMMAND} -DSIZE_TOOL=${SIZE_TOOL} -DELF=${ELF} -DFLASH_BUDGET=${flash}
+                          -DRAM_BUDGET=${ram} -P ${CHECK}
+                  RESULT_VARIABLE result OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  set(report "${out}${err}" PARENT_SCOPE)
+  if(expect_ok AND NOT result EQUAL 0)
+    message(FATAL_ERROR "the check failed with budgets ${flash}/${ram}:\n${out}${err}")
+  endif()
+  if(NOT expect_ok AND result EQUAL 0)
+    message(FATAL_ERROR "the check passed with budgets ${flash}/${ram}:\n${out}${err}")
+  endif()
+endfunction()
+
+check(8192 1024 TRUE)
+string(REGEX MATCH "flash ([0-9]+) bytes" _ "${report}")
+set(flash ${CMAKE_MATCH_1})
+string(REGEX MATCH "static RAM ([0-9]+) bytes" _ "${report}")
+set(ram ${CMAKE_MATCH_1})
+if(NOT flash OR NOT ram)
+  message(FATAL_ERROR "no sizes in the report:\n${report}")
+endif()
+message(STATUS "fieldgate-node.elf uses ${flash} bytes of flash and ${ram} of static RAM")
+
+check(${flash} 1024 FALSE)
+if(NOT report MATCHES "flash ${flash} bytes is over the budget of ${flash}")
+  message(FATAL_ERROR "the flash failure does not say why:\n${report}")
+endif()
+math(EXPR flash_plus "${flash} + 1")
+check(${flash_plus} ${ram} FALSE)
+if(NOT report MATCHES "static RAM ${ram} bytes is over the budget of ${ram}")
+  message(FATAL_ERROR "the RAM failure does not say why:\n${report}")
+endif()
+math(EXPR ram_plus "${ram} + 1")
+check(${flash_plus} ${ram_plus} TRUE)
