@@ -2,12 +2,12 @@
 
 #include <fcntl.h>
 #include <sys/ioctl.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include <optional>
 #include <string>
 
+#include "devices/serial/port_termios.hpp"
 #include "loop/error.hpp"
 #include "loop/path_watch.hpp"
 #include "loop/poll.hpp"
@@ -23,99 +23,7 @@ constexpr std::size_t kReadChunk = 4096;
 // Reading at most this much per wake-up keeps one chatty port from starving the others.
 constexpr std::size_t kMaxReadPerWakeup = 64 * 1024;
 
-std::error_code configure_termios(int fd, const PortSettings& s) {
-  termios tio{};
-  if (::tcgetattr(fd, &tio) < 0) {
-    return loop::errno_error();
-  }
-  ::cfmakeraw(&tio);
-  tio.c_cflag &= ~(CSIZE | PARENB | PARODD | CSTOPB | CRTSCTS);
-  static constexpr tcflag_t kSizes[] = {CS5, CS6, CS7, CS8};
-  tio.c_cflag |= kSizes[s.data_bits - 5] | CLOCAL | CREAD;
-  if (s.parity != Parity::none) {
-    tio.c_cflag |= PARENB | (s.parity == Parity::odd ? PARODD : 0);
-  }
-  if (s.stop_bits == 2) {
-    tio.c_cflag |= CSTOPB;
-  }
-  tio.c_iflag &= ~(IXON | IXOFF | IXANY);
-  if (s.flow_control == FlowControl::rtscts) {
-    tio.c_cflag |= CRTSCTS;
-  } else if (s.flow_control == FlowControl::xonxoff) {
-    tio.c_iflag |= IXON | IXOFF;
-  }
-  // VMIN 1 with O_NONBLOCK: an empty read fails with EAGAIN. With VMIN 0 it would return 0, the same as a
-  // hang-up, and an idle port would look unplugged.
-  tio.c_cc[VMIN] = 1;
-  tio.c_cc[VTIME] = 0;
-  speed_t speed = speed_constant(s.baud);
-  if (speed == 0 || ::cfsetispeed(&tio, speed) < 0 || ::cfsetospeed(&tio, speed) < 0) {
-    return std::make_error_code(std::errc::invalid_argument);
-  }
-  if (::tcsetattr(fd, TCSANOW, &tio) < 0) {
-    return loop::errno_error();
-  }
-  // tcsetattr succeeds if any one setting took; read back the speed, the one a driver may refuse.
-  termios check{};
-  if (::tcgetattr(fd, &check) < 0 || ::cfgetospeed(&check) != speed) {
-    return std::make_error_code(std::errc::invalid_argument);
-  }
-  ::tcflush(fd, TCIFLUSH);  // what the device sent before we were listening is stale
-  return {};
-}
-
 }  // namespace
-
-unsigned speed_constant(unsigned baud) noexcept {
-  switch (baud) {
-    case 1200:
-      return B1200;
-    case 1800:
-      return B1800;
-    case 2400:
-      return B2400;
-    case 4800:
-      return B4800;
-    case 9600:
-      return B9600;
-    case 19200:
-      return B19200;
-    case 38400:
-      return B38400;
-    case 57600:
-      return B57600;
-    case 115200:
-      return B115200;
-    case 230400:
-      return B230400;
-    case 460800:
-      return B460800;
-    case 500000:
-      return B500000;
-    case 576000:
-      return B576000;
-    case 921600:
-      return B921600;
-    case 1000000:
-      return B1000000;
-    case 1152000:
-      return B1152000;
-    case 1500000:
-      return B1500000;
-    case 2000000:
-      return B2000000;
-    case 2500000:
-      return B2500000;
-    case 3000000:
-      return B3000000;
-    case 3500000:
-      return B3500000;
-    case 4000000:
-      return B4000000;
-    default:
-      return 0;
-  }
-}
 
 struct SerialPort::State {
   loop::Loop& loop;
@@ -167,10 +75,9 @@ struct SerialPort::State {
       last_open_error = ec;
       report(false, ec);
     }
-    // A bad speed will not get better by retrying; anything else (missing, busy, permission) might.
-    if (ec != std::errc::invalid_argument) {
-      retry.start(settings.reopen_interval, [this] { try_open(); });
-    }
+    // Every failure is tried again: a missing node appears, a busy one is freed, udev fixes a group, and a
+    // speed the driver refused may be taken by the next adapter plugged in at the same path.
+    retry.start(settings.reopen_interval, [this] { try_open(); });
   }
 
   std::error_code open_now() {
@@ -181,7 +88,7 @@ struct SerialPort::State {
     if (::ioctl(fd.get(), TIOCEXCL) < 0) {
       return loop::errno_error();
     }
-    if (auto ec = configure_termios(fd.get(), settings)) {
+    if (auto ec = configure_port(fd.get(), settings)) {
       return ec;
     }
     auto p = loop::Poll::create(loop, fd.get());
@@ -285,7 +192,7 @@ SerialPort::~SerialPort() = default;
 
 std::expected<SerialPort, std::error_code> SerialPort::create(loop::Loop& loop, PortSettings settings,
                                                               Callbacks callbacks) {
-  if (settings.path.empty() || settings.data_bits < 5 || settings.data_bits > 8 ||
+  if (settings.path.empty() || settings.baud == 0 || settings.data_bits < 5 || settings.data_bits > 8 ||
       (settings.stop_bits != 1 && settings.stop_bits != 2) || settings.write_queue_limit == 0) {
     return std::unexpected(std::make_error_code(std::errc::invalid_argument));
   }

@@ -3,10 +3,15 @@
 // open through unplugs.
 //
 // Opening: O_RDWR|O_NOCTTY|O_NONBLOCK|O_CLOEXEC, TIOCEXCL so no second process silently shares the port
-// (root can still open an exclusive tty: the kernel lets CAP_SYS_ADMIN through), raw termios with the
-// configured speed, character size, parity, stop bits and flow control, stale input flushed.
-// A speed the port cannot take (not a standard rate, or refused by the driver) is an error for this
-// port alone: it is reported through the state callback and the port stays closed until reconfigured.
+// (root can still open an exclusive tty: the kernel lets CAP_SYS_ADMIN through), raw mode with the
+// configured speed, character size, parity, stop bits and flow control, stale input flushed. Any baud rate
+// can be asked for (termios2, port_termios.hpp); the speed is read back, and a port that does not run at
+// it (within 2%) fails to open with PortError::speed_not_taken.
+//
+// Failing to open, for any reason (missing, busy, permission, a setting refused), is reported through the
+// state callback once per distinct error, and the port is tried again on the retry timer, as a missing one
+// is. Known limit: each attempt opens the tty again, and a board that resets when DTR rises (an Arduino)
+// resets once per retry interval for as long as its setting is refused; the report says why.
 //
 // Unplugging: a read error (EIO, the tty hung up) or end of stream closes the port; it is reopened when
 // its path appears again (inotify, through PathWatch) and, as a fallback for a node that exists but
@@ -23,24 +28,12 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <system_error>
 
+#include "devices/serial/port_settings.hpp"
 #include "loop/loop.hpp"
 
 namespace fg::devices::serial {
-
-enum class Parity : std::uint8_t { none, even, odd };
-enum class FlowControl : std::uint8_t { none, rtscts, xonxoff };
-
-struct PortSettings {
-  std::string path;
-  unsigned baud = 9600;
-  unsigned data_bits = 8;  // 5..8
-  Parity parity = Parity::none;
-  unsigned stop_bits = 1;  // 1 or 2
-  FlowControl flow_control = FlowControl::none;
-  std::size_t write_queue_limit = 64 * 1024;
-  std::chrono::milliseconds reopen_interval{2000};
-};
 
 struct PortCounters {
   std::uint64_t bytes_read = 0;
@@ -51,9 +44,6 @@ struct PortCounters {
   std::uint64_t disconnects = 0;  // unplugs and read errors
 };
 
-// Returns the termios speed constant for a standard rate, or 0 if the rate is not one.
-unsigned speed_constant(unsigned baud) noexcept;
-
 class SerialPort {
  public:
   struct Callbacks {
@@ -63,8 +53,8 @@ class SerialPort {
     std::function<void(bool open, std::error_code error)> on_state;
   };
 
-  // Validates the settings (data bits, stop bits) and starts trying to open the port; a missing device
-  // is not an error here: the port opens when it appears. Callbacks may run from inside this call.
+  // Validates the settings (baud not 0, data bits, stop bits) and starts trying to open the port; a missing
+  // device is not an error here: the port opens when it appears. Callbacks may run from inside this call.
   static std::expected<SerialPort, std::error_code> create(loop::Loop& loop, PortSettings settings,
                                                            Callbacks callbacks);
 

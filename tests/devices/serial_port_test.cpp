@@ -1,5 +1,6 @@
 #include "devices/serial/port.hpp"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/ioctl.h>
 #include <termios.h>
@@ -9,9 +10,11 @@
 #include <vector>
 
 #include "loop/timer.hpp"
+#include "loop/unique_fd.hpp"
 #include "tests/support/loop_fixture.hpp"
 #include "tests/support/pty_device.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tty_speed_probe.hpp"
 
 namespace fg::devices::serial {
 namespace {
@@ -201,15 +204,61 @@ TEST_F(SerialPortTest, MissingDeviceOpensWhenItAppears) {
   EXPECT_TRUE(port->is_open());
 }
 
-TEST_F(SerialPortTest, UnsupportedSpeedIsAnErrorForThisPortOnly) {
+// termios2: rates without a B-constant (250000 for 3D printers and DMX, 31250 for MIDI, any odd one) are
+// set with BOTHER and read back; standard ones keep their code.
+TEST_F(SerialPortTest, AnyBaudRateIsSetAndReadsBack) {
   test::PtyDevice device(dir / "ttyACM0");
+  for (const unsigned baud : {250000u, 31250u, 12345u, 115200u}) {
+    auto s = settings_for(device);
+    s.baud = baud;
+    auto port = SerialPort::create(loop, s, recorder());
+    ASSERT_TRUE(port);
+    ASSERT_TRUE(port->is_open()) << baud << ": " << states.back().second.message();
+    const auto speed = test::read_tty_speed(port->fd());
+    ASSERT_TRUE(speed);
+    EXPECT_EQ(speed->output, baud);
+    EXPECT_EQ(speed->other, baud != 115200u) << baud;
+  }
+}
+
+// A port that does not take its speed (here the kernel's termios lock keeps the pty at 38400, as a
+// driver that cannot divide its clock to the rate would) is reported once, with a message that says so,
+// and tried again on the reopen timer like a missing one: once the lock goes, it opens by itself, with no
+// inotify event to wake it.
+TEST_F(SerialPortTest, RefusedSpeedIsReportedOnceAndRetried) {
+#ifdef FG_TEST_EMULATOR
+  GTEST_SKIP() << "qemu-user does not translate TIOCSLCKTRMIOS; the host build checks this";
+#endif
+  test::PtyDevice device(dir / "ttyUSB0");
+  const loop::UniqueFd slave(::open(device.path().c_str(), O_RDWR | O_NOCTTY | O_CLOEXEC));
+  ASSERT_TRUE(slave);
+  if (const int error = test::lock_tty_speed(slave.get(), true); error == EPERM) {
+    GTEST_SKIP() << "locking a tty's termios needs CAP_SYS_ADMIN";
+  } else {
+    ASSERT_EQ(error, 0) << std::strerror(error);
+  }
   auto s = settings_for(device);
-  s.baud = 12345;
+  s.baud = 250000;
+  s.reopen_interval = 20ms;
   auto port = SerialPort::create(loop, s, recorder());
-  ASSERT_TRUE(port);  // not fatal: reported, and the port stays closed
+  ASSERT_TRUE(port);
   EXPECT_FALSE(port->is_open());
   ASSERT_EQ(states.size(), 1u);
-  EXPECT_EQ(states[0].second, std::errc::invalid_argument);
+  EXPECT_FALSE(states[0].first);
+  EXPECT_EQ(states[0].second, PortError::speed_not_taken);
+  EXPECT_NE(states[0].second.message().find("baud rate"), std::string::npos) << states[0].second.message();
+  // Several retries fail the same way without another report.
+  loop::Timer later(loop);
+  later.start(200ms, [&] { loop.stop(); });
+  run_expecting_stop();
+  EXPECT_EQ(states.size(), 1u);
+  EXPECT_FALSE(port->is_open());
+  ASSERT_EQ(test::lock_tty_speed(slave.get(), false), 0);
+  run_until([&] { return port->is_open(); });
+  EXPECT_TRUE(states.back().first);
+  const auto speed = test::read_tty_speed(port->fd());
+  ASSERT_TRUE(speed);
+  EXPECT_EQ(speed->output, 250000u);
 }
 
 TEST(SerialPortSettings, InvalidFramingSettingsAreRefusedUpFront) {
@@ -220,6 +269,9 @@ TEST(SerialPortSettings, InvalidFramingSettingsAreRefusedUpFront) {
   EXPECT_FALSE(SerialPort::create(loop, s, {}));
   s.data_bits = 8;
   s.stop_bits = 3;
+  EXPECT_FALSE(SerialPort::create(loop, s, {}));
+  s.stop_bits = 1;
+  s.baud = 0;
   EXPECT_FALSE(SerialPort::create(loop, s, {}));
   EXPECT_FALSE(loop.close());
 }
