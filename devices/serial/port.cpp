@@ -88,9 +88,11 @@ struct SerialPort::State {
     if (::ioctl(fd.get(), TIOCEXCL) < 0) {
       return loop::errno_error();
     }
-    if (auto ec = configure_port(fd.get(), settings)) {
-      return ec;
+    auto flushed = configure_port(fd.get(), settings);
+    if (!flushed) {
+      return flushed.error();
     }
+    counters.stale_bytes_flushed += *flushed;
     auto p = loop::Poll::create(loop, fd.get());
     if (!p) {
       return p.error();

@@ -4,7 +4,9 @@
 //
 // Opening: O_RDWR|O_NOCTTY|O_NONBLOCK|O_CLOEXEC, TIOCEXCL so no second process silently shares the port
 // (root can still open an exclusive tty: the kernel lets CAP_SYS_ADMIN through), raw mode with the
-// configured speed, character size, parity, stop bits and flow control, stale input flushed. Any baud rate
+// configured speed, character size, parity, stop bits and flow control. Input the device sent before
+// the port opened is kept, unless it arrived at another speed or character format: then it is flushed
+// and counted (stale_bytes_flushed), because it was decoded at the wrong rate. Any baud rate
 // can be asked for (termios2, port_termios.hpp); the speed is read back, and a port that does not run at
 // it (within 2%) fails to open with PortError::speed_not_taken.
 //
@@ -42,6 +44,9 @@ struct PortCounters {
   std::uint64_t bytes_dropped = 0;   // queued bytes lost because the port went away
   std::uint64_t opens = 0;
   std::uint64_t disconnects = 0;  // unplugs and read errors
+  // Input flushed when the port opened because it arrived at another speed or character format (see
+  // port_termios.cpp); a lower bound: bytes still on their way from the driver are not counted.
+  std::uint64_t stale_bytes_flushed = 0;
 };
 
 class SerialPort {

@@ -56,6 +56,27 @@ bool close_enough(unsigned got, unsigned wanted) noexcept {
   return difference * 50 <= wanted;
 }
 
+// Input that is waiting when the port opens is what the device sent just before: a boot banner, the first
+// reading, or what it sent while the gateway restarted. It is kept when it arrived at the speed and
+// character format the port has now. If the line ran at another speed or format (a new tty starts at
+// 9600 or 38400, another program had it), the UART decoded those bytes at the wrong rate: they are noise at
+// best and a wrong reading that happens to parse at worst (the raw parser publishes any text), so they are
+// flushed, and the count goes to the port's counters. Known limit: the count is a lower bound. TIOCINQ
+// counts what the line discipline holds; bytes still on their way from the driver (the tty's flip buffer)
+// or arriving between the count and the flush are discarded too, uncounted.
+std::size_t flush_if_stale(int fd, const termios2& before, const termios2& now) noexcept {
+  constexpr tcflag_t kFormat = CSIZE | PARENB | PARODD | CMSPAR | CSTOPB;
+  if (speed_of(before) == speed_of(now) && (before.c_cflag & kFormat) == (now.c_cflag & kFormat)) {
+    return 0;
+  }
+  int waiting = 0;
+  if (::ioctl(fd, TIOCINQ, &waiting) < 0) {
+    waiting = 0;
+  }
+  ::ioctl(fd, TCFLSH, TCIFLUSH);
+  return static_cast<std::size_t>(waiting);
+}
+
 class PortCategory final : public std::error_category {
  public:
   const char* name() const noexcept override { return "serial port"; }
@@ -75,11 +96,12 @@ const std::error_category& port_category() noexcept {
   return category;
 }
 
-std::error_code configure_port(int fd, const PortSettings& s) {
-  termios2 tio{};
-  if (::ioctl(fd, TCGETS2, &tio) < 0) {
-    return loop::errno_error();
+std::expected<std::size_t, std::error_code> configure_port(int fd, const PortSettings& s) {
+  termios2 before{};
+  if (::ioctl(fd, TCGETS2, &before) < 0) {
+    return std::unexpected(loop::errno_error());
   }
+  termios2 tio = before;
   // Raw mode, what cfmakeraw() does: no input translation, no output processing, no echo, no line
   // editing or signals, 8 bits. CMSPAR (mark or space parity) is cleared too: it is not a setting here.
   tio.c_iflag &= ~(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL | IXON | IXOFF | IXANY);
@@ -108,17 +130,16 @@ std::error_code configure_port(int fd, const PortSettings& s) {
   tio.c_cc[VMIN] = 1;
   tio.c_cc[VTIME] = 0;
   if (::ioctl(fd, TCSETS2, &tio) < 0) {
-    return loop::errno_error();
+    return std::unexpected(loop::errno_error());
   }
   termios2 check{};
   if (::ioctl(fd, TCGETS2, &check) < 0) {
-    return loop::errno_error();
+    return std::unexpected(loop::errno_error());
   }
   if (!close_enough(speed_of(check), s.baud)) {
-    return make_error_code(PortError::speed_not_taken);
+    return std::unexpected(make_error_code(PortError::speed_not_taken));
   }
-  ::ioctl(fd, TCFLSH, TCIFLUSH);  // what the device sent before we were listening is stale
-  return {};
+  return flush_if_stale(fd, before, check);
 }
 
 }  // namespace fg::devices::serial

@@ -48,6 +48,18 @@ class SerialPortTest : public test::LoopTest {
     }
   }
 
+  // The pty hands bytes written to its master to the tty side from a kernel worker: waits until `count`
+  // of them wait there, so a test of what the port does with earlier input does not race that worker.
+  static void wait_until_waiting(const test::PtyDevice& device, std::size_t count) {
+    const loop::UniqueFd slave(::open(device.path().c_str(), O_RDWR | O_NOCTTY | O_CLOEXEC));
+    ASSERT_TRUE(slave);
+    int waiting = 0;
+    while (::ioctl(slave.get(), FIONREAD, &waiting) == 0 && static_cast<std::size_t>(waiting) < count) {
+      ::usleep(1000);
+    }
+    ASSERT_EQ(static_cast<std::size_t>(waiting), count);
+  }
+
   PortSettings settings_for(const test::PtyDevice& device) {
     PortSettings s;
     s.path = device.path().string();
@@ -89,6 +101,42 @@ TEST_F(SerialPortTest, OpensTheTtyExclusively) {
   int exclusive = 0;
   ASSERT_EQ(::ioctl(port->fd(), TIOCGEXCL, &exclusive), 0) << std::strerror(errno);
   EXPECT_EQ(exclusive, 1);
+}
+
+// What a device sent just before the port opened (a boot banner, the first reading) is kept when it
+// arrived at the speed and character format the port is set to: nothing makes it stale.
+TEST_F(SerialPortTest, KeepsWhatTheDeviceSentBeforeItOpened) {
+  test::PtyDevice device(dir / "ttyACM0");
+  {
+    const loop::UniqueFd slave(::open(device.path().c_str(), O_RDWR | O_NOCTTY | O_CLOEXEC));
+    ASSERT_TRUE(slave);
+    termios tio{};
+    ASSERT_EQ(::tcgetattr(slave.get(), &tio), 0);
+    ASSERT_EQ(::cfsetspeed(&tio, B115200), 0);
+    ASSERT_EQ(::tcsetattr(slave.get(), TCSANOW, &tio), 0);
+  }
+  const std::string early = "booted\nt=21.5\n";
+  ASSERT_TRUE(device.send(early));
+  wait_until_waiting(device, early.size());
+  auto port = SerialPort::create(loop, settings_for(device), recorder());
+  ASSERT_TRUE(port && port->is_open());
+  run_until([&] { return received.size() >= early.size(); });
+  EXPECT_EQ(received, early);
+  EXPECT_EQ(port->counters().stale_bytes_flushed, 0u);
+}
+
+// Bytes that arrived while the port ran at another speed were decoded at the wrong rate: noise at best,
+// a wrong reading that happens to parse at worst. Those are flushed, and counted.
+TEST_F(SerialPortTest, FlushesWhatArrivedAtAnotherSpeed) {
+  test::PtyDevice device(dir / "ttyACM0");  // a new pty runs at 38400
+  ASSERT_TRUE(device.send("noise"));
+  wait_until_waiting(device, 5);
+  auto port = SerialPort::create(loop, settings_for(device), recorder());  // 115200
+  ASSERT_TRUE(port && port->is_open());
+  EXPECT_EQ(port->counters().stale_bytes_flushed, 5u);
+  ASSERT_TRUE(device.send("fresh\n"));
+  run_until([&] { return received.size() >= 6; });
+  EXPECT_EQ(received, "fresh\n");
 }
 
 TEST_F(SerialPortTest, BytesFlowBothWays) {
