@@ -23,6 +23,13 @@ constexpr std::size_t kReadChunk = 4096;
 // Reading at most this much per wake-up keeps one chatty port from starving the others.
 constexpr std::size_t kMaxReadPerWakeup = 64 * 1024;
 
+// Why a read or write failed. EIO (the tty hung up) and end of stream mean the device is gone (USB
+// adapter unplugged, the pty's other end closed), which is what the user should read in the log rather
+// than "Input/output error".
+std::error_code failure_of(ssize_t n, int err) noexcept {
+  return n == 0 || err == EIO ? std::make_error_code(std::errc::no_such_device) : loop::errno_error(err);
+}
+
 }  // namespace
 
 struct SerialPort::State {
@@ -131,7 +138,7 @@ struct SerialPort::State {
       }
       return;
     }
-    if (loop::has(events, PollEvents::writable) && !flush()) {
+    if (loop::has(events, PollEvents::writable) && flush()) {
       return;
     }
     if (loop::has(events, PollEvents::readable) && !reading_paused) {
@@ -157,15 +164,13 @@ struct SerialPort::State {
       if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
         return;
       }
-      // 0 (hang-up) or EIO: the device is gone (USB adapter unplugged, the pty's other end closed), which
-      // is what the user should read in the log rather than "Input/output error".
-      lost(n == 0 || errno == EIO ? std::make_error_code(std::errc::no_such_device) : loop::errno_error());
+      lost(failure_of(n, errno));
       return;
     }
   }
 
-  // Writes queued bytes; returns false if the port was lost on the way.
-  bool flush() {
+  // Writes queued bytes; returns why the port was lost on the way, or nothing.
+  std::error_code flush() {
     while (queue_head < queue.size()) {
       ssize_t n = ::write(fd.get(), queue.data() + queue_head, queue.size() - queue_head);
       if (n > 0) {
@@ -175,15 +180,16 @@ struct SerialPort::State {
       }
       if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
         update_events();  // watch for room
-        return true;
+        return {};
       }
-      lost(loop::errno_error());
-      return false;
+      const std::error_code why = failure_of(n, errno);
+      lost(why);
+      return why;
     }
     queue.clear();
     queue_head = 0;
     update_events();
-    return true;
+    return {};
   }
 };
 
@@ -229,7 +235,9 @@ std::error_code SerialPort::write(std::span<const std::uint8_t> bytes) {
   bool idle = s.queue_head == s.queue.size();
   s.queue.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
   if (idle) {
-    s.flush();  // try at once; the poll finishes what the port did not take
+    // Try at once; the poll finishes what the port did not take. The port may turn out to be gone
+    // before the loop noticed: the bytes are then dropped (and counted), and the caller is told.
+    return s.flush();
   }
   return {};
 }

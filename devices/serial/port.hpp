@@ -67,7 +67,10 @@ class SerialPort {
   SerialPort& operator=(SerialPort&&) noexcept;
   ~SerialPort();
 
-  // Queues bytes for the device. ENOTCONN while the port is closed, ENOBUFS if the queue is full.
+  // Queues bytes for the device. ENOTCONN while the port is closed, ENOBUFS if the queue is full. If the
+  // port turns out to be gone when the bytes are first written (unplugged, and the loop has not noticed
+  // yet), the port closes as for any loss (the state callback runs inside this call), the unwritten bytes
+  // are counted dropped, and the reason is returned: ENODEV for a device that went away, else the errno.
   std::error_code write(std::span<const std::uint8_t> bytes);
 
   // Stops (true) or resumes (false) reading, for flow control when what the port produces cannot be

@@ -219,6 +219,27 @@ TEST_F(SerialPortTest, UnplugThenReplugReopensByItself) {
   EXPECT_EQ(port->counters().disconnects, 1u);
 }
 
+// The device goes away and the loop has not noticed yet: write() finds out in its synchronous flush, and
+// must say so rather than report success for bytes that went nowhere.
+TEST_F(SerialPortTest, WriteReportsThePortLostOnTheWay) {
+  test::PtyDevice device(dir / "ttyACM0");
+  auto port = SerialPort::create(loop, settings_for(device), recorder());
+  ASSERT_TRUE(port && port->is_open());
+  device.release_slave();
+  device.unplug();  // the other end closes; the loop does not run before the write
+  states.clear();
+  const std::string command = "LED=1\n";
+  const auto ec = port->write({reinterpret_cast<const std::uint8_t*>(command.data()), command.size()});
+  EXPECT_EQ(ec, std::errc::no_such_device) << ec.message();
+  EXPECT_FALSE(port->is_open());
+  EXPECT_EQ(port->counters().bytes_written, 0u);
+  EXPECT_EQ(port->counters().bytes_dropped, command.size());
+  EXPECT_EQ(port->counters().disconnects, 1u);
+  ASSERT_EQ(states.size(), 1u);
+  EXPECT_FALSE(states[0].first);
+  EXPECT_EQ(states[0].second, std::errc::no_such_device);
+}
+
 TEST_F(SerialPortTest, PausedReadingHoldsInputUntilResumed) {
   test::PtyDevice device(dir / "ttyACM0");
   auto port = SerialPort::create(loop, settings_for(device), recorder());
