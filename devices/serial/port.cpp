@@ -4,8 +4,10 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "devices/serial/port_termios.hpp"
 #include "loop/error.hpp"
@@ -32,6 +34,11 @@ std::error_code failure_of(ssize_t n, int err) noexcept {
 
 }  // namespace
 
+// The port's machinery, on the heap at a stable address: the Poll, the Timer and the PathWatch hold a
+// pointer to it. Every entry from the loop (poll, retry timer, path watch) and write() go through enter(),
+// so a SerialPort destroyed inside a callback only orphans the State, and the outermost entry frees it
+// when it returns (DESIGN.md rule 4): the code after a callback may still touch the State, never freed
+// memory.
 struct SerialPort::State {
   loop::Loop& loop;
   PortSettings settings;
@@ -45,6 +52,27 @@ struct SerialPort::State {
   std::size_t queue_head = 0;
   std::error_code last_open_error;  // reported once per distinct failure, not on every retry
   bool reading_paused = false;
+  int depth = 0;          // entries running now (a callback may write, so they nest)
+  bool orphaned = false;  // the SerialPort went during an entry: no more callbacks, freed when it ends
+
+  template <typename F>
+  void enter(F&& f) {
+    ++depth;
+    f();
+    if (--depth == 0 && orphaned) {
+      delete this;
+    }
+  }
+
+  // The SerialPort was destroyed inside a callback. The device is let go of at once, so that a port for
+  // the same path created right away (a reload) can open it; the callbacks stay alive, since one is
+  // running, but are not called again.
+  void orphan() noexcept {
+    orphaned = true;
+    watch.reset();
+    retry.stop();
+    close_now();
+  }
 
   // What the poll must watch: input unless paused, output while bytes wait.
   std::error_code update_events() {
@@ -58,11 +86,15 @@ struct SerialPort::State {
   State(loop::Loop& l, PortSettings s, Callbacks c)
       : loop(l), settings(std::move(s)), callbacks(std::move(c)), retry(l) {}
 
+  // Calls the state callback; the callers do nothing after it that an orphaned State must not do.
   void report(bool open, std::error_code ec) {
-    if (callbacks.on_state) {
-      auto run = callbacks.on_state;
-      run(open, ec);
+    if (callbacks.on_state && !orphaned) {
+      callbacks.on_state(open, ec);
     }
+  }
+
+  void start_retry() {
+    retry.start(settings.reopen_interval, [this] { enter([this] { try_open(); }); });
   }
 
   void try_open() {
@@ -78,13 +110,13 @@ struct SerialPort::State {
       return;
     }
     close_now();
+    // Every failure is tried again: a missing node appears, a busy one is freed, udev fixes a group, and a
+    // speed the driver refused may be taken by the next adapter plugged in at the same path.
+    start_retry();
     if (ec != last_open_error) {
       last_open_error = ec;
       report(false, ec);
     }
-    // Every failure is tried again: a missing node appears, a busy one is freed, udev fixes a group, and a
-    // speed the driver refused may be taken by the next adapter plugged in at the same path.
-    retry.start(settings.reopen_interval, [this] { try_open(); });
   }
 
   std::error_code open_now() {
@@ -105,8 +137,9 @@ struct SerialPort::State {
       return p.error();
     }
     poll.emplace(std::move(*p));
-    if (auto ec = poll->start(PollEvents::readable,
-                              [this](std::error_code ec, PollEvents ev) { on_ready(ec, ev); })) {
+    if (auto ec = poll->start(PollEvents::readable, [this](std::error_code ec, PollEvents ev) {
+          enter([&] { on_ready(ec, ev); });
+        })) {
       return ec;
     }
     return update_events();
@@ -124,8 +157,8 @@ struct SerialPort::State {
     ++counters.disconnects;
     close_now();
     last_open_error = why;
+    start_retry();
     report(false, why);
-    retry.start(settings.reopen_interval, [this] { try_open(); });
   }
 
   void on_ready(std::error_code ec, PollEvents events) {
@@ -153,11 +186,11 @@ struct SerialPort::State {
       if (n > 0) {
         total += static_cast<std::size_t>(n);
         counters.bytes_read += static_cast<std::uint64_t>(n);
-        if (callbacks.on_data) {
+        if (callbacks.on_data && !orphaned) {
           callbacks.on_data(std::span<const std::uint8_t>(buffer, static_cast<std::size_t>(n)));
         }
         if (!fd || reading_paused) {
-          return;  // the data callback closed the port or asked for a pause
+          return;  // the data callback closed or destroyed the port, or asked for a pause
         }
         continue;
       }
@@ -191,12 +224,53 @@ struct SerialPort::State {
     update_events();
     return {};
   }
+
+  std::error_code write(std::span<const std::uint8_t> bytes) {
+    if (!fd) {
+      ++counters.writes_refused;
+      return std::make_error_code(std::errc::not_connected);
+    }
+    if (queue.size() - queue_head + bytes.size() > settings.write_queue_limit) {
+      ++counters.writes_refused;
+      return std::make_error_code(std::errc::no_buffer_space);
+    }
+    const bool idle = queue_head == queue.size();
+    queue.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    if (idle) {
+      // Try at once; the poll finishes what the port did not take. The port may turn out to be gone
+      // before the loop noticed: the bytes are then dropped (and counted), and the caller is told.
+      return flush();
+    }
+    return {};
+  }
 };
 
-SerialPort::SerialPort(std::unique_ptr<State> state) noexcept : state_(std::move(state)) {}
-SerialPort::SerialPort(SerialPort&&) noexcept = default;
-SerialPort& SerialPort::operator=(SerialPort&&) noexcept = default;
-SerialPort::~SerialPort() = default;
+SerialPort::SerialPort(State* state) noexcept : state_(state) {}
+SerialPort::SerialPort(SerialPort&& other) noexcept : state_(std::exchange(other.state_, nullptr)) {}
+SerialPort& SerialPort::operator=(SerialPort&& other) noexcept {
+  if (this != &other) {
+    release();
+    state_ = std::exchange(other.state_, nullptr);
+  }
+  return *this;
+}
+SerialPort::~SerialPort() {
+  release();
+}
+
+void SerialPort::release() noexcept {
+  if (state_ == nullptr) {
+    return;
+  }
+  // Inside one of the port's own entries the State is still on the stack: that entry frees it when it
+  // returns. Otherwise it goes now.
+  if (state_->depth > 0) {
+    state_->orphan();
+  } else {
+    delete state_;
+  }
+  state_ = nullptr;
+}
 
 std::expected<SerialPort, std::error_code> SerialPort::create(loop::Loop& loop, PortSettings settings,
                                                               Callbacks callbacks) {
@@ -210,7 +284,7 @@ std::expected<SerialPort, std::error_code> SerialPort::create(loop::Loop& loop, 
       loop, s->settings.path,
       [s](loop::PathChange change) {
         if (change == loop::PathChange::appeared || change == loop::PathChange::replaced) {
-          s->try_open();
+          s->enter([s] { s->try_open(); });
         }
       },
       loop::PathWatch::Scope::existence);
@@ -219,27 +293,15 @@ std::expected<SerialPort, std::error_code> SerialPort::create(loop::Loop& loop, 
   }
   s->watch.emplace(std::move(*watch));
   s->try_open();
-  return SerialPort(std::move(state));
+  return SerialPort(state.release());
 }
 
 std::error_code SerialPort::write(std::span<const std::uint8_t> bytes) {
-  State& s = *state_;
-  if (!s.fd) {
-    ++s.counters.writes_refused;
-    return std::make_error_code(std::errc::not_connected);
-  }
-  if (s.queue.size() - s.queue_head + bytes.size() > s.settings.write_queue_limit) {
-    ++s.counters.writes_refused;
-    return std::make_error_code(std::errc::no_buffer_space);
-  }
-  bool idle = s.queue_head == s.queue.size();
-  s.queue.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-  if (idle) {
-    // Try at once; the poll finishes what the port did not take. The port may turn out to be gone
-    // before the loop noticed: the bytes are then dropped (and counted), and the caller is told.
-    return s.flush();
-  }
-  return {};
+  // The state callback may destroy *this during the write: only locals are touched after it.
+  State* s = state_;
+  std::error_code result;
+  s->enter([&] { result = s->write(bytes); });
+  return result;
 }
 
 void SerialPort::pause_reading(bool paused) {

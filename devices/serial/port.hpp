@@ -27,7 +27,6 @@
 #include <cstdint>
 #include <expected>
 #include <functional>
-#include <memory>
 #include <span>
 #include <string>
 #include <system_error>
@@ -56,6 +55,9 @@ class SerialPort {
     std::function<void(std::span<const std::uint8_t>)> on_data;
     // The port opened (error empty) or closed (error says why: unplugged, cannot open, bad setting).
     std::function<void(bool open, std::error_code error)> on_state;
+    // Either callback may destroy the SerialPort (DESIGN.md rule 4): the device is let go of at once, so a
+    // port for the same path can be created in the same callback, nothing is called back afterwards,
+    // and the memory goes when the callback returns.
   };
 
   // Validates the settings (baud not 0, data bits, stop bits) and starts trying to open the port; a missing
@@ -87,8 +89,9 @@ class SerialPort {
 
  private:
   struct State;
-  explicit SerialPort(std::unique_ptr<State> state) noexcept;
-  std::unique_ptr<State> state_;
+  explicit SerialPort(State* state) noexcept;
+  void release() noexcept;
+  State* state_ = nullptr;  // owned; freed by release(), or by the entry running when release() orphans it
 };
 
 }  // namespace fg::devices::serial

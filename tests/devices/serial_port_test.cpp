@@ -6,6 +6,7 @@
 #include <termios.h>
 
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -328,6 +329,101 @@ TEST_F(SerialPortTest, RefusedSpeedIsReportedOnceAndRetried) {
   const auto speed = test::read_tty_speed(port->fd());
   ASSERT_TRUE(speed);
   EXPECT_EQ(speed->output, 250000u);
+}
+
+// A port destroyed from inside its own callbacks (DESIGN.md rule 4): a reload removes devices from
+// callbacks. The port goes when the callback returns; until then the port code must not touch freed
+// memory (the asan preset catches it if it does), and afterwards nothing is left open.
+class SerialPortDestroyedInCallback : public SerialPortTest {
+ protected:
+  std::optional<SerialPort> port;
+  int data_calls = 0;
+  int state_calls = 0;
+
+  // A port whose callbacks destroy it, as asked. A report from inside create() finds no port to destroy.
+  void make(const std::filesystem::path& path, bool destroy_on_data, bool destroy_on_state) {
+    PortSettings s;
+    s.path = path.string();
+    s.baud = 115200;
+    s.reopen_interval = 20ms;
+    auto created = SerialPort::create(loop, s,
+                                      {[this, destroy_on_data](std::span<const std::uint8_t>) {
+                                         ++data_calls;
+                                         if (destroy_on_data) {
+                                           port.reset();
+                                         }
+                                         loop.stop();
+                                       },
+                                       [this, destroy_on_state](bool, std::error_code) {
+                                         ++state_calls;
+                                         if (destroy_on_state && port) {
+                                           port.reset();
+                                         }
+                                         loop.stop();
+                                       }});
+    ASSERT_TRUE(created);
+    port.emplace(std::move(*created));
+  }
+
+  // Runs the loop a while longer: what the destroyed port left behind must neither call back nor keep the
+  // loop from closing (the fixture checks that every handle and descriptor is gone).
+  void settle() {
+    loop::Timer later(loop);
+    later.start(100ms, [&] { loop.stop(); });
+    run_expecting_stop();
+  }
+};
+
+TEST_F(SerialPortDestroyedInCallback, FromOnData) {
+  test::PtyDevice device(dir / "ttyACM0");
+  make(device.path(), true, false);
+  ASSERT_TRUE(port->is_open());
+  ASSERT_TRUE(device.send("t=1\n"));
+  run_expecting_stop();
+  EXPECT_FALSE(port);
+  ASSERT_TRUE(device.send("t=2\n"));  // nobody reads it any more
+  settle();
+  EXPECT_EQ(data_calls, 1);
+  EXPECT_EQ(state_calls, 1);  // the open, from inside create()
+}
+
+TEST_F(SerialPortDestroyedInCallback, FromOnStateWhenUnplugged) {
+  test::PtyDevice device(dir / "ttyACM0");
+  make(device.path(), false, true);
+  ASSERT_TRUE(port->is_open());
+  device.release_slave();
+  device.unplug();
+  run_expecting_stop();
+  EXPECT_FALSE(port);
+  device.plug();  // no reopen: the port is gone, and with it its path watch and its retry timer
+  settle();
+  EXPECT_EQ(state_calls, 2);  // the open and the loss
+}
+
+TEST_F(SerialPortDestroyedInCallback, FromOnStateInsideWrite) {
+  test::PtyDevice device(dir / "ttyACM0");
+  make(device.path(), false, true);
+  ASSERT_TRUE(port->is_open());
+  device.release_slave();
+  device.unplug();  // the loop does not run: the write finds out
+  const std::string command = "LED=1\n";
+  SerialPort& same = *port;
+  EXPECT_EQ(same.write({reinterpret_cast<const std::uint8_t*>(command.data()), command.size()}),
+            std::errc::no_such_device);
+  EXPECT_FALSE(port);
+  settle();
+  EXPECT_EQ(state_calls, 2);
+}
+
+TEST_F(SerialPortDestroyedInCallback, FromOnStateWhenTheDeviceAppears) {
+  const auto path = dir / "ttyUSB3";
+  make(path, false, true);
+  ASSERT_FALSE(port->is_open());
+  test::PtyDevice device(path);  // inotify opens it; the open report destroys the port
+  run_expecting_stop();
+  EXPECT_FALSE(port);
+  settle();
+  EXPECT_EQ(state_calls, 2);  // missing, then open
 }
 
 TEST(SerialPortSettings, InvalidFramingSettingsAreRefusedUpFront) {
