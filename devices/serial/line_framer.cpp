@@ -25,6 +25,7 @@ Expected<LineFramer, ConfigError> LineFramer::create(LineFramerConfig config, Fr
 LineFramer::LineFramer(LineFramerConfig config, FrameHandler handler)
     : delimiter_(std::move(config.delimiter)),
       fallback_(delimiter_.size(), 0),
+      crlf_(delimiter_ == "\n"),
       max_length_(config.max_length),
       skip_empty_(config.skip_empty),
       handler_(std::move(handler)) {
@@ -41,7 +42,7 @@ LineFramer::LineFramer(LineFramerConfig config, FrameHandler handler)
     fallback_[i] = k;
   }
   // Reserved once: the buffer never needs more, so it never reallocates.
-  buffer_.reserve(max_length_ + delimiter_.size() - 1);
+  buffer_.reserve(max_length_ + delimiter_.size() - 1 + (crlf_ ? 1 : 0));
 }
 
 std::size_t LineFramer::advance(std::size_t matched, std::uint8_t byte) const noexcept {
@@ -71,10 +72,12 @@ void LineFramer::feed(std::span<const std::uint8_t> chunk) {
       ++counters_.dropped_bytes;
       continue;
     }
-    // With this byte, the last matched_ bytes may yet turn out to be the delimiter; everything before them
-    // is certainly part of the line. The check comes before the push so the buffer never outgrows its
-    // reservation, even when a partial delimiter at the limit turns out not to be one.
-    if (buffer_.size() + 1 - matched_ > max_length_) {
+    // With this byte, the last matched_ bytes may yet turn out to be the delimiter (and with crlf_, a \r
+    // may yet turn out to be its first byte); everything before them is certainly part of the line. The
+    // check comes before the push so the buffer never outgrows its reservation, even when a partial
+    // delimiter at the limit turns out not to be one.
+    const std::size_t pending = matched_ + (crlf_ && byte == '\r' ? 1 : 0);
+    if (buffer_.size() + 1 - pending > max_length_) {
       ++counters_.overlong;
       counters_.dropped_bytes += buffer_.size() + 1;
       buffer_.clear();
@@ -88,10 +91,15 @@ void LineFramer::feed(std::span<const std::uint8_t> chunk) {
 void LineFramer::end_line() {
   // The buffer holds the line and the first delimiter_length - 1 bytes of the delimiter; the byte that
   // completed it was never stored.
-  const std::size_t length = buffer_.size() - (delimiter_.size() - 1);
+  std::size_t length = buffer_.size() - (delimiter_.size() - 1);
+  std::size_t delimiter_length = delimiter_.size();
+  if (crlf_ && length > 0 && buffer_[length - 1] == '\r') {
+    --length;
+    ++delimiter_length;
+  }
   if (length == 0 && skip_empty_) {
     ++counters_.empty;
-    counters_.dropped_bytes += delimiter_.size();
+    counters_.dropped_bytes += delimiter_length;
   } else {
     ++counters_.frames;
     handler_(Frame{std::span<const std::uint8_t>(buffer_.data(), length), 0});

@@ -15,6 +15,8 @@ namespace fg::devices::serial {
 
 struct LineFramerConfig {
   // Any non-empty byte string ends a line: "\n", "\r\n", or "END". It may arrive split across chunks.
+  // "\n" (the default, or written out) also takes one \r right before it, so CRLF and LF devices give
+  // the same lines; every other delimiter is matched byte for byte.
   std::string delimiter = "\n";
   // The longest line delivered, in bytes, without its delimiter.
   std::size_t max_length = 1024;
@@ -31,6 +33,12 @@ struct LineFramerConfig {
 // The delimiter is matched with a Knuth-Morris-Pratt automaton, one byte at a time, so a delimiter with a
 // repeated prefix ("\r\r\n", "ENDEND") is found wherever it starts and no byte is looked at twice. The
 // first occurrence ends the line, so a delivered line never contains the delimiter.
+//
+// With the delimiter "\n", one \r right before it is part of the delimiter: it is not delivered, does not
+// count towards max_length, and "\r\n" alone is an empty line. A \r anywhere else is line content. The
+// rule belongs to the delimiter "\n" whether it is the default or written out (the two cannot differ);
+// any other delimiter, "\r\n" and "\r" included, is matched exactly and leaves what precedes it alone.
+// Known limit: with "\n", a \r of data right before the \n is taken for the delimiter's.
 class LineFramer {
  public:
   static constexpr std::size_t kMaxDelimiterLength = 16;
@@ -43,7 +51,8 @@ class LineFramer {
   void reset();
 
   const FramerCounters& counters() const noexcept { return counters_; }
-  // Bytes of memory held for the partial line; never more than max_length + delimiter length - 1.
+  // Bytes of memory held for the partial line; never more than max_length + delimiter length - 1, plus
+  // one for a \r that may be the delimiter's with "\n".
   std::size_t buffer_capacity() const noexcept { return buffer_.capacity(); }
 
  private:
@@ -53,6 +62,7 @@ class LineFramer {
 
   std::string delimiter_;
   std::vector<std::size_t> fallback_;  // KMP failure function: fallback_[i] for a mismatch after i + 1 bytes
+  bool crlf_;                          // the delimiter is "\n": a \r right before it belongs to it
   std::size_t max_length_;
   bool skip_empty_;
   FrameHandler handler_;

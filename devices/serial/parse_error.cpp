@@ -11,7 +11,7 @@ std::string_view to_string(ParseErrorKind kind) noexcept {
     case ParseErrorKind::invalid_utf8:
       return "invalid UTF-8 in line";
     case ParseErrorKind::syntax:
-      return "JSON syntax error";
+      return "syntax error (JSON, or a quoted kv value)";
     case ParseErrorKind::not_an_object:
       return "JSON line is not an object";
     case ParseErrorKind::no_fields:

@@ -11,7 +11,7 @@ enum class ParseErrorKind : std::uint8_t {
   empty,          // nothing but whitespace
   nul_byte,       // a 0x00 byte: line noise, a baud rate mismatch, or binary data on a text port
   invalid_utf8,   // not UTF-8 (RFC 3629: no overlong forms, surrogates, or code points past U+10FFFF)
-  syntax,         // JSON that does not parse
+  syntax,         // JSON that does not parse; a kv quoted value not closed, or with an unknown escape
   not_an_object,  // JSON that parses but is not an object
   no_fields,      // well formed, but nothing in it became a field
   no_match,       // the regex did not match

@@ -2,12 +2,14 @@
 
 #include <fcntl.h>
 #include <sys/ioctl.h>
-#include <termios.h>
 #include <unistd.h>
 
+#include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 
+#include "devices/serial/port_termios.hpp"
 #include "loop/error.hpp"
 #include "loop/path_watch.hpp"
 #include "loop/poll.hpp"
@@ -23,100 +25,20 @@ constexpr std::size_t kReadChunk = 4096;
 // Reading at most this much per wake-up keeps one chatty port from starving the others.
 constexpr std::size_t kMaxReadPerWakeup = 64 * 1024;
 
-std::error_code configure_termios(int fd, const PortSettings& s) {
-  termios tio{};
-  if (::tcgetattr(fd, &tio) < 0) {
-    return loop::errno_error();
-  }
-  ::cfmakeraw(&tio);
-  tio.c_cflag &= ~(CSIZE | PARENB | PARODD | CSTOPB | CRTSCTS);
-  static constexpr tcflag_t kSizes[] = {CS5, CS6, CS7, CS8};
-  tio.c_cflag |= kSizes[s.data_bits - 5] | CLOCAL | CREAD;
-  if (s.parity != Parity::none) {
-    tio.c_cflag |= PARENB | (s.parity == Parity::odd ? PARODD : 0);
-  }
-  if (s.stop_bits == 2) {
-    tio.c_cflag |= CSTOPB;
-  }
-  tio.c_iflag &= ~(IXON | IXOFF | IXANY);
-  if (s.flow_control == FlowControl::rtscts) {
-    tio.c_cflag |= CRTSCTS;
-  } else if (s.flow_control == FlowControl::xonxoff) {
-    tio.c_iflag |= IXON | IXOFF;
-  }
-  // VMIN 1 with O_NONBLOCK: an empty read fails with EAGAIN. With VMIN 0 it would return 0, the same as a
-  // hang-up, and an idle port would look unplugged.
-  tio.c_cc[VMIN] = 1;
-  tio.c_cc[VTIME] = 0;
-  speed_t speed = speed_constant(s.baud);
-  if (speed == 0 || ::cfsetispeed(&tio, speed) < 0 || ::cfsetospeed(&tio, speed) < 0) {
-    return std::make_error_code(std::errc::invalid_argument);
-  }
-  if (::tcsetattr(fd, TCSANOW, &tio) < 0) {
-    return loop::errno_error();
-  }
-  // tcsetattr succeeds if any one setting took; read back the speed, the one a driver may refuse.
-  termios check{};
-  if (::tcgetattr(fd, &check) < 0 || ::cfgetospeed(&check) != speed) {
-    return std::make_error_code(std::errc::invalid_argument);
-  }
-  ::tcflush(fd, TCIFLUSH);  // what the device sent before we were listening is stale
-  return {};
+// Why a read or write failed. EIO (the tty hung up) and end of stream mean the device is gone (USB
+// adapter unplugged, the pty's other end closed), which is what the user should read in the log rather
+// than "Input/output error".
+std::error_code failure_of(ssize_t n, int err) noexcept {
+  return n == 0 || err == EIO ? std::make_error_code(std::errc::no_such_device) : loop::errno_error(err);
 }
 
 }  // namespace
 
-unsigned speed_constant(unsigned baud) noexcept {
-  switch (baud) {
-    case 1200:
-      return B1200;
-    case 1800:
-      return B1800;
-    case 2400:
-      return B2400;
-    case 4800:
-      return B4800;
-    case 9600:
-      return B9600;
-    case 19200:
-      return B19200;
-    case 38400:
-      return B38400;
-    case 57600:
-      return B57600;
-    case 115200:
-      return B115200;
-    case 230400:
-      return B230400;
-    case 460800:
-      return B460800;
-    case 500000:
-      return B500000;
-    case 576000:
-      return B576000;
-    case 921600:
-      return B921600;
-    case 1000000:
-      return B1000000;
-    case 1152000:
-      return B1152000;
-    case 1500000:
-      return B1500000;
-    case 2000000:
-      return B2000000;
-    case 2500000:
-      return B2500000;
-    case 3000000:
-      return B3000000;
-    case 3500000:
-      return B3500000;
-    case 4000000:
-      return B4000000;
-    default:
-      return 0;
-  }
-}
-
+// The port's machinery, on the heap at a stable address: the Poll, the Timer and the PathWatch hold a
+// pointer to it. Every entry from the loop (poll, retry timer, path watch) and write() go through enter(),
+// so a SerialPort destroyed inside a callback only orphans the State, and the outermost entry frees it
+// when it returns (DESIGN.md rule 4): the code after a callback may still touch the State, never freed
+// memory.
 struct SerialPort::State {
   loop::Loop& loop;
   PortSettings settings;
@@ -130,6 +52,27 @@ struct SerialPort::State {
   std::size_t queue_head = 0;
   std::error_code last_open_error;  // reported once per distinct failure, not on every retry
   bool reading_paused = false;
+  int depth = 0;          // entries running now (a callback may write, so they nest)
+  bool orphaned = false;  // the SerialPort went during an entry: no more callbacks, freed when it ends
+
+  template <typename F>
+  void enter(F&& f) {
+    ++depth;
+    f();
+    if (--depth == 0 && orphaned) {
+      delete this;
+    }
+  }
+
+  // The SerialPort was destroyed inside a callback. The device is let go of at once, so that a port for
+  // the same path created right away (a reload) can open it; the callbacks stay alive, since one is
+  // running, but are not called again.
+  void orphan() noexcept {
+    orphaned = true;
+    watch.reset();
+    retry.stop();
+    close_now();
+  }
 
   // What the poll must watch: input unless paused, output while bytes wait.
   std::error_code update_events() {
@@ -143,11 +86,15 @@ struct SerialPort::State {
   State(loop::Loop& l, PortSettings s, Callbacks c)
       : loop(l), settings(std::move(s)), callbacks(std::move(c)), retry(l) {}
 
+  // Calls the state callback; the callers do nothing after it that an orphaned State must not do.
   void report(bool open, std::error_code ec) {
-    if (callbacks.on_state) {
-      auto run = callbacks.on_state;
-      run(open, ec);
+    if (callbacks.on_state && !orphaned) {
+      callbacks.on_state(open, ec);
     }
+  }
+
+  void start_retry() {
+    retry.start(settings.reopen_interval, [this] { enter([this] { try_open(); }); });
   }
 
   void try_open() {
@@ -163,13 +110,12 @@ struct SerialPort::State {
       return;
     }
     close_now();
+    // Every failure is tried again: a missing node appears, a busy one is freed, udev fixes a group, and a
+    // speed the driver refused may be taken by the next adapter plugged in at the same path.
+    start_retry();
     if (ec != last_open_error) {
       last_open_error = ec;
       report(false, ec);
-    }
-    // A bad speed will not get better by retrying; anything else (missing, busy, permission) might.
-    if (ec != std::errc::invalid_argument) {
-      retry.start(settings.reopen_interval, [this] { try_open(); });
     }
   }
 
@@ -181,16 +127,19 @@ struct SerialPort::State {
     if (::ioctl(fd.get(), TIOCEXCL) < 0) {
       return loop::errno_error();
     }
-    if (auto ec = configure_termios(fd.get(), settings)) {
-      return ec;
+    auto flushed = configure_port(fd.get(), settings);
+    if (!flushed) {
+      return flushed.error();
     }
+    counters.stale_bytes_flushed += *flushed;
     auto p = loop::Poll::create(loop, fd.get());
     if (!p) {
       return p.error();
     }
     poll.emplace(std::move(*p));
-    if (auto ec = poll->start(PollEvents::readable,
-                              [this](std::error_code ec, PollEvents ev) { on_ready(ec, ev); })) {
+    if (auto ec = poll->start(PollEvents::readable, [this](std::error_code ec, PollEvents ev) {
+          enter([&] { on_ready(ec, ev); });
+        })) {
       return ec;
     }
     return update_events();
@@ -208,8 +157,8 @@ struct SerialPort::State {
     ++counters.disconnects;
     close_now();
     last_open_error = why;
+    start_retry();
     report(false, why);
-    retry.start(settings.reopen_interval, [this] { try_open(); });
   }
 
   void on_ready(std::error_code ec, PollEvents events) {
@@ -222,7 +171,7 @@ struct SerialPort::State {
       }
       return;
     }
-    if (loop::has(events, PollEvents::writable) && !flush()) {
+    if (loop::has(events, PollEvents::writable) && flush()) {
       return;
     }
     if (loop::has(events, PollEvents::readable) && !reading_paused) {
@@ -237,26 +186,24 @@ struct SerialPort::State {
       if (n > 0) {
         total += static_cast<std::size_t>(n);
         counters.bytes_read += static_cast<std::uint64_t>(n);
-        if (callbacks.on_data) {
+        if (callbacks.on_data && !orphaned) {
           callbacks.on_data(std::span<const std::uint8_t>(buffer, static_cast<std::size_t>(n)));
         }
         if (!fd || reading_paused) {
-          return;  // the data callback closed the port or asked for a pause
+          return;  // the data callback closed or destroyed the port, or asked for a pause
         }
         continue;
       }
       if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
         return;
       }
-      // 0 (hang-up) or EIO: the device is gone (USB adapter unplugged, the pty's other end closed), which
-      // is what the user should read in the log rather than "Input/output error".
-      lost(n == 0 || errno == EIO ? std::make_error_code(std::errc::no_such_device) : loop::errno_error());
+      lost(failure_of(n, errno));
       return;
     }
   }
 
-  // Writes queued bytes; returns false if the port was lost on the way.
-  bool flush() {
+  // Writes queued bytes; returns why the port was lost on the way, or nothing.
+  std::error_code flush() {
     while (queue_head < queue.size()) {
       ssize_t n = ::write(fd.get(), queue.data() + queue_head, queue.size() - queue_head);
       if (n > 0) {
@@ -266,26 +213,68 @@ struct SerialPort::State {
       }
       if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
         update_events();  // watch for room
-        return true;
+        return {};
       }
-      lost(loop::errno_error());
-      return false;
+      const std::error_code why = failure_of(n, errno);
+      lost(why);
+      return why;
     }
     queue.clear();
     queue_head = 0;
     update_events();
-    return true;
+    return {};
+  }
+
+  std::error_code write(std::span<const std::uint8_t> bytes) {
+    if (!fd) {
+      ++counters.writes_refused;
+      return std::make_error_code(std::errc::not_connected);
+    }
+    if (queue.size() - queue_head + bytes.size() > settings.write_queue_limit) {
+      ++counters.writes_refused;
+      return std::make_error_code(std::errc::no_buffer_space);
+    }
+    const bool idle = queue_head == queue.size();
+    queue.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    if (idle) {
+      // Try at once; the poll finishes what the port did not take. The port may turn out to be gone
+      // before the loop noticed: the bytes are then dropped (and counted), and the caller is told.
+      return flush();
+    }
+    return {};
   }
 };
 
-SerialPort::SerialPort(std::unique_ptr<State> state) noexcept : state_(std::move(state)) {}
-SerialPort::SerialPort(SerialPort&&) noexcept = default;
-SerialPort& SerialPort::operator=(SerialPort&&) noexcept = default;
-SerialPort::~SerialPort() = default;
+SerialPort::SerialPort(State* state) noexcept : state_(state) {}
+SerialPort::SerialPort(SerialPort&& other) noexcept : state_(std::exchange(other.state_, nullptr)) {}
+SerialPort& SerialPort::operator=(SerialPort&& other) noexcept {
+  if (this != &other) {
+    release();
+    state_ = std::exchange(other.state_, nullptr);
+  }
+  return *this;
+}
+SerialPort::~SerialPort() {
+  release();
+}
+
+void SerialPort::release() noexcept {
+  if (state_ == nullptr) {
+    return;
+  }
+  // Inside one of the port's own entries the State is still on the stack: that entry frees it when it
+  // returns. Otherwise it goes now.
+  if (state_->depth > 0) {
+    state_->orphan();
+  } else {
+    delete state_;
+  }
+  state_ = nullptr;
+}
 
 std::expected<SerialPort, std::error_code> SerialPort::create(loop::Loop& loop, PortSettings settings,
                                                               Callbacks callbacks) {
-  if (settings.path.empty() || settings.data_bits < 5 || settings.data_bits > 8 ||
+  if (settings.path.empty() || settings.baud == 0 || settings.data_bits < 5 || settings.data_bits > 8 ||
       (settings.stop_bits != 1 && settings.stop_bits != 2) || settings.write_queue_limit == 0) {
     return std::unexpected(std::make_error_code(std::errc::invalid_argument));
   }
@@ -295,7 +284,7 @@ std::expected<SerialPort, std::error_code> SerialPort::create(loop::Loop& loop, 
       loop, s->settings.path,
       [s](loop::PathChange change) {
         if (change == loop::PathChange::appeared || change == loop::PathChange::replaced) {
-          s->try_open();
+          s->enter([s] { s->try_open(); });
         }
       },
       loop::PathWatch::Scope::existence);
@@ -304,25 +293,15 @@ std::expected<SerialPort, std::error_code> SerialPort::create(loop::Loop& loop, 
   }
   s->watch.emplace(std::move(*watch));
   s->try_open();
-  return SerialPort(std::move(state));
+  return SerialPort(state.release());
 }
 
 std::error_code SerialPort::write(std::span<const std::uint8_t> bytes) {
-  State& s = *state_;
-  if (!s.fd) {
-    ++s.counters.writes_refused;
-    return std::make_error_code(std::errc::not_connected);
-  }
-  if (s.queue.size() - s.queue_head + bytes.size() > s.settings.write_queue_limit) {
-    ++s.counters.writes_refused;
-    return std::make_error_code(std::errc::no_buffer_space);
-  }
-  bool idle = s.queue_head == s.queue.size();
-  s.queue.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-  if (idle) {
-    s.flush();  // try at once; the poll finishes what the port did not take
-  }
-  return {};
+  // The state callback may destroy *this during the write: only locals are touched after it.
+  State* s = state_;
+  std::error_code result;
+  s->enter([&] { result = s->write(bytes); });
+  return result;
 }
 
 void SerialPort::pause_reading(bool paused) {

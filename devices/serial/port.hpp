@@ -3,10 +3,17 @@
 // open through unplugs.
 //
 // Opening: O_RDWR|O_NOCTTY|O_NONBLOCK|O_CLOEXEC, TIOCEXCL so no second process silently shares the port
-// (root can still open an exclusive tty: the kernel lets CAP_SYS_ADMIN through), raw termios with the
-// configured speed, character size, parity, stop bits and flow control, stale input flushed.
-// A speed the port cannot take (not a standard rate, or refused by the driver) is an error for this
-// port alone: it is reported through the state callback and the port stays closed until reconfigured.
+// (root can still open an exclusive tty: the kernel lets CAP_SYS_ADMIN through), raw mode with the
+// configured speed, character size, parity, stop bits and flow control. Input the device sent before
+// the port opened is kept, unless it arrived at another speed or character format: then it is flushed
+// and counted (stale_bytes_flushed), because it was decoded at the wrong rate. Any baud rate
+// can be asked for (termios2, port_termios.hpp); the speed is read back, and a port that does not run at
+// it (within 2%) fails to open with PortError::speed_not_taken.
+//
+// Failing to open, for any reason (missing, busy, permission, a setting refused), is reported through the
+// state callback once per distinct error, and the port is tried again on the retry timer, as a missing one
+// is. Known limit: each attempt opens the tty again, and a board that resets when DTR rises (an Arduino)
+// resets once per retry interval for as long as its setting is refused; the report says why.
 //
 // Unplugging: a read error (EIO, the tty hung up) or end of stream closes the port; it is reopened when
 // its path appears again (inotify, through PathWatch) and, as a fallback for a node that exists but
@@ -20,27 +27,14 @@
 #include <cstdint>
 #include <expected>
 #include <functional>
-#include <memory>
 #include <span>
 #include <string>
+#include <system_error>
 
+#include "devices/serial/port_settings.hpp"
 #include "loop/loop.hpp"
 
 namespace fg::devices::serial {
-
-enum class Parity : std::uint8_t { none, even, odd };
-enum class FlowControl : std::uint8_t { none, rtscts, xonxoff };
-
-struct PortSettings {
-  std::string path;
-  unsigned baud = 9600;
-  unsigned data_bits = 8;  // 5..8
-  Parity parity = Parity::none;
-  unsigned stop_bits = 1;  // 1 or 2
-  FlowControl flow_control = FlowControl::none;
-  std::size_t write_queue_limit = 64 * 1024;
-  std::chrono::milliseconds reopen_interval{2000};
-};
 
 struct PortCounters {
   std::uint64_t bytes_read = 0;
@@ -49,10 +43,10 @@ struct PortCounters {
   std::uint64_t bytes_dropped = 0;   // queued bytes lost because the port went away
   std::uint64_t opens = 0;
   std::uint64_t disconnects = 0;  // unplugs and read errors
+  // Input flushed when the port opened because it arrived at another speed or character format (see
+  // port_termios.cpp); a lower bound: bytes still on their way from the driver are not counted.
+  std::uint64_t stale_bytes_flushed = 0;
 };
-
-// Returns the termios speed constant for a standard rate, or 0 if the rate is not one.
-unsigned speed_constant(unsigned baud) noexcept;
 
 class SerialPort {
  public:
@@ -61,10 +55,13 @@ class SerialPort {
     std::function<void(std::span<const std::uint8_t>)> on_data;
     // The port opened (error empty) or closed (error says why: unplugged, cannot open, bad setting).
     std::function<void(bool open, std::error_code error)> on_state;
+    // Either callback may destroy the SerialPort (DESIGN.md rule 4): the device is let go of at once, so a
+    // port for the same path can be created in the same callback, nothing is called back afterwards,
+    // and the memory goes when the callback returns.
   };
 
-  // Validates the settings (data bits, stop bits) and starts trying to open the port; a missing device
-  // is not an error here: the port opens when it appears. Callbacks may run from inside this call.
+  // Validates the settings (baud not 0, data bits, stop bits) and starts trying to open the port; a missing
+  // device is not an error here: the port opens when it appears. Callbacks may run from inside this call.
   static std::expected<SerialPort, std::error_code> create(loop::Loop& loop, PortSettings settings,
                                                            Callbacks callbacks);
 
@@ -72,7 +69,10 @@ class SerialPort {
   SerialPort& operator=(SerialPort&&) noexcept;
   ~SerialPort();
 
-  // Queues bytes for the device. ENOTCONN while the port is closed, ENOBUFS if the queue is full.
+  // Queues bytes for the device. ENOTCONN while the port is closed, ENOBUFS if the queue is full. If the
+  // port turns out to be gone when the bytes are first written (unplugged, and the loop has not noticed
+  // yet), the port closes as for any loss (the state callback runs inside this call), the unwritten bytes
+  // are counted dropped, and the reason is returned: ENODEV for a device that went away, else the errno.
   std::error_code write(std::span<const std::uint8_t> bytes);
 
   // Stops (true) or resumes (false) reading, for flow control when what the port produces cannot be
@@ -89,8 +89,9 @@ class SerialPort {
 
  private:
   struct State;
-  explicit SerialPort(std::unique_ptr<State> state) noexcept;
-  std::unique_ptr<State> state_;
+  explicit SerialPort(State* state) noexcept;
+  void release() noexcept;
+  State* state_ = nullptr;  // owned; freed by release(), or by the entry running when release() orphans it
 };
 
 }  // namespace fg::devices::serial

@@ -84,6 +84,58 @@ TEST(KvParser, BadLines) {
   EXPECT_EQ(parser.parse("t=\xFF").error(), (ParseError{ParseErrorKind::invalid_utf8, 2}));
 }
 
+// logfmt-style quoting: a value that starts with a double quote runs to the closing quote, spaces and
+// separators included; the quotes are not part of the value.
+TEST(KvParser, QuotedValueKeepsSpaces) {
+  const auto parsed = make().parse("q=\"hello world\" t=21.5 empty=\"\"");
+  ASSERT_TRUE(parsed.has_value());
+  EXPECT_EQ(parsed->fields,
+            (std::vector<Field>{field("q", "hello world"), field("t", "21.5"), field("empty", "")}));
+  EXPECT_EQ(parsed->skipped, 0u);
+}
+
+TEST(KvParser, QuotedValueIsNotTrimmedAndMayHoldSeparators) {
+  const auto parsed = make().parse("q=\"  a=b  c \"");
+  ASSERT_TRUE(parsed.has_value());
+  EXPECT_EQ(parsed->fields, (std::vector<Field>{field("q", "  a=b  c ")}));
+}
+
+TEST(KvParser, QuotedValueEscapes) {
+  const auto parsed = make().parse(R"(q="say \"hi\"\\ \n\t\r!" p="C:\\temp")");
+  ASSERT_TRUE(parsed.has_value());
+  EXPECT_EQ(parsed->fields, (std::vector<Field>{field("q", "say \"hi\"\\ \n\t\r!"), field("p", "C:\\temp")}));
+}
+
+TEST(KvParser, QuotedValueWithConfiguredSeparators) {
+  auto parser = make({",", ":"});
+  const auto parsed = parser.parse(R"(status : "ok, go" , msg:"a:b",n:1)");
+  ASSERT_TRUE(parsed.has_value());
+  EXPECT_EQ(parsed->fields,
+            (std::vector<Field>{field("status", "ok, go"), field("msg", "a:b"), field("n", "1")}));
+  EXPECT_EQ(parsed->skipped, 0u);
+}
+
+TEST(KvParser, QuoteInsideAnUnquotedValueIsText) {
+  const auto parsed = make().parse(R"(size=5" name=a"b)");
+  ASSERT_TRUE(parsed.has_value());
+  EXPECT_EQ(parsed->fields, (std::vector<Field>{field("size", "5\""), field("name", "a\"b")}));
+}
+
+// A quoted value that does not end cleanly rejects the whole line, with the offset of the trouble: the
+// opening quote of an unterminated value, the backslash of an unknown escape, the byte after a closing
+// quote that is neither a separator nor the end. Truncating would publish a value the device never sent.
+TEST(KvParser, BadQuotedValueRejectsTheLine) {
+  auto parser = make();
+  EXPECT_EQ(parser.parse(R"(t=1 q="hello world)").error(), (ParseError{ParseErrorKind::syntax, 6}));
+  EXPECT_EQ(parser.parse(R"(q="ends in a backslash\")").error(), (ParseError{ParseErrorKind::syntax, 2}));
+  EXPECT_EQ(parser.parse(R"(q="a\qb")").error(), (ParseError{ParseErrorKind::syntax, 4}));
+  EXPECT_EQ(parser.parse(R"(q="a"b t=1)").error(), (ParseError{ParseErrorKind::syntax, 5}));
+  EXPECT_EQ(parser.parse(R"(="a b)").error(), (ParseError{ParseErrorKind::syntax, 1}));  // even without a key
+  auto commas = make({",", "="});
+  EXPECT_EQ(commas.parse(R"(a="x" y,b=2)").error(), (ParseError{ParseErrorKind::syntax, 6}));
+  EXPECT_TRUE(commas.parse(R"(a="x" ,b=2)").has_value());
+}
+
 TEST(KvParser, ConfigErrors) {
   EXPECT_FALSE(KvParser::create({"", ""}).has_value());
   EXPECT_FALSE(KvParser::create({",", ","}).has_value());

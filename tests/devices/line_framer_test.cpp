@@ -42,6 +42,52 @@ TEST(LineFramer, CrLfSplitAcrossChunks) {
   EXPECT_EQ(out.frames, (Lines{"a=1", "b=2\rx"}));
 }
 
+// With the default delimiter "\n", a \r just before it belongs to the delimiter: devices that end lines
+// with CRLF get the same lines, the same limit and the same empty lines as those that send LF alone.
+TEST(LineFramer, DefaultDelimiterTakesATrailingCarriageReturn) {
+  const std::string stream = "a=1\r\nb=2\n\r\nc\rd\ne\r\r\n";
+  const Lines expected = {"a=1", "b=2", "c\rd", "e\r"};  // only the \r right before the \n goes
+  for (std::size_t split = 0; split <= stream.size(); ++split) {
+    Collected out;
+    auto framer = make(out);
+    framer.feed(bytes(std::string_view(stream).substr(0, split)));
+    framer.feed(bytes(std::string_view(stream).substr(split)));
+    EXPECT_EQ(out.frames, expected) << "split at " << split;
+    EXPECT_EQ(framer.counters().empty, 1u) << "split at " << split;
+    EXPECT_EQ(framer.counters().dropped_bytes, 2u) << "the empty line's \\r\\n";
+  }
+}
+
+TEST(LineFramer, CarriageReturnOnlyLineIsEmptyNotALine) {
+  Collected delivered;
+  auto delivering = make(delivered, "\n", 64, false);
+  delivering.feed(bytes("\r\n\n"));
+  EXPECT_EQ(delivered.frames, (Lines{"", ""}));
+}
+
+TEST(LineFramer, TrailingCarriageReturnDoesNotCountTowardsTheLimit) {
+  Collected out;
+  auto framer = make(out, "\n", 8);
+  const std::size_t capacity = framer.buffer_capacity();
+  framer.feed(bytes("12345678\r\n123456789\r\nok\r\n12345678\rx\nok2\n"));
+  EXPECT_EQ(out.frames, (Lines{"12345678", "ok", "ok2"}));
+  EXPECT_EQ(framer.counters().overlong, 2u);  // nine bytes; and eight with a \r that turned out to be content
+  EXPECT_EQ(framer.buffer_capacity(), capacity);
+  EXPECT_EQ(capacity, 9u);  // the line and a \r that may yet be the delimiter's
+}
+
+// Any other delimiter is matched byte for byte, so what precedes it stays in the line.
+TEST(LineFramer, OtherDelimitersKeepACarriageReturn) {
+  Collected out;
+  auto framer = make(out, "END");
+  framer.feed(bytes("a\rEND\rEND"));
+  EXPECT_EQ(out.frames, (Lines{"a\r", "\r"}));
+  Collected cr_out;
+  auto cr_framer = make(cr_out, "\r");
+  cr_framer.feed(bytes("a\r\nb\r"));
+  EXPECT_EQ(cr_out.frames, (Lines{"a", "\nb"}));
+}
+
 TEST(LineFramer, MultiByteDelimiterEveryChunkingGivesTheSameLines) {
   const std::string stream = "oneENDtwoENENDthreeEEND4ENDEND";
   const Lines expected = {"one", "twoEN", "threeE", "4"};

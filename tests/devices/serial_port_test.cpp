@@ -1,17 +1,21 @@
 #include "devices/serial/port.hpp"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/ioctl.h>
 #include <termios.h>
 
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "loop/timer.hpp"
+#include "loop/unique_fd.hpp"
 #include "tests/support/loop_fixture.hpp"
 #include "tests/support/pty_device.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tty_speed_probe.hpp"
 
 namespace fg::devices::serial {
 namespace {
@@ -43,6 +47,18 @@ class SerialPortTest : public test::LoopTest {
     while (!done()) {
       ASSERT_FALSE(loop.run_for(5s)) << "no event for 5 s";
     }
+  }
+
+  // The pty hands bytes written to its master to the tty side from a kernel worker: waits until `count`
+  // of them wait there, so a test of what the port does with earlier input does not race that worker.
+  static void wait_until_waiting(const test::PtyDevice& device, std::size_t count) {
+    const loop::UniqueFd slave(::open(device.path().c_str(), O_RDWR | O_NOCTTY | O_CLOEXEC));
+    ASSERT_TRUE(slave);
+    int waiting = 0;
+    while (::ioctl(slave.get(), FIONREAD, &waiting) == 0 && static_cast<std::size_t>(waiting) < count) {
+      ::usleep(1000);
+    }
+    ASSERT_EQ(static_cast<std::size_t>(waiting), count);
   }
 
   PortSettings settings_for(const test::PtyDevice& device) {
@@ -86,6 +102,42 @@ TEST_F(SerialPortTest, OpensTheTtyExclusively) {
   int exclusive = 0;
   ASSERT_EQ(::ioctl(port->fd(), TIOCGEXCL, &exclusive), 0) << std::strerror(errno);
   EXPECT_EQ(exclusive, 1);
+}
+
+// What a device sent just before the port opened (a boot banner, the first reading) is kept when it
+// arrived at the speed and character format the port is set to: nothing makes it stale.
+TEST_F(SerialPortTest, KeepsWhatTheDeviceSentBeforeItOpened) {
+  test::PtyDevice device(dir / "ttyACM0");
+  {
+    const loop::UniqueFd slave(::open(device.path().c_str(), O_RDWR | O_NOCTTY | O_CLOEXEC));
+    ASSERT_TRUE(slave);
+    termios tio{};
+    ASSERT_EQ(::tcgetattr(slave.get(), &tio), 0);
+    ASSERT_EQ(::cfsetspeed(&tio, B115200), 0);
+    ASSERT_EQ(::tcsetattr(slave.get(), TCSANOW, &tio), 0);
+  }
+  const std::string early = "booted\nt=21.5\n";
+  ASSERT_TRUE(device.send(early));
+  wait_until_waiting(device, early.size());
+  auto port = SerialPort::create(loop, settings_for(device), recorder());
+  ASSERT_TRUE(port && port->is_open());
+  run_until([&] { return received.size() >= early.size(); });
+  EXPECT_EQ(received, early);
+  EXPECT_EQ(port->counters().stale_bytes_flushed, 0u);
+}
+
+// Bytes that arrived while the port ran at another speed were decoded at the wrong rate: noise at best,
+// a wrong reading that happens to parse at worst. Those are flushed, and counted.
+TEST_F(SerialPortTest, FlushesWhatArrivedAtAnotherSpeed) {
+  test::PtyDevice device(dir / "ttyACM0");  // a new pty runs at 38400
+  ASSERT_TRUE(device.send("noise"));
+  wait_until_waiting(device, 5);
+  auto port = SerialPort::create(loop, settings_for(device), recorder());  // 115200
+  ASSERT_TRUE(port && port->is_open());
+  EXPECT_EQ(port->counters().stale_bytes_flushed, 5u);
+  ASSERT_TRUE(device.send("fresh\n"));
+  run_until([&] { return received.size() >= 6; });
+  EXPECT_EQ(received, "fresh\n");
 }
 
 TEST_F(SerialPortTest, BytesFlowBothWays) {
@@ -168,6 +220,27 @@ TEST_F(SerialPortTest, UnplugThenReplugReopensByItself) {
   EXPECT_EQ(port->counters().disconnects, 1u);
 }
 
+// The device goes away and the loop has not noticed yet: write() finds out in its synchronous flush, and
+// must say so rather than report success for bytes that went nowhere.
+TEST_F(SerialPortTest, WriteReportsThePortLostOnTheWay) {
+  test::PtyDevice device(dir / "ttyACM0");
+  auto port = SerialPort::create(loop, settings_for(device), recorder());
+  ASSERT_TRUE(port && port->is_open());
+  device.release_slave();
+  device.unplug();  // the other end closes; the loop does not run before the write
+  states.clear();
+  const std::string command = "LED=1\n";
+  const auto ec = port->write({reinterpret_cast<const std::uint8_t*>(command.data()), command.size()});
+  EXPECT_EQ(ec, std::errc::no_such_device) << ec.message();
+  EXPECT_FALSE(port->is_open());
+  EXPECT_EQ(port->counters().bytes_written, 0u);
+  EXPECT_EQ(port->counters().bytes_dropped, command.size());
+  EXPECT_EQ(port->counters().disconnects, 1u);
+  ASSERT_EQ(states.size(), 1u);
+  EXPECT_FALSE(states[0].first);
+  EXPECT_EQ(states[0].second, std::errc::no_such_device);
+}
+
 TEST_F(SerialPortTest, PausedReadingHoldsInputUntilResumed) {
   test::PtyDevice device(dir / "ttyACM0");
   auto port = SerialPort::create(loop, settings_for(device), recorder());
@@ -201,15 +274,156 @@ TEST_F(SerialPortTest, MissingDeviceOpensWhenItAppears) {
   EXPECT_TRUE(port->is_open());
 }
 
-TEST_F(SerialPortTest, UnsupportedSpeedIsAnErrorForThisPortOnly) {
+// termios2: rates without a B-constant (250000 for 3D printers and DMX, 31250 for MIDI, any odd one) are
+// set with BOTHER and read back; standard ones keep their code.
+TEST_F(SerialPortTest, AnyBaudRateIsSetAndReadsBack) {
   test::PtyDevice device(dir / "ttyACM0");
+  for (const unsigned baud : {250000u, 31250u, 12345u, 115200u}) {
+    auto s = settings_for(device);
+    s.baud = baud;
+    auto port = SerialPort::create(loop, s, recorder());
+    ASSERT_TRUE(port);
+    ASSERT_TRUE(port->is_open()) << baud << ": " << states.back().second.message();
+    const auto speed = test::read_tty_speed(port->fd());
+    ASSERT_TRUE(speed);
+    EXPECT_EQ(speed->output, baud);
+    EXPECT_EQ(speed->other, baud != 115200u) << baud;
+  }
+}
+
+// A port that does not take its speed (here the kernel's termios lock keeps the pty at 38400, as a
+// driver that cannot divide its clock to the rate would) is reported once, with a message that says so,
+// and tried again on the reopen timer like a missing one: once the lock goes, it opens by itself, with no
+// inotify event to wake it.
+TEST_F(SerialPortTest, RefusedSpeedIsReportedOnceAndRetried) {
+#ifdef FG_TEST_EMULATOR
+  GTEST_SKIP() << "qemu-user does not translate TIOCSLCKTRMIOS; the host build checks this";
+#endif
+  test::PtyDevice device(dir / "ttyUSB0");
+  const loop::UniqueFd slave(::open(device.path().c_str(), O_RDWR | O_NOCTTY | O_CLOEXEC));
+  ASSERT_TRUE(slave);
+  if (const int error = test::lock_tty_speed(slave.get(), true); error == EPERM) {
+    GTEST_SKIP() << "locking a tty's termios needs CAP_SYS_ADMIN";
+  } else {
+    ASSERT_EQ(error, 0) << std::strerror(error);
+  }
   auto s = settings_for(device);
-  s.baud = 12345;
+  s.baud = 250000;
+  s.reopen_interval = 20ms;
   auto port = SerialPort::create(loop, s, recorder());
-  ASSERT_TRUE(port);  // not fatal: reported, and the port stays closed
+  ASSERT_TRUE(port);
   EXPECT_FALSE(port->is_open());
   ASSERT_EQ(states.size(), 1u);
-  EXPECT_EQ(states[0].second, std::errc::invalid_argument);
+  EXPECT_FALSE(states[0].first);
+  EXPECT_EQ(states[0].second, PortError::speed_not_taken);
+  EXPECT_NE(states[0].second.message().find("baud rate"), std::string::npos) << states[0].second.message();
+  // Several retries fail the same way without another report.
+  loop::Timer later(loop);
+  later.start(200ms, [&] { loop.stop(); });
+  run_expecting_stop();
+  EXPECT_EQ(states.size(), 1u);
+  EXPECT_FALSE(port->is_open());
+  ASSERT_EQ(test::lock_tty_speed(slave.get(), false), 0);
+  run_until([&] { return port->is_open(); });
+  EXPECT_TRUE(states.back().first);
+  const auto speed = test::read_tty_speed(port->fd());
+  ASSERT_TRUE(speed);
+  EXPECT_EQ(speed->output, 250000u);
+}
+
+// A port destroyed from inside its own callbacks (DESIGN.md rule 4): a reload removes devices from
+// callbacks. The port goes when the callback returns; until then the port code must not touch freed
+// memory (the asan preset catches it if it does), and afterwards nothing is left open.
+class SerialPortDestroyedInCallback : public SerialPortTest {
+ protected:
+  std::optional<SerialPort> port;
+  int data_calls = 0;
+  int state_calls = 0;
+
+  // A port whose callbacks destroy it, as asked. A report from inside create() finds no port to destroy.
+  void make(const std::filesystem::path& path, bool destroy_on_data, bool destroy_on_state) {
+    PortSettings s;
+    s.path = path.string();
+    s.baud = 115200;
+    s.reopen_interval = 20ms;
+    auto created = SerialPort::create(loop, s,
+                                      {[this, destroy_on_data](std::span<const std::uint8_t>) {
+                                         ++data_calls;
+                                         if (destroy_on_data) {
+                                           port.reset();
+                                         }
+                                         loop.stop();
+                                       },
+                                       [this, destroy_on_state](bool, std::error_code) {
+                                         ++state_calls;
+                                         if (destroy_on_state && port) {
+                                           port.reset();
+                                         }
+                                         loop.stop();
+                                       }});
+    ASSERT_TRUE(created);
+    port.emplace(std::move(*created));
+  }
+
+  // Runs the loop a while longer: what the destroyed port left behind must neither call back nor keep the
+  // loop from closing (the fixture checks that every handle and descriptor is gone).
+  void settle() {
+    loop::Timer later(loop);
+    later.start(100ms, [&] { loop.stop(); });
+    run_expecting_stop();
+  }
+};
+
+TEST_F(SerialPortDestroyedInCallback, FromOnData) {
+  test::PtyDevice device(dir / "ttyACM0");
+  make(device.path(), true, false);
+  ASSERT_TRUE(port->is_open());
+  ASSERT_TRUE(device.send("t=1\n"));
+  run_expecting_stop();
+  EXPECT_FALSE(port);
+  ASSERT_TRUE(device.send("t=2\n"));  // nobody reads it any more
+  settle();
+  EXPECT_EQ(data_calls, 1);
+  EXPECT_EQ(state_calls, 1);  // the open, from inside create()
+}
+
+TEST_F(SerialPortDestroyedInCallback, FromOnStateWhenUnplugged) {
+  test::PtyDevice device(dir / "ttyACM0");
+  make(device.path(), false, true);
+  ASSERT_TRUE(port->is_open());
+  device.release_slave();
+  device.unplug();
+  run_expecting_stop();
+  EXPECT_FALSE(port);
+  device.plug();  // no reopen: the port is gone, and with it its path watch and its retry timer
+  settle();
+  EXPECT_EQ(state_calls, 2);  // the open and the loss
+}
+
+TEST_F(SerialPortDestroyedInCallback, FromOnStateInsideWrite) {
+  test::PtyDevice device(dir / "ttyACM0");
+  make(device.path(), false, true);
+  ASSERT_TRUE(port->is_open());
+  device.release_slave();
+  device.unplug();  // the loop does not run: the write finds out
+  const std::string command = "LED=1\n";
+  SerialPort& same = *port;
+  EXPECT_EQ(same.write({reinterpret_cast<const std::uint8_t*>(command.data()), command.size()}),
+            std::errc::no_such_device);
+  EXPECT_FALSE(port);
+  settle();
+  EXPECT_EQ(state_calls, 2);
+}
+
+TEST_F(SerialPortDestroyedInCallback, FromOnStateWhenTheDeviceAppears) {
+  const auto path = dir / "ttyUSB3";
+  make(path, false, true);
+  ASSERT_FALSE(port->is_open());
+  test::PtyDevice device(path);  // inotify opens it; the open report destroys the port
+  run_expecting_stop();
+  EXPECT_FALSE(port);
+  settle();
+  EXPECT_EQ(state_calls, 2);  // missing, then open
 }
 
 TEST(SerialPortSettings, InvalidFramingSettingsAreRefusedUpFront) {
@@ -220,6 +434,9 @@ TEST(SerialPortSettings, InvalidFramingSettingsAreRefusedUpFront) {
   EXPECT_FALSE(SerialPort::create(loop, s, {}));
   s.data_bits = 8;
   s.stop_bits = 3;
+  EXPECT_FALSE(SerialPort::create(loop, s, {}));
+  s.stop_bits = 1;
+  s.baud = 0;
   EXPECT_FALSE(SerialPort::create(loop, s, {}));
   EXPECT_FALSE(loop.close());
 }

@@ -1,7 +1,9 @@
 // LineFramer: any bytes, any delimiter of a few shapes, any chunking. Whole and chunked feeds must give the
-// same lines and counters; no line exceeds max_length or contains the delimiter; memory stays bounded.
+// same lines and counters; no line exceeds max_length or contains the delimiter; memory stays bounded. With
+// "\n", the lines are those of a plain split at \n that takes one \r off the end of each.
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "devices/serial/line_framer.hpp"
@@ -10,6 +12,24 @@
 using namespace fg::devices::serial;
 
 namespace {
+
+// The lines of `stream` with the delimiter "\n", written the obvious way: split at each \n, take one \r
+// off the end, drop what is longer than max_length (and empty lines if asked); an unfinished line stays
+// out.
+std::vector<std::string> split_at_newline(std::string_view stream, std::size_t max_length, bool skip_empty) {
+  std::vector<std::string> lines;
+  for (std::size_t at = stream.find('\n'); at != std::string_view::npos; at = stream.find('\n')) {
+    std::string_view line = stream.substr(0, at);
+    stream.remove_prefix(at + 1);
+    if (line.ends_with('\r')) {
+      line.remove_suffix(1);
+    }
+    if (line.size() <= max_length && !(skip_empty && line.empty())) {
+      lines.emplace_back(line);
+    }
+  }
+  return lines;
+}
 
 struct Run {
   std::vector<std::string> lines;
@@ -63,5 +83,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FG_FUZZ_CHECK(whole.counters.overlong == chunked.counters.overlong);
   FG_FUZZ_CHECK(whole.counters.empty == chunked.counters.empty);
   FG_FUZZ_CHECK(whole.counters.dropped_bytes == chunked.counters.dropped_bytes);
+  if (delimiter == "\n") {
+    const std::string_view text(reinterpret_cast<const char*>(stream.data()), stream.size());
+    FG_FUZZ_CHECK(whole.lines == split_at_newline(text, max_length, skip_empty));
+  }
   return 0;
 }
