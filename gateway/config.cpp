@@ -186,7 +186,7 @@ void read_mqtt(TableReader& table, MqttSection& out) {
   }
 }
 
-void read_serial_array(TableReader& root, std::vector<SerialDeviceConfig>& out) {
+void read_serial_array(TableReader& root, std::vector<SerialSection>& out) {
   const toml::node* node = root.find("serial");
   if (node == nullptr) {
     return;
@@ -209,13 +209,14 @@ void read_serial_array(TableReader& root, std::vector<SerialDeviceConfig>& out) 
       continue;
     }
     TableReader reader(*table, path, root.issues());
-    SerialDeviceConfig& device = out.emplace_back();
-    read_serial_device(reader, device);
+    SerialSection& section = out.emplace_back();
+    read_serial_device(reader, section);
     reader.finish();
-    if (!device.name.empty()) {
-      const auto [first, inserted] = names.emplace(device.name, i);
+    const std::string& name = section.device.name;
+    if (!name.empty()) {
+      const auto [first, inserted] = names.emplace(name, i);
       if (!inserted) {
-        reader.error("name", "duplicate device name " + quote(device.name) + ", already used by serial[" +
+        reader.error("name", "duplicate device name " + quote(name) + ", already used by serial[" +
                                  std::to_string(first->second) + "]");
       }
     }

@@ -133,8 +133,7 @@ std::size_t to_size(std::int64_t value) {
   return static_cast<std::size_t>(value);
 }
 
-void read_port(TableReader& table, SerialDeviceConfig& out) {
-  SerialPortConfig& port = out.port;
+void read_port(TableReader& table, ds::PortSettings& port) {
   if (!table.has("path")) {
     table.missing("path");
   } else if (auto path = table.string("path")) {
@@ -151,27 +150,27 @@ void read_port(TableReader& table, SerialDeviceConfig& out) {
   if (auto data_bits = table.integer("data_bits", 5, 8)) {
     port.data_bits = static_cast<std::uint8_t>(*data_bits);
   }
-  if (auto parity = table.choice<Parity>(
-          "parity", {{"none", Parity::none}, {"even", Parity::even}, {"odd", Parity::odd}})) {
+  if (auto parity = table.choice<ds::Parity>(
+          "parity", {{"none", ds::Parity::none}, {"even", ds::Parity::even}, {"odd", ds::Parity::odd}})) {
     port.parity = *parity;
   }
   if (auto stop_bits = table.integer("stop_bits", 1, 2)) {
     port.stop_bits = static_cast<std::uint8_t>(*stop_bits);
   }
-  if (auto flow = table.choice<FlowControl>("flow_control", {{"none", FlowControl::none},
-                                                             {"rtscts", FlowControl::rtscts},
-                                                             {"xonxoff", FlowControl::xonxoff}})) {
+  if (auto flow = table.choice<ds::FlowControl>("flow_control", {{"none", ds::FlowControl::none},
+                                                                 {"rtscts", ds::FlowControl::rtscts},
+                                                                 {"xonxoff", ds::FlowControl::xonxoff}})) {
     port.flow_control = *flow;
   }
   if (auto write_queue = table.integer("write_queue", 1)) {
-    port.write_queue = to_size(*write_queue);
+    port.write_queue_limit = to_size(*write_queue);
   }
   if (auto reopen = table.duration("reopen_interval", DurationBounds{.positive = true})) {
     port.reopen_interval = *reopen;
   }
 }
 
-void read_framer(TableReader& table, SerialDeviceConfig& out) {
+void read_framer(TableReader& table, ds::SerialDeviceSettings& out) {
   std::optional<Framing> framing = Framing::line;
   if (table.has("framing")) {
     framing = table.choice<Framing>(
@@ -239,7 +238,7 @@ struct Produced {
   std::vector<std::string> names;
 };
 
-std::optional<Produced> read_parser(TableReader& table, SerialDeviceConfig& out) {
+std::optional<Produced> read_parser(TableReader& table, ds::SerialDeviceSettings& out) {
   std::optional<ParserKind> parser = ParserKind::kv;
   if (table.has("parser")) {
     parser = table.choice<ParserKind>("parser", {{"raw", ParserKind::raw},
@@ -361,7 +360,7 @@ std::optional<std::string> set_format_error(std::string_view format) {
 // issues_before: the issue count before the channel's own name was checked, so that a bad name keeps
 // devices/serial from reporting it a second time.
 void read_channel(TableReader& table, const std::string& name, std::size_t issues_before,
-                  SerialChannelConfig& out) {
+                  ds::ChannelSettings& out) {
   out.spec.name = name;
   std::optional<ds::ValueKind> kind = ds::ValueKind::number;
   if (table.has("kind")) {
@@ -418,7 +417,8 @@ void read_channel(TableReader& table, const std::string& name, std::size_t issue
   }
 }
 
-void read_channels(TableReader& device, const std::optional<Produced>& produced, SerialDeviceConfig& out) {
+void read_channels(TableReader& device, const std::optional<Produced>& produced,
+                   ds::SerialDeviceSettings& out) {
   if (!device.has("channels")) {
     return;
   }
@@ -460,7 +460,7 @@ void read_channels(TableReader& device, const std::optional<Produced>& produced,
   channels->finish();
 }
 
-void read_request(TableReader& device, SerialDeviceConfig& out) {
+void read_request(TableReader& device, ds::SerialDeviceSettings& out) {
   if (!device.has("request")) {
     return;
   }
@@ -468,7 +468,7 @@ void read_request(TableReader& device, SerialDeviceConfig& out) {
   if (!table) {
     return;
   }
-  SerialRequestConfig& request = out.request.emplace();
+  ds::RequestSettings& request = out.request.emplace();
   if (!table->has("reply_pattern")) {
     table->missing("reply_pattern");
   } else if (auto pattern = table->string("reply_pattern")) {
@@ -485,7 +485,8 @@ void read_request(TableReader& device, SerialDeviceConfig& out) {
 
 }  // namespace
 
-void read_serial_device(TableReader& table, SerialDeviceConfig& out) {
+void read_serial_device(TableReader& table, SerialSection& section) {
+  ds::SerialDeviceSettings& out = section.device;
   if (!table.has("name")) {
     table.missing("name");
   } else if (auto name = table.string("name")) {
@@ -499,18 +500,18 @@ void read_serial_device(TableReader& table, SerialDeviceConfig& out) {
       out.name = *name;
     }
   }
-  read_port(table, out);
+  read_port(table, out.port);
   read_framer(table, out);
   const std::optional<Produced> produced = read_parser(table, out);
   if (auto payload =
           table.choice<PayloadForm>("payload", {{"json", PayloadForm::json}, {"raw", PayloadForm::raw}})) {
-    out.payload = *payload;
+    section.payload = *payload;
   }
   if (auto terminator = table.string("write_terminator")) {
     out.write_terminator = *terminator;
   }
-  if (auto unlisted = table.choice<UnlistedPolicy>(
-          "unlisted", {{"publish", UnlistedPolicy::publish}, {"drop", UnlistedPolicy::drop}})) {
+  if (auto unlisted = table.choice<ds::UnlistedPolicy>(
+          "unlisted", {{"publish", ds::UnlistedPolicy::publish}, {"drop", ds::UnlistedPolicy::drop}})) {
     out.unlisted = *unlisted;
   }
   read_request(table, out);

@@ -9,6 +9,6 @@ namespace fg::gateway::config_detail {
 // Reads every key of one [[serial]] table into out, reporting each problem to the table's sink. The framer,
 // parser and channels are checked by creating them with devices/serial, whose ConfigError lands on the key
 // that caused it. Does not call table.finish(): the caller does.
-void read_serial_device(TableReader& table, SerialDeviceConfig& out);
+void read_serial_device(TableReader& table, SerialSection& out);
 
 }  // namespace fg::gateway::config_detail

@@ -14,18 +14,19 @@ nlohmann::json tag_json(const quorum::Tag& tag) {
   return {{"counter", tag.counter}, {"writer", tag.writer}, {"epoch", tag.epoch}};
 }
 
-// The outputs whose desired states the register keeps: channels listed in the config with a set format.
+// The outputs whose desired states the register keeps: the channels that take `set`, as each device
+// reports them from its config.
 struct Output {
   std::string device;
   std::string channel;
 };
 
-std::vector<Output> outputs_of(const Config& config) {
+std::vector<Output> outputs_of(const std::vector<std::unique_ptr<devices::Device>>& devices) {
   std::vector<Output> outputs;
-  for (const auto& device : config.serial) {
-    for (const auto& channel : device.channels) {
-      if (!channel.set_format.empty()) {
-        outputs.push_back({device.name, channel.spec.name});
+  for (const auto& device : devices) {
+    for (const auto& channel : device->channels()) {
+      if (channel.settable) {
+        outputs.push_back({device->name(), channel.name});
       }
     }
   }
@@ -51,7 +52,7 @@ std::error_code Gateway::start_replication() {
 }
 
 void Gateway::restore_outputs() {
-  auto outputs = outputs_of(config_);
+  auto outputs = outputs_of(devices_);
   if (outputs.empty()) {
     return;
   }
@@ -81,8 +82,8 @@ void Gateway::restore_outputs() {
             ++progress->failed;
           } else if (r->tag.is_zero()) {
             ++progress->missing;
-          } else if (SerialDevice* device = find_device(output.device); device != nullptr) {
-            auto ec = device->set(output.channel, r->value);
+          } else if (devices::Device* device = find_device(output.device); device != nullptr) {
+            auto ec = device->accept(devices::Command{devices::CommandKind::set, output.channel, r->value});
             if (ec) {
               log(LogLevel::warning, "{}: restoring {} = {} failed: {}", output.device, output.channel,
                   r->value, ec.message());
@@ -218,8 +219,9 @@ void Gateway::on_control(const nlohmann::json& request, ControlServer::Responder
 nlohmann::json Gateway::status_json() const {
   nlohmann::json devices = nlohmann::json::array();
   for (const auto& device : devices_) {
-    devices.push_back(
-        {{"name", device->name()}, {"online", device->online()}, {"readings", device->counters().readings}});
+    const auto route = routes_.find(device->name());
+    const std::uint64_t readings = route == routes_.end() ? 0 : route->second.published;
+    devices.push_back({{"name", device->name()}, {"online", device->online()}, {"readings", readings}});
   }
   nlohmann::json status{
       {"gateway", config_.gateway.id},

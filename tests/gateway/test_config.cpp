@@ -155,15 +155,16 @@ TEST(ConfigParse, FullConfigMapsOntoEveryValue) {
   EXPECT_TRUE(mqtt.tls->insecure);
 
   ASSERT_EQ(config.serial.size(), 4u);
-  const SerialDeviceConfig& weather = config.serial[0];
+  const SerialSection& weather_section = config.serial[0];
+  const ds::SerialDeviceSettings& weather = weather_section.device;
   EXPECT_EQ(weather.name, "weather");
   EXPECT_EQ(weather.port.path, "/dev/serial/by-id/usb-FTDI-if00");
   EXPECT_EQ(weather.port.baud, 115200u);
   EXPECT_EQ(weather.port.data_bits, 7);
-  EXPECT_EQ(weather.port.parity, Parity::even);
+  EXPECT_EQ(weather.port.parity, ds::Parity::even);
   EXPECT_EQ(weather.port.stop_bits, 2);
-  EXPECT_EQ(weather.port.flow_control, FlowControl::rtscts);
-  EXPECT_EQ(weather.port.write_queue, 4096u);
+  EXPECT_EQ(weather.port.flow_control, ds::FlowControl::rtscts);
+  EXPECT_EQ(weather.port.write_queue_limit, 4096u);
   EXPECT_EQ(weather.port.reopen_interval, 5s);
   const auto* line = std::get_if<ds::LineFramerConfig>(&weather.framer);
   ASSERT_NE(line, nullptr);
@@ -174,20 +175,20 @@ TEST(ConfigParse, FullConfigMapsOntoEveryValue) {
   ASSERT_NE(kv, nullptr);
   EXPECT_EQ(kv->pair_separator, ",");
   EXPECT_EQ(kv->key_value_separator, ":");
-  EXPECT_EQ(weather.payload, PayloadForm::raw);
+  EXPECT_EQ(weather_section.payload, PayloadForm::raw);
   EXPECT_EQ(weather.write_terminator, "\r");
-  EXPECT_EQ(weather.unlisted, UnlistedPolicy::drop);
+  EXPECT_EQ(weather.unlisted, ds::UnlistedPolicy::drop);
   ASSERT_TRUE(weather.request.has_value());
   EXPECT_EQ(weather.request->reply_pattern, "^(OK|ERR)");
   EXPECT_EQ(weather.request->timeout, 750ms);
 
   // Channels come in order of name.
   ASSERT_EQ(weather.channels.size(), 2u);
-  const SerialChannelConfig& door = weather.channels[0];
+  const ds::ChannelSettings& door = weather.channels[0];
   EXPECT_EQ(door.spec.name, "door");
   EXPECT_EQ(door.spec.kind, ds::ValueKind::boolean);
   EXPECT_EQ(door.set_format, "");
-  const SerialChannelConfig& t = weather.channels[1];
+  const ds::ChannelSettings& t = weather.channels[1];
   EXPECT_EQ(t.spec.name, "t");
   EXPECT_EQ(t.spec.kind, ds::ValueKind::number);
   EXPECT_EQ(t.spec.unit, "°C");
@@ -198,7 +199,7 @@ TEST(ConfigParse, FullConfigMapsOntoEveryValue) {
   EXPECT_EQ(t.spec.filter.min_interval, 10s);
   EXPECT_EQ(t.set_format, "T{value}");
 
-  const SerialDeviceConfig& meter = config.serial[1];
+  const ds::SerialDeviceSettings& meter = config.serial[1].device;
   const auto* fixed = std::get_if<ds::FixedFramerConfig>(&meter.framer);
   ASSERT_NE(fixed, nullptr);
   EXPECT_EQ(fixed->record_size, 16u);
@@ -210,7 +211,7 @@ TEST(ConfigParse, FullConfigMapsOntoEveryValue) {
   EXPECT_EQ(meter.channels[0].set_format, "{channel}={value}");
   EXPECT_FALSE(meter.request.has_value());
 
-  const SerialDeviceConfig& node = config.serial[2];
+  const ds::SerialDeviceSettings& node = config.serial[2].device;
   const auto* cobs = std::get_if<ds::CobsFramerConfig>(&node.framer);
   ASSERT_NE(cobs, nullptr);
   EXPECT_EQ(cobs->max_payload, 64u);
@@ -218,12 +219,13 @@ TEST(ConfigParse, FullConfigMapsOntoEveryValue) {
   ASSERT_NE(json, nullptr);
   EXPECT_EQ(json->max_depth, 2u);
 
-  const auto* raw = std::get_if<ds::RawParserConfig>(&config.serial[3].parser);
+  const auto* raw = std::get_if<ds::RawParserConfig>(&config.serial[3].device.parser);
   ASSERT_NE(raw, nullptr);
   EXPECT_EQ(raw->channel, "line");
 
   // What the loader accepted, devices/serial accepts too.
-  for (const auto& device : config.serial) {
+  for (const auto& section : config.serial) {
+    const ds::SerialDeviceSettings& device = section.device;
     EXPECT_TRUE(ds::Framer::create(device.framer, [](const ds::Frame&) {})) << device.name;
     EXPECT_TRUE(ds::LineParser::create(device.parser)) << device.name;
   }
@@ -253,13 +255,14 @@ TEST(ConfigParse, EmptyFileGivesTheDefaults) {
 TEST(ConfigParse, SerialDefaults) {
   const Config config = parse(serial(""));
   ASSERT_EQ(config.serial.size(), 1u);
-  const SerialDeviceConfig& device = config.serial[0];
+  const SerialSection& section = config.serial[0];
+  const ds::SerialDeviceSettings& device = section.device;
   EXPECT_EQ(device.port.baud, 9600u);
   EXPECT_EQ(device.port.data_bits, 8);
-  EXPECT_EQ(device.port.parity, Parity::none);
+  EXPECT_EQ(device.port.parity, ds::Parity::none);
   EXPECT_EQ(device.port.stop_bits, 1);
-  EXPECT_EQ(device.port.flow_control, FlowControl::none);
-  EXPECT_EQ(device.port.write_queue, 65536u);
+  EXPECT_EQ(device.port.flow_control, ds::FlowControl::none);
+  EXPECT_EQ(device.port.write_queue_limit, 65536u);
   EXPECT_EQ(device.port.reopen_interval, 2s);
   const auto* line = std::get_if<ds::LineFramerConfig>(&device.framer);
   ASSERT_NE(line, nullptr);
@@ -270,15 +273,15 @@ TEST(ConfigParse, SerialDefaults) {
   ASSERT_NE(kv, nullptr);
   EXPECT_EQ(kv->pair_separator, "");
   EXPECT_EQ(kv->key_value_separator, "=");
-  EXPECT_EQ(device.payload, PayloadForm::json);
+  EXPECT_EQ(section.payload, PayloadForm::json);
   EXPECT_EQ(device.write_terminator, "\n");
-  EXPECT_EQ(device.unlisted, UnlistedPolicy::publish);
+  EXPECT_EQ(device.unlisted, ds::UnlistedPolicy::publish);
   EXPECT_FALSE(device.request.has_value());
   EXPECT_TRUE(device.channels.empty());
 
   const Config channel = parse(serial("[serial.channels.t]\n"));
-  ASSERT_EQ(channel.serial[0].channels.size(), 1u);
-  const SerialChannelConfig& t = channel.serial[0].channels[0];
+  ASSERT_EQ(channel.serial[0].device.channels.size(), 1u);
+  const ds::ChannelSettings& t = channel.serial[0].device.channels[0];
   EXPECT_EQ(t.spec.name, "t");
   EXPECT_EQ(t.spec.kind, ds::ValueKind::number);
   EXPECT_EQ(t.spec.unit, "");
@@ -290,8 +293,8 @@ TEST(ConfigParse, SerialDefaults) {
   EXPECT_EQ(t.set_format, "{channel}={value}");
 
   const Config request = parse(serial("[serial.request]\nreply_pattern = 'OK'\n"));
-  ASSERT_TRUE(request.serial[0].request.has_value());
-  EXPECT_EQ(request.serial[0].request->timeout, 1s);
+  ASSERT_TRUE(request.serial[0].device.request.has_value());
+  EXPECT_EQ(request.serial[0].device.request->timeout, 1s);
 
   const Config tls = parse("[mqtt.tls]\nca_file = \"ca.pem\"\n");
   ASSERT_TRUE(tls.mqtt.tls.has_value());
@@ -308,7 +311,7 @@ TEST(ConfigParse, ClientIdDefaultsFromTheGatewayId) {
 TEST(ConfigParse, AnyPositiveBaudRateIsNotAConfigError) {
   // Whether the port can take 12345 is found out when it opens, for that port alone.
   const Config config = parse(serial("baud = 12345\n"));
-  EXPECT_EQ(config.serial[0].port.baud, 12345u);
+  EXPECT_EQ(config.serial[0].device.port.baud, 12345u);
 }
 
 TEST(ConfigParse, InlineTablesWorkLikeHeaders) {
@@ -316,14 +319,14 @@ TEST(ConfigParse, InlineTablesWorkLikeHeaders) {
 mqtt = { port = 1884, tls = { ca_file = "ca.pem" } }
 )");
   ASSERT_EQ(config.serial.size(), 1u);
-  EXPECT_EQ(config.serial[0].channels.at(0).spec.unit, "K");
+  EXPECT_EQ(config.serial[0].device.channels.at(0).spec.unit, "K");
   EXPECT_EQ(config.mqtt.port, 1884);
   EXPECT_TRUE(config.mqtt.tls.has_value());
 }
 
 TEST(ConfigParse, ZeroDurationsWhereAllowed) {
   const Config config = parse(serial("[serial.channels.t]\nmin_interval = \"0s\"\n"));
-  EXPECT_EQ(config.serial[0].channels[0].spec.filter.min_interval, 0s);
+  EXPECT_EQ(config.serial[0].device.channels[0].spec.filter.min_interval, 0s);
 }
 
 TEST(ConfigParse, PasswordWithoutUserNameIsFineWithMqtt5) {
@@ -333,7 +336,7 @@ TEST(ConfigParse, PasswordWithoutUserNameIsFineWithMqtt5) {
 
 TEST(ConfigParse, QuotedChannelNames) {
   const Config config = parse(serial("parser = \"json\"\n[serial.channels.\"bme.t\"]\nunit = \"K\"\n"));
-  EXPECT_EQ(config.serial[0].channels.at(0).spec.name, "bme.t");
+  EXPECT_EQ(config.serial[0].device.channels.at(0).spec.name, "bme.t");
 }
 
 std::string read_source_file(const std::string& relative) {
@@ -347,7 +350,7 @@ TEST(ConfigParse, TheShippedExampleIsValid) {
   const auto config = load_config(std::string(FG_SOURCE_DIR) + "/examples/fieldgate.toml");
   ASSERT_TRUE(config.has_value()) << config.error().front().format();
   ASSERT_EQ(config->serial.size(), 1u);
-  EXPECT_EQ(config->serial[0].name, "weather");
+  EXPECT_EQ(config->serial[0].device.name, "weather");
   EXPECT_EQ(config->mqtt.host, "localhost");
 }
 

@@ -505,7 +505,7 @@ TEST(ConfigDeviceNames, RegisterIsReserved) {
             "(<prefix>/<gateway>/register/... is the replicated register)");
   const Config config = parse("[[serial]]\nname = \"registers\"\npath = \"/dev/ttyUSB0\"\n");
   ASSERT_EQ(config.serial.size(), 1u);
-  EXPECT_EQ(config.serial[0].name, "registers");
+  EXPECT_EQ(config.serial[0].device.name, "registers");
 }
 
 // ---------------------------------------------------------------------------------------------------------
