@@ -61,7 +61,7 @@ int check(const std::string& config_path) {
     return 1;
   }
   fmt::print("{}: ok: gateway {}, {} serial device(s), broker {}:{}\n", config_path, config->gateway.id,
-             config->serial.size(), config->mqtt.host, config->mqtt.port);
+             config->serial.size(), config->mqtt.session.host, config->mqtt.session.port);
   return 0;
 }
 

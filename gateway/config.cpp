@@ -71,7 +71,7 @@ void read_gateway(TableReader& table, GatewaySection& out) {
   }
 }
 
-void read_tls(TableReader& table, MqttTls& out) {
+void read_tls(TableReader& table, mqtt::TlsOptions& out) {
   if (!table.has("ca_file")) {
     table.missing("ca_file", "required when [mqtt.tls] is present");
   } else if (auto ca = table.string("ca_file")) {
@@ -117,7 +117,8 @@ void read_prefix(TableReader& table, MqttSection& out) {
   }
 }
 
-void read_mqtt(TableReader& table, MqttSection& out) {
+void read_mqtt(TableReader& table, MqttSection& section) {
+  mqtt::Options& out = section.session;
   if (auto host = table.string("host")) {
     if (host->empty()) {
       table.error("host", "must not be empty");
@@ -136,7 +137,7 @@ void read_mqtt(TableReader& table, MqttSection& out) {
     if (keepalive->count() % 1000 != 0) {
       table.error("keepalive", "must be a whole number of seconds, got " + format_duration(*keepalive));
     } else {
-      out.keepalive = *keepalive;
+      out.keepalive = std::chrono::duration_cast<std::chrono::seconds>(*keepalive);
     }
   }
   if (auto username = table.string("username")) {
@@ -145,37 +146,37 @@ void read_mqtt(TableReader& table, MqttSection& out) {
   if (auto password_file = table.string("password_file")) {
     out.password_file = *password_file;
   }
-  if (auto protocol = table.choice<MqttProtocol>(
-          "protocol", {{"3.1.1", MqttProtocol::v3_1_1}, {"5", MqttProtocol::v5}})) {
+  if (auto protocol = table.choice<mqtt::Protocol>(
+          "protocol", {{"3.1.1", mqtt::Protocol::v311}, {"5", mqtt::Protocol::v5}})) {
     out.protocol = *protocol;
   }
   // MQTT 3.1.1 (section 3.1.2.9) allows a password only together with a user name.
-  if (!out.password_file.empty() && out.username.empty() && out.protocol == MqttProtocol::v3_1_1) {
+  if (!out.password_file.empty() && out.username.empty() && out.protocol == mqtt::Protocol::v311) {
     table.error("password_file", "needs a username with protocol \"3.1.1\"");
   }
-  read_prefix(table, out);
+  read_prefix(table, section);
   if (auto qos = table.integer("qos", 0, 2)) {
-    out.qos = static_cast<std::uint8_t>(*qos);
+    section.qos = static_cast<std::uint8_t>(*qos);
   }
   if (auto retain = table.boolean("retain")) {
-    out.retain = *retain;
+    section.retain = *retain;
   }
   if (auto outbox = table.integer("outbox", 0)) {
-    out.outbox = static_cast<std::size_t>(*outbox);
+    out.outbox_limit = static_cast<std::size_t>(*outbox);
   }
   const auto reconnect_min = table.duration("reconnect_min", DurationBounds{.positive = true});
   const auto reconnect_max = table.duration("reconnect_max", DurationBounds{.positive = true});
+  mqtt::ReconnectOptions& reconnect = out.reconnect;
   if (reconnect_min) {
-    out.reconnect_min = *reconnect_min;
+    reconnect.initial = *reconnect_min;
   }
   if (reconnect_max) {
-    out.reconnect_max = *reconnect_max;
+    reconnect.max = *reconnect_max;
   }
-  if ((reconnect_min || reconnect_max) && out.reconnect_min > out.reconnect_max) {
+  if ((reconnect_min || reconnect_max) && reconnect.initial > reconnect.max) {
     const std::string_view blamed = reconnect_min ? "reconnect_min" : "reconnect_max";
-    table.error(blamed, "reconnect_min (" + format_duration(out.reconnect_min) +
-                            ") must not be more than reconnect_max (" + format_duration(out.reconnect_max) +
-                            ")");
+    table.error(blamed, "reconnect_min (" + format_duration(reconnect.initial) +
+                            ") must not be more than reconnect_max (" + format_duration(reconnect.max) + ")");
   }
   if (table.has("tls")) {
     if (auto tls = table.subtable("tls")) {
@@ -255,8 +256,8 @@ std::expected<Config, std::vector<ConfigIssue>> parse_config(std::string_view to
       mqtt->finish();
     }
   }
-  if (config.mqtt.client_id.empty()) {
-    config.mqtt.client_id = "fieldgate-" + config.gateway.id;
+  if (config.mqtt.session.client_id.empty()) {
+    config.mqtt.session.client_id = "fieldgate-" + config.gateway.id;
   }
   read_serial_array(root, config.serial);
   if (root.has("replication")) {

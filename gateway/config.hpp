@@ -15,6 +15,7 @@
 
 #include "devices/serial/serial_settings.hpp"
 #include "gateway/log.hpp"
+#include "mqtt/options.hpp"
 
 namespace fg::gateway {
 
@@ -44,31 +45,19 @@ struct GatewaySection {
   LogLevel log_level = LogLevel::info;
 };
 
-enum class MqttProtocol : std::uint8_t { v3_1_1, v5 };
-
-// [mqtt.tls]: present means TLS is on.
-struct MqttTls {
-  std::string ca_file;    // required, non-empty
-  std::string cert_file;  // client certificate; cert_file and key_file come together or not at all
-  std::string key_file;
-  bool insecure = false;  // skips the check of the server's host name against its certificate
-};
-
+// [mqtt]: the session's own settings, and the gateway's: where it publishes, and how it publishes readings.
 struct MqttSection {
-  std::string host = "localhost";
-  std::uint16_t port = 1883;
-  std::string client_id;                                          // "fieldgate-<gateway id>" unless set
-  std::chrono::milliseconds keepalive{std::chrono::seconds(30)};  // whole seconds, 5s..1h
-  std::string username;                                           // empty: no authentication
-  std::string password_file;  // empty: no password; read at run time, never by the config loader
-  MqttProtocol protocol = MqttProtocol::v3_1_1;
+  // Everything the MQTT session needs (mqtt/options.hpp), as the [mqtt] keys give it. The gateway adds the
+  // will and the birth message (its status topic). One default differs from the module's: the outbox
+  // holds 10,000 messages, minutes of readings for a typical site while the broker is away.
+  mqtt::Options session = [] {
+    mqtt::Options options;
+    options.outbox_limit = 10000;
+    return options;
+  }();
   std::string prefix = "fieldgate";  // first topic level(s): no + or #, no leading or trailing /
   std::uint8_t qos = 1;              // for readings
   bool retain = false;               // for readings
-  std::size_t outbox = 10000;        // messages kept while disconnected
-  std::chrono::milliseconds reconnect_min{500};
-  std::chrono::milliseconds reconnect_max{std::chrono::seconds(30)};
-  std::optional<MqttTls> tls;
 };
 
 // The form of a published reading: a JSON object (value, unit, time, seq) or the bare value as text.

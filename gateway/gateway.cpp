@@ -12,26 +12,12 @@
 namespace fg::gateway {
 namespace {
 
+// The session's settings from the config, with the retained gateway status: the broker publishes
+// "offline" if we vanish, we say "online" on every connect and "offline" ourselves on a clean shutdown.
 mqtt::Options mqtt_options(const Config& config, const Topics& topics) {
-  const MqttSection& m = config.mqtt;
-  mqtt::Options o;
-  o.host = m.host;
-  o.port = m.port;
-  o.client_id = m.client_id.empty() ? "fieldgate-" + config.gateway.id : m.client_id;
-  o.keepalive = std::chrono::duration_cast<std::chrono::seconds>(m.keepalive);
-  o.username = m.username;
-  o.password_file = m.password_file;
-  if (m.tls) {
-    o.tls = mqtt::TlsOptions{m.tls->ca_file, m.tls->cert_file, m.tls->key_file, m.tls->insecure};
-  }
-  o.protocol = m.protocol == MqttProtocol::v5 ? mqtt::Protocol::v5 : mqtt::Protocol::v311;
-  // The retained gateway status: the broker publishes "offline" if we vanish, we say "online" on every
-  // connect and "offline" ourselves on a clean shutdown.
+  mqtt::Options o = config.mqtt.session;
   o.will = mqtt::Publication{topics.gateway_status(), "offline", mqtt::Qos::at_least_once, true};
   o.birth = mqtt::Publication{topics.gateway_status(), "online", mqtt::Qos::at_least_once, true};
-  o.outbox_limit = m.outbox;
-  o.reconnect.initial = m.reconnect_min;
-  o.reconnect.max = m.reconnect_max;
   return o;
 }
 
@@ -116,7 +102,7 @@ std::error_code Gateway::start() {
   notify_.ready();
   update_status();
   log(LogLevel::notice, "fieldgate {} serving {} device(s), broker {}:{}", config_.gateway.id,
-      devices_.size(), config_.mqtt.host, config_.mqtt.port);
+      devices_.size(), config_.mqtt.session.host, config_.mqtt.session.port);
   return {};
 }
 
@@ -209,7 +195,7 @@ void Gateway::apply_command(std::string_view topic, std::string_view payload) {
 
 void Gateway::on_mqtt_state(const mqtt::StateChange& change) {
   if (change.state == mqtt::State::connected) {
-    log(LogLevel::info, "mqtt: connected to {}:{}", config_.mqtt.host, config_.mqtt.port);
+    log(LogLevel::info, "mqtt: connected to {}:{}", config_.mqtt.session.host, config_.mqtt.session.port);
     // A broker without persistence forgets retained messages when it restarts: say them again.
     for (const auto& device : devices_) {
       publish_device_status(*device);

@@ -226,7 +226,7 @@ nlohmann::json Gateway::status_json() const {
   nlohmann::json status{
       {"gateway", config_.gateway.id},
       {"mqtt",
-       {{"broker", config_.mqtt.host + ":" + std::to_string(config_.mqtt.port)},
+       {{"broker", config_.mqtt.session.host + ":" + std::to_string(config_.mqtt.session.port)},
         {"connected", session_ && session_->state() == mqtt::State::connected}}},
       {"devices", std::move(devices)},
       {"outputs_restored", outputs_ready_},

@@ -134,25 +134,25 @@ TEST(ConfigParse, FullConfigMapsOntoEveryValue) {
   EXPECT_EQ(config.gateway.id, "shed-pi");
   EXPECT_EQ(config.gateway.log_level, LogLevel::debug);
 
-  const MqttSection& mqtt = config.mqtt;
-  EXPECT_EQ(mqtt.host, "broker.lan");
-  EXPECT_EQ(mqtt.port, 8883);
-  EXPECT_EQ(mqtt.client_id, "shed");
-  EXPECT_EQ(mqtt.keepalive, 60s);
-  EXPECT_EQ(mqtt.username, "fieldgate");
-  EXPECT_EQ(mqtt.password_file, "/etc/fieldgate/password");
-  EXPECT_EQ(mqtt.protocol, MqttProtocol::v5);
-  EXPECT_EQ(mqtt.prefix, "site/a");
-  EXPECT_EQ(mqtt.qos, 2);
-  EXPECT_TRUE(mqtt.retain);
-  EXPECT_EQ(mqtt.outbox, 500u);
-  EXPECT_EQ(mqtt.reconnect_min, 250ms);
-  EXPECT_EQ(mqtt.reconnect_max, 1h);
-  ASSERT_TRUE(mqtt.tls.has_value());
-  EXPECT_EQ(mqtt.tls->ca_file, "/etc/ssl/ca.pem");
-  EXPECT_EQ(mqtt.tls->cert_file, "/etc/fieldgate/cert.pem");
-  EXPECT_EQ(mqtt.tls->key_file, "/etc/fieldgate/key.pem");
-  EXPECT_TRUE(mqtt.tls->insecure);
+  const mqtt::Options& session = config.mqtt.session;
+  EXPECT_EQ(session.host, "broker.lan");
+  EXPECT_EQ(session.port, 8883);
+  EXPECT_EQ(session.client_id, "shed");
+  EXPECT_EQ(session.keepalive, 60s);
+  EXPECT_EQ(session.username, "fieldgate");
+  EXPECT_EQ(session.password_file, "/etc/fieldgate/password");
+  EXPECT_EQ(session.protocol, mqtt::Protocol::v5);
+  EXPECT_EQ(config.mqtt.prefix, "site/a");
+  EXPECT_EQ(config.mqtt.qos, 2);
+  EXPECT_TRUE(config.mqtt.retain);
+  EXPECT_EQ(session.outbox_limit, 500u);
+  EXPECT_EQ(session.reconnect.initial, 250ms);
+  EXPECT_EQ(session.reconnect.max, 1h);
+  ASSERT_TRUE(session.tls.has_value());
+  EXPECT_EQ(session.tls->ca_file, "/etc/ssl/ca.pem");
+  EXPECT_EQ(session.tls->cert_file, "/etc/fieldgate/cert.pem");
+  EXPECT_EQ(session.tls->key_file, "/etc/fieldgate/key.pem");
+  EXPECT_TRUE(session.tls->insecure);
 
   ASSERT_EQ(config.serial.size(), 4u);
   const SerialSection& weather_section = config.serial[0];
@@ -235,20 +235,20 @@ TEST(ConfigParse, EmptyFileGivesTheDefaults) {
   const Config config = parse("");
   EXPECT_EQ(config.gateway.id, default_gateway_id());
   EXPECT_EQ(config.gateway.log_level, LogLevel::info);
-  EXPECT_EQ(config.mqtt.host, "localhost");
-  EXPECT_EQ(config.mqtt.port, 1883);
-  EXPECT_EQ(config.mqtt.client_id, "fieldgate-" + default_gateway_id());
-  EXPECT_EQ(config.mqtt.keepalive, 30s);
-  EXPECT_EQ(config.mqtt.username, "");
-  EXPECT_EQ(config.mqtt.password_file, "");
-  EXPECT_EQ(config.mqtt.protocol, MqttProtocol::v3_1_1);
+  EXPECT_EQ(config.mqtt.session.host, "localhost");
+  EXPECT_EQ(config.mqtt.session.port, 1883);
+  EXPECT_EQ(config.mqtt.session.client_id, "fieldgate-" + default_gateway_id());
+  EXPECT_EQ(config.mqtt.session.keepalive, 30s);
+  EXPECT_EQ(config.mqtt.session.username, "");
+  EXPECT_EQ(config.mqtt.session.password_file, "");
+  EXPECT_EQ(config.mqtt.session.protocol, mqtt::Protocol::v311);
   EXPECT_EQ(config.mqtt.prefix, "fieldgate");
   EXPECT_EQ(config.mqtt.qos, 1);
   EXPECT_FALSE(config.mqtt.retain);
-  EXPECT_EQ(config.mqtt.outbox, 10000u);
-  EXPECT_EQ(config.mqtt.reconnect_min, 500ms);
-  EXPECT_EQ(config.mqtt.reconnect_max, 30s);
-  EXPECT_FALSE(config.mqtt.tls.has_value());
+  EXPECT_EQ(config.mqtt.session.outbox_limit, 10000u);
+  EXPECT_EQ(config.mqtt.session.reconnect.initial, 500ms);
+  EXPECT_EQ(config.mqtt.session.reconnect.max, 30s);
+  EXPECT_FALSE(config.mqtt.session.tls.has_value());
   EXPECT_TRUE(config.serial.empty());
 }
 
@@ -297,15 +297,16 @@ TEST(ConfigParse, SerialDefaults) {
   EXPECT_EQ(request.serial[0].device.request->timeout, 1s);
 
   const Config tls = parse("[mqtt.tls]\nca_file = \"ca.pem\"\n");
-  ASSERT_TRUE(tls.mqtt.tls.has_value());
-  EXPECT_EQ(tls.mqtt.tls->cert_file, "");
-  EXPECT_EQ(tls.mqtt.tls->key_file, "");
-  EXPECT_FALSE(tls.mqtt.tls->insecure);
+  ASSERT_TRUE(tls.mqtt.session.tls.has_value());
+  EXPECT_EQ(tls.mqtt.session.tls->cert_file, "");
+  EXPECT_EQ(tls.mqtt.session.tls->key_file, "");
+  EXPECT_FALSE(tls.mqtt.session.tls->insecure);
 }
 
 TEST(ConfigParse, ClientIdDefaultsFromTheGatewayId) {
-  EXPECT_EQ(parse("[gateway]\nid = \"barn\"\n").mqtt.client_id, "fieldgate-barn");
-  EXPECT_EQ(parse("[gateway]\nid = \"barn\"\n[mqtt]\nclient_id = \"\"\n").mqtt.client_id, "fieldgate-barn");
+  EXPECT_EQ(parse("[gateway]\nid = \"barn\"\n").mqtt.session.client_id, "fieldgate-barn");
+  EXPECT_EQ(parse("[gateway]\nid = \"barn\"\n[mqtt]\nclient_id = \"\"\n").mqtt.session.client_id,
+            "fieldgate-barn");
 }
 
 TEST(ConfigParse, AnyPositiveBaudRateIsNotAConfigError) {
@@ -320,8 +321,8 @@ mqtt = { port = 1884, tls = { ca_file = "ca.pem" } }
 )");
   ASSERT_EQ(config.serial.size(), 1u);
   EXPECT_EQ(config.serial[0].device.channels.at(0).spec.unit, "K");
-  EXPECT_EQ(config.mqtt.port, 1884);
-  EXPECT_TRUE(config.mqtt.tls.has_value());
+  EXPECT_EQ(config.mqtt.session.port, 1884);
+  EXPECT_TRUE(config.mqtt.session.tls.has_value());
 }
 
 TEST(ConfigParse, ZeroDurationsWhereAllowed) {
@@ -331,7 +332,7 @@ TEST(ConfigParse, ZeroDurationsWhereAllowed) {
 
 TEST(ConfigParse, PasswordWithoutUserNameIsFineWithMqtt5) {
   const Config config = parse("[mqtt]\nprotocol = \"5\"\npassword_file = \"/p\"\n");
-  EXPECT_EQ(config.mqtt.password_file, "/p");
+  EXPECT_EQ(config.mqtt.session.password_file, "/p");
 }
 
 TEST(ConfigParse, QuotedChannelNames) {
@@ -351,7 +352,7 @@ TEST(ConfigParse, TheShippedExampleIsValid) {
   ASSERT_TRUE(config.has_value()) << config.error().front().format();
   ASSERT_EQ(config->serial.size(), 1u);
   EXPECT_EQ(config->serial[0].device.name, "weather");
-  EXPECT_EQ(config->mqtt.host, "localhost");
+  EXPECT_EQ(config->mqtt.session.host, "localhost");
 }
 
 TEST(ConfigParse, TheExampleOfTheReferenceIsValid) {
@@ -362,7 +363,7 @@ TEST(ConfigParse, TheExampleOfTheReferenceIsValid) {
   ASSERT_NE(end, std::string::npos);
   const Config config = parse(std::string_view(doc).substr(start + 8, end - start - 8));
   EXPECT_EQ(config.serial.size(), 3u);
-  EXPECT_TRUE(config.mqtt.tls.has_value());
+  EXPECT_TRUE(config.mqtt.session.tls.has_value());
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -429,7 +430,7 @@ TEST(ConfigLoad, ReadsAFile) {
   test::write_file(path, "[mqtt]\nport = 1884\n");
   const auto config = load_config(path);
   ASSERT_TRUE(config.has_value());
-  EXPECT_EQ(config->mqtt.port, 1884);
+  EXPECT_EQ(config->mqtt.session.port, 1884);
   EXPECT_EQ(config->source, path);
 }
 
