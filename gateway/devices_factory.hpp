@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "devices/device.hpp"
-#include "gateway/config.hpp"
+#include "gateway/config/config.hpp"
 #include "loop/loop.hpp"
 
 namespace fg::gateway {

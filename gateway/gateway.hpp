@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "devices/device.hpp"
-#include "gateway/config.hpp"
-#include "gateway/control_server.hpp"
+#include "gateway/config/config.hpp"
+#include "gateway/control/server.hpp"
 #include "gateway/payload.hpp"
 #include "gateway/replication.hpp"
 #include "gateway/systemd_notify.hpp"

@@ -13,8 +13,8 @@
 #include <variant>
 #include <vector>
 
-#include "gateway/config.hpp"
-#include "gateway/duration.hpp"
+#include "gateway/config/config.hpp"
+#include "gateway/config/duration.hpp"
 #include "tests/gateway/config_test_support.hpp"
 #include "tests/support/temp_dir.hpp"
 

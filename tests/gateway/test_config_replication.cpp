@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "gateway/config.hpp"
+#include "gateway/config/config.hpp"
 #include "tests/gateway/config_test_support.hpp"
 #include "tests/support/temp_dir.hpp"
 

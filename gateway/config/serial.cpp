@@ -1,137 +1,26 @@
-#include "gateway/config_serial.hpp"
-#include "gateway/topics.hpp"
+// [[serial]]: one device's port, its request mode, its channels (serial_format.cpp reads the framing and
+// the line format), and the names of all of them.
 
 #include <fmt/format.h>
-#include <re2/re2.h>
 
 #include <algorithm>
-#include <functional>
 #include <limits>
+#include <map>
 #include <optional>
 #include <utility>
 
 #include "devices/serial/channel.hpp"
+#include "gateway/config/sections.hpp"
+#include "gateway/config/serial_format.hpp"
+#include "gateway/topics.hpp"
 
 namespace fg::gateway::config_detail {
-
-namespace ds = devices::serial;
-
 namespace {
-
-enum class Framing : std::uint8_t { line, fixed, cobs };
-enum class ParserKind : std::uint8_t { raw, kv, json, regex };
-
-// Settings of one devices/serial config struct, applied one at a time over its defaults.
-template <class Settings>
-class Steps {
- public:
-  void add(std::string_view key, std::function<void(Settings&)> apply) {
-    steps_.emplace_back(key, std::move(apply));
-  }
-  Settings build(Settings settings) const {
-    for (const auto& step : steps_) {
-      step.second(settings);
-    }
-    return settings;
-  }
-
-  // Creates the object from all the settings through create (a devices/serial factory). When that fails,
-  // the settings are applied again one by one over the defaults until the error appears, and the error is
-  // reported at the key whose setting brought it in: an empty delimiter is reported at delimiter, not at the
-  // table. Returns whether the object could be created.
-  template <class Create>
-  bool check(TableReader& table, const Settings& defaults, Create create) const {
-    auto made = create(build(defaults));
-    if (made) {
-      return true;
-    }
-    Settings partial = defaults;
-    for (const auto& [key, apply] : steps_) {
-      apply(partial);
-      if (auto again = create(partial); !again) {
-        table.error(key, std::move(again).error().message);
-        return false;
-      }
-    }
-    table.error_here(std::move(made).error().message);
-    return false;
-  }
-
- private:
-  std::vector<std::pair<std::string_view, std::function<void(Settings&)>>> steps_;
-};
-
-// Compiles an RE2 pattern; on success, returns its named groups through groups (if given).
-std::optional<std::string> regex_error(const std::string& pattern,
-                                       std::vector<std::string>* groups = nullptr) {
-  RE2::Options options;
-  options.set_log_errors(false);
-  const RE2 regex(pattern, options);
-  if (!regex.ok()) {
-    return "invalid regular expression: " + regex.error();
-  }
-  if (groups != nullptr) {
-    for (const auto& [name, index] : regex.NamedCapturingGroups()) {
-      groups->push_back(name);
-    }
-  }
-  return std::nullopt;
-}
-
-// Keys that belong to one value of a selector (framing, parser): set under another value, they would be
-// silently ignored, so they are errors. With the selector itself wrong, they are only marked known.
-struct OwnedKey {
-  std::string_view key;
-  std::string_view owner;  // the selector value the key belongs to
-};
-
-void reject_foreign_keys(TableReader& table, std::string_view selector,
-                         std::optional<std::string_view> chosen, std::initializer_list<OwnedKey> keys) {
-  for (const OwnedKey& owned : keys) {
-    if (!table.has(owned.key) || (chosen && *chosen == owned.owner)) {
-      continue;
-    }
-    table.find(owned.key);
-    if (chosen) {
-      table.error(owned.key, "only used with " + std::string(selector) + " = " + quote(owned.owner));
-    }
-  }
-}
-
-std::string_view name_of(Framing framing) {
-  switch (framing) {
-    case Framing::line:
-      return "line";
-    case Framing::fixed:
-      return "fixed";
-    case Framing::cobs:
-      return "cobs";
-  }
-  return "line";
-}
-
-std::string_view name_of(ParserKind parser) {
-  switch (parser) {
-    case ParserKind::raw:
-      return "raw";
-    case ParserKind::kv:
-      return "kv";
-    case ParserKind::json:
-      return "json";
-    case ParserKind::regex:
-      return "regex";
-  }
-  return "kv";
-}
 
 // The topic level after <prefix>/<gateway>/ that the replicated register's topics use. It is reserved
 // whether or not [replication] is set, so that turning replication on never makes a device's name, and
 // the topics every subscriber of that device uses, invalid.
 constexpr std::string_view kReservedDeviceName = "register";
-
-std::size_t to_size(std::int64_t value) {
-  return static_cast<std::size_t>(value);
-}
 
 void read_port(TableReader& table, ds::PortSettings& port) {
   if (!table.has("path")) {
@@ -168,155 +57,6 @@ void read_port(TableReader& table, ds::PortSettings& port) {
   if (auto reopen = table.duration("reopen_interval", DurationBounds{.positive = true})) {
     port.reopen_interval = *reopen;
   }
-}
-
-void read_framer(TableReader& table, ds::SerialDeviceSettings& out) {
-  std::optional<Framing> framing = Framing::line;
-  if (table.has("framing")) {
-    framing = table.choice<Framing>(
-        "framing", {{"line", Framing::line}, {"fixed", Framing::fixed}, {"cobs", Framing::cobs}});
-  }
-  reject_foreign_keys(table, "framing", framing ? std::optional(name_of(*framing)) : std::nullopt,
-                      {{"delimiter", "line"},
-                       {"max_line", "line"},
-                       {"skip_empty", "line"},
-                       {"record_size", "fixed"},
-                       {"max_payload", "cobs"}});
-  if (!framing) {
-    return;
-  }
-  const std::size_t issues_before = table.issues().count();
-  const auto create = [](const auto& settings) {
-    return ds::Framer::create(ds::FramerConfig(settings), [](const ds::Frame&) {});
-  };
-  switch (*framing) {
-    case Framing::line: {
-      Steps<ds::LineFramerConfig> steps;
-      if (auto delimiter = table.string("delimiter")) {
-        steps.add("delimiter", [value = *delimiter](auto& settings) { settings.delimiter = value; });
-      }
-      if (auto max_line = table.integer("max_line", 1, ds::LineFramer::kMaxLineLength)) {
-        steps.add("max_line", [value = to_size(*max_line)](auto& settings) { settings.max_length = value; });
-      }
-      if (auto skip_empty = table.boolean("skip_empty")) {
-        steps.add("skip_empty", [value = *skip_empty](auto& settings) { settings.skip_empty = value; });
-      }
-      if (table.issues().count() == issues_before && steps.check(table, {}, create)) {
-        out.framer = steps.build({});
-      }
-      break;
-    }
-    case Framing::fixed: {
-      Steps<ds::FixedFramerConfig> steps;
-      if (!table.has("record_size")) {
-        table.missing("record_size", "required when framing = \"fixed\"");
-      } else if (auto size = table.integer("record_size", 1, ds::FixedFramer::kMaxRecordSize)) {
-        steps.add("record_size", [value = to_size(*size)](auto& settings) { settings.record_size = value; });
-      }
-      if (table.issues().count() == issues_before && steps.check(table, {}, create)) {
-        out.framer = steps.build({});
-      }
-      break;
-    }
-    case Framing::cobs: {
-      Steps<ds::CobsFramerConfig> steps;
-      if (auto max_payload = table.integer("max_payload", 0, ds::CobsFramer::kMaxPayload)) {
-        steps.add("max_payload",
-                  [value = to_size(*max_payload)](auto& settings) { settings.max_payload = value; });
-      }
-      if (table.issues().count() == issues_before && steps.check(table, {}, create)) {
-        out.framer = steps.build({});
-      }
-      break;
-    }
-  }
-}
-
-// The channels a parser can produce, when it is a fixed set (raw: one; regex: its named groups).
-struct Produced {
-  ParserKind parser;
-  std::vector<std::string> names;
-};
-
-std::optional<Produced> read_parser(TableReader& table, ds::SerialDeviceSettings& out) {
-  std::optional<ParserKind> parser = ParserKind::kv;
-  if (table.has("parser")) {
-    parser = table.choice<ParserKind>("parser", {{"raw", ParserKind::raw},
-                                                 {"kv", ParserKind::kv},
-                                                 {"json", ParserKind::json},
-                                                 {"regex", ParserKind::regex}});
-  }
-  reject_foreign_keys(table, "parser", parser ? std::optional(name_of(*parser)) : std::nullopt,
-                      {{"raw_channel", "raw"},
-                       {"pair_separator", "kv"},
-                       {"key_value_separator", "kv"},
-                       {"max_depth", "json"},
-                       {"pattern", "regex"}});
-  if (!parser) {
-    return std::nullopt;
-  }
-  const std::size_t issues_before = table.issues().count();
-  const auto create = [](const auto& settings) { return ds::LineParser::create(ds::ParserConfig(settings)); };
-  Produced produced{*parser, {}};
-  bool ok = false;
-  switch (*parser) {
-    case ParserKind::raw: {
-      Steps<ds::RawParserConfig> steps;
-      if (auto channel = table.string("raw_channel")) {
-        steps.add("raw_channel", [value = *channel](auto& settings) { settings.channel = value; });
-      }
-      if (table.issues().count() == issues_before && steps.check(table, {}, create)) {
-        out.parser = steps.build({});
-        produced.names.push_back(std::get<ds::RawParserConfig>(out.parser).channel);
-        ok = true;
-      }
-      break;
-    }
-    case ParserKind::kv: {
-      Steps<ds::KvParserConfig> steps;
-      if (auto separator = table.string("pair_separator")) {
-        steps.add("pair_separator",
-                  [value = *separator](auto& settings) { settings.pair_separator = value; });
-      }
-      if (auto separator = table.string("key_value_separator")) {
-        steps.add("key_value_separator",
-                  [value = *separator](auto& settings) { settings.key_value_separator = value; });
-      }
-      if (table.issues().count() == issues_before && steps.check(table, {}, create)) {
-        out.parser = steps.build({});
-      }
-      return std::nullopt;
-    }
-    case ParserKind::json: {
-      Steps<ds::JsonParserConfig> steps;
-      if (auto depth = table.integer("max_depth", 0, ds::JsonParser::kMaxDepth)) {
-        steps.add("max_depth", [value = to_size(*depth)](auto& settings) { settings.max_depth = value; });
-      }
-      if (table.issues().count() == issues_before && steps.check(table, {}, create)) {
-        out.parser = steps.build({});
-      }
-      return std::nullopt;
-    }
-    case ParserKind::regex: {
-      Steps<ds::RegexParserConfig> steps;
-      if (!table.has("pattern")) {
-        table.missing("pattern", "required when parser = \"regex\"");
-      } else if (auto pattern = table.string("pattern")) {
-        // RE2 is asked first for its own message; RegexParser then adds its rules (a named group).
-        if (auto error = regex_error(*pattern, &produced.names)) {
-          table.error("pattern", std::move(*error));
-        } else {
-          steps.add("pattern", [value = *pattern](auto& settings) { settings.pattern = value; });
-        }
-      }
-      if (table.issues().count() == issues_before && steps.check(table, {}, create)) {
-        out.parser = steps.build({});
-        ok = true;
-      }
-      break;
-    }
-  }
-  return ok ? std::optional(std::move(produced)) : std::nullopt;
 }
 
 // set_format is a fmt format string with two named arguments, {channel} and {value} (a format spec such as
@@ -483,8 +223,6 @@ void read_request(TableReader& device, ds::SerialDeviceSettings& out) {
   table->finish();
 }
 
-}  // namespace
-
 void read_serial_device(TableReader& table, SerialSection& section) {
   ds::SerialDeviceSettings& out = section.device;
   if (!table.has("name")) {
@@ -516,6 +254,45 @@ void read_serial_device(TableReader& table, SerialSection& section) {
   }
   read_request(table, out);
   read_channels(table, produced, out);
+}
+
+}  // namespace
+
+void read_serial_array(TableReader& root, std::vector<SerialSection>& out) {
+  const toml::node* node = root.find("serial");
+  if (node == nullptr) {
+    return;
+  }
+  const toml::array* array = node->as_array();
+  if (array == nullptr) {
+    root.error("serial", "expected an array of tables ([[serial]]), got " +
+                             std::string(config_detail::type_name(node->type())));
+    return;
+  }
+  // Device names must be unique: name -> index of the first device that has it.
+  std::map<std::string, std::size_t, std::less<>> names;
+  for (std::size_t i = 0; i < array->size(); ++i) {
+    const toml::node& element = *array->get(i);
+    const std::string path = "serial[" + std::to_string(i) + "]";
+    const toml::table* table = element.as_table();
+    if (table == nullptr) {
+      root.issues().add(element.source().begin, path,
+                        "expected a table, got " + std::string(config_detail::type_name(element.type())));
+      continue;
+    }
+    TableReader reader(*table, path, root.issues());
+    SerialSection& section = out.emplace_back();
+    read_serial_device(reader, section);
+    reader.finish();
+    const std::string& name = section.device.name;
+    if (!name.empty()) {
+      const auto [first, inserted] = names.emplace(name, i);
+      if (!inserted) {
+        reader.error("name", "duplicate device name " + quote(name) + ", already used by serial[" +
+                                 std::to_string(first->second) + "]");
+      }
+    }
+  }
 }
 
 }  // namespace fg::gateway::config_detail
