@@ -7,6 +7,10 @@
 // Sink callbacks run from the loop. A device may be destroyed at any time, also from inside one of its
 // own Sink callbacks (DESIGN.md rule 4): an implementation that still has work after a callback returns
 // must notice that it was destroyed (reap deferred, as loop/ handles do).
+//
+// devices/ may use loop/ and storage/ and nothing else of fieldgate (devices/CMakeLists.txt states it):
+// a device does not log through the gateway's logger either, it says what is worth a log line through
+// Sink::on_log, and the gateway writes it.
 
 #include <cstdint>
 #include <functional>
@@ -29,6 +33,15 @@ struct Counter {
   bool drop = false;
 };
 
+// How much a device's log line matters. The values are syslog's priorities, as the gateway's log levels.
+enum class Severity : std::uint8_t { error = 3, warning = 4, notice = 5, info = 6, debug = 7 };
+
+// The gateway's rule for channel names that a device finds at run time (a serial device's unlisted fields).
+// A channel name becomes a level of a topic, so the gateway's topic layout decides which names can be used
+// (docs/topics.md), not the device: a device drops and counts a reading whose channel name fails the rule.
+// Channel names from the config were checked against the same rule when the config was read.
+using ChannelNameRule = std::function<bool(std::string_view name)>;
+
 // What the gateway needs to know of a channel before any reading arrives (Home Assistant discovery,
 // restoring desired output states).
 struct ChannelInfo {
@@ -48,6 +61,9 @@ class Device {
     // The device became usable (online) or stopped being usable, and why (empty when online).
     std::function<void(bool online, std::error_code why)> on_availability;
     std::function<void(Reply&&)> on_reply;
+    // A line for the log, without the device's name (the gateway puts it in front): "/dev/ttyUSB0 open".
+    // Rare events only (a port opened or lost); what happens per byte or per line is counted instead.
+    std::function<void(Severity, std::string_view message)> on_log;
   };
 
   Device() = default;

@@ -6,8 +6,9 @@
 
 #include <cstdio>
 
-#include "gateway/config.hpp"
-#include "gateway/control_client.hpp"
+#include "gateway/config/config.hpp"
+#include "gateway/control/client.hpp"
+#include "gateway/control/status.hpp"
 #include "gateway/gateway.hpp"
 #include "gateway/log.hpp"
 #include "gateway/version.hpp"
@@ -61,7 +62,7 @@ int check(const std::string& config_path) {
     return 1;
   }
   fmt::print("{}: ok: gateway {}, {} serial device(s), broker {}:{}\n", config_path, config->gateway.id,
-             config->serial.size(), config->mqtt.host, config->mqtt.port);
+             config->serial.size(), config->mqtt.session.host, config->mqtt.session.port);
   return 0;
 }
 
@@ -108,41 +109,6 @@ int put(const std::string& socket, const std::string& key, const std::string& va
   return ask_daemon(socket, {{"op", "put"}, {"key", key}, {"value", value}}) ? 0 : 1;
 }
 
-void print_status(const nlohmann::json& s) {
-  fmt::print("gateway {}: broker {} {}\n", s["gateway"].get<std::string>(),
-             s["mqtt"]["broker"].get<std::string>(),
-             s["mqtt"]["connected"].get<bool>() ? "connected" : "disconnected");
-  for (const auto& d : s["devices"]) {
-    fmt::print("  device {}: {}, {} readings\n", d["name"].get<std::string>(),
-               d["online"].get<bool>() ? "online" : "offline", d["readings"].get<std::uint64_t>());
-  }
-  const auto& r = s["replication"];
-  if (r.is_null()) {
-    fmt::print("  replication: not configured\n");
-    return;
-  }
-  fmt::print("  replica {} ({}): {}, boot epoch {}, {} keys\n", r["node"].get<std::uint32_t>(),
-             r["listen"].get<std::string>(), r["state"].get<std::string>(), r["epoch"].get<std::uint64_t>(),
-             r["keys"].get<std::size_t>());
-  for (const auto& p : r["peers"]) {
-    std::string rtt = p["rtt_ms"].is_null() ? "-" : fmt::format("{} ms", p["rtt_ms"].get<std::int64_t>());
-    std::string heard = p["last_heard_ms_ago"].is_null()
-                            ? "never"
-                            : fmt::format("{} ms ago", p["last_heard_ms_ago"].get<std::int64_t>());
-    fmt::print("  peer {} ({}): {}, {}, round trip {}, last heard {}\n", p["node"].get<std::uint32_t>(),
-               p.value("address", "?"), p["up"].get<bool>() ? "up" : "down", p["state"].get<std::string>(),
-               rtt, heard);
-  }
-  const auto& d = r["datagrams"];
-  std::uint64_t dropped = 0;
-  for (const auto& [reason, count] : d["dropped"].items()) {
-    dropped += count.get<std::uint64_t>();
-  }
-  fmt::print("  datagrams: {} sent, {} received, {} dropped ({}), {} malformed\n",
-             d["sent"].get<std::uint64_t>(), d["received"].get<std::uint64_t>(), dropped, d["dropped"].dump(),
-             d["malformed"].get<std::uint64_t>());
-}
-
 int status(const std::string& socket, bool as_json) {
   auto answer = ask_daemon(socket, {{"op", "status"}});
   if (!answer) {
@@ -151,7 +117,7 @@ int status(const std::string& socket, bool as_json) {
   if (as_json) {
     fmt::print("{}\n", (*answer)["status"].dump(2));
   } else {
-    print_status((*answer)["status"]);
+    fmt::print("{}", format_status((*answer)["status"]));
   }
   return 0;
 }

@@ -2,33 +2,22 @@
 
 #include <signal.h>
 
+#include <algorithm>
+
 #include <fmt/core.h>
 
+#include "gateway/devices_factory.hpp"
 #include "gateway/log.hpp"
 
 namespace fg::gateway {
 namespace {
 
+// The session's settings from the config, with the retained gateway status: the broker publishes
+// "offline" if we vanish, we say "online" on every connect and "offline" ourselves on a clean shutdown.
 mqtt::Options mqtt_options(const Config& config, const Topics& topics) {
-  const MqttSection& m = config.mqtt;
-  mqtt::Options o;
-  o.host = m.host;
-  o.port = m.port;
-  o.client_id = m.client_id.empty() ? "fieldgate-" + config.gateway.id : m.client_id;
-  o.keepalive = std::chrono::duration_cast<std::chrono::seconds>(m.keepalive);
-  o.username = m.username;
-  o.password_file = m.password_file;
-  if (m.tls) {
-    o.tls = mqtt::TlsOptions{m.tls->ca_file, m.tls->cert_file, m.tls->key_file, m.tls->insecure};
-  }
-  o.protocol = m.protocol == MqttProtocol::v5 ? mqtt::Protocol::v5 : mqtt::Protocol::v311;
-  // The retained gateway status: the broker publishes "offline" if we vanish, we say "online" on every
-  // connect and "offline" ourselves on a clean shutdown.
+  mqtt::Options o = config.mqtt.session;
   o.will = mqtt::Publication{topics.gateway_status(), "offline", mqtt::Qos::at_least_once, true};
   o.birth = mqtt::Publication{topics.gateway_status(), "online", mqtt::Qos::at_least_once, true};
-  o.outbox_limit = m.outbox;
-  o.reconnect.initial = m.reconnect_min;
-  o.reconnect.max = m.reconnect_max;
   return o;
 }
 
@@ -67,26 +56,14 @@ std::error_code Gateway::start() {
     session_->subscribe(topics_.register_get_filter(), mqtt::Qos::at_least_once);
   }
 
-  for (const auto& device_config : config_.serial) {
-    SerialDevice::Sink sink;
-    sink.on_reading = [this, form = device_config.payload](const Reading& r) { publish_reading(r, form); };
-    std::string name = device_config.name;
-    sink.on_availability = [this, name](bool, std::error_code) {
-      if (auto* device = find_device(name)) {
-        publish_device_status(*device);
-      }
-      update_status();
-    };
-    sink.on_reply = [this, name](const std::string& json) {
-      session_->publish(topics_.reply(name), json, mqtt::Qos::at_least_once, false);
-    };
-    auto device = SerialDevice::create(loop_, device_config, std::move(sink));
-    if (!device) {
-      log(LogLevel::error, "{}: {}", device_config.name, device.error());
-      return std::make_error_code(std::errc::invalid_argument);
-    }
-    devices_.push_back(std::move(*device));
+  auto devices = build_devices(loop_, config_, [this](const std::string& device, PayloadForm payload) {
+    return make_sink(device, payload);
+  });
+  if (!devices) {
+    log(LogLevel::error, "{}", devices.error());
+    return std::make_error_code(std::errc::invalid_argument);
   }
+  devices_ = std::move(*devices);
 
   if (auto ec = start_replication()) {
     return ec;
@@ -125,11 +102,35 @@ std::error_code Gateway::start() {
   notify_.ready();
   update_status();
   log(LogLevel::notice, "fieldgate {} serving {} device(s), broker {}:{}", config_.gateway.id,
-      devices_.size(), config_.mqtt.host, config_.mqtt.port);
+      devices_.size(), config_.mqtt.session.host, config_.mqtt.session.port);
   return {};
 }
 
-void Gateway::publish_reading(const Reading& reading, PayloadForm form) {
+devices::Device::Sink Gateway::make_sink(const std::string& device, PayloadForm payload) {
+  Route& route = routes_[device];
+  route.payload = payload;
+  devices::Device::Sink sink;
+  sink.on_reading = [this, &route](Reading&& r) { publish_reading(route, std::move(r)); };
+  sink.on_availability = [this, device](bool, std::error_code) {
+    // Not yet in devices_ while it is being built: its status goes out when the broker connects.
+    if (auto* found = find_device(device)) {
+      publish_device_status(*found);
+    }
+    update_status();
+  };
+  sink.on_reply = [this, device](devices::Reply&& reply) {
+    session_->publish(topics_.reply(device), reply_payload(reply), mqtt::Qos::at_least_once, false);
+  };
+  sink.on_log = [device](devices::Severity severity, std::string_view message) {
+    log(static_cast<LogLevel>(severity), "{}: {}", device, message);
+  };
+  return sink;
+}
+
+void Gateway::publish_reading(Route& route, Reading&& reading) {
+  reading.seq = ++route.seq[reading.channel];
+  ++route.published;
+  const PayloadForm form = route.payload;
   std::string payload = form == PayloadForm::raw ? raw_payload(reading.value) : json_payload(reading);
   session_->publish(topics_.reading(reading.device, reading.channel), payload,
                     static_cast<mqtt::Qos>(config_.mqtt.qos), config_.mqtt.retain);
@@ -175,27 +176,17 @@ void Gateway::apply_command(std::string_view topic, std::string_view payload) {
   if (!command) {
     return;
   }
-  SerialDevice* device = find_device(command->device);
+  devices::Device* device = find_device(command->device);
   if (device == nullptr) {
     log(LogLevel::warning, "command for unknown device {} on {}", command->device, topic);
     return;
   }
-  std::error_code ec;
-  switch (command->kind) {
-    case Topics::CommandKind::write:
-      ec = device->write(payload);
-      break;
-    case Topics::CommandKind::set:
-      ec = device->set(command->channel, payload);
-      if (!ec && replication_) {
-        replication_->write_desired(
-            Replication::desired_key(config_.gateway.id, command->device, command->channel),
-            std::string(payload));
-      }
-      break;
-    case Topics::CommandKind::request:
-      ec = device->request(payload);
-      break;
+  std::error_code ec =
+      device->accept(devices::Command{command->kind, command->channel, std::string(payload)});
+  if (!ec && command->kind == devices::CommandKind::set && replication_) {
+    replication_->write_desired(
+        Replication::desired_key(config_.gateway.id, command->device, command->channel),
+        std::string(payload));
   }
   if (ec) {
     log(LogLevel::warning, "{}: command on {} refused: {}", command->device, topic, ec.message());
@@ -204,7 +195,7 @@ void Gateway::apply_command(std::string_view topic, std::string_view payload) {
 
 void Gateway::on_mqtt_state(const mqtt::StateChange& change) {
   if (change.state == mqtt::State::connected) {
-    log(LogLevel::info, "mqtt: connected to {}:{}", config_.mqtt.host, config_.mqtt.port);
+    log(LogLevel::info, "mqtt: connected to {}:{}", config_.mqtt.session.host, config_.mqtt.session.port);
     // A broker without persistence forgets retained messages when it restarts: say them again.
     for (const auto& device : devices_) {
       publish_device_status(*device);
@@ -216,14 +207,14 @@ void Gateway::on_mqtt_state(const mqtt::StateChange& change) {
   update_status();
 }
 
-void Gateway::publish_device_status(const SerialDevice& device) {
+void Gateway::publish_device_status(const devices::Device& device) {
   if (session_ && !stopping_) {
     session_->publish(topics_.device_status(device.name()), device.online() ? "online" : "offline",
                       mqtt::Qos::at_least_once, true);
   }
 }
 
-SerialDevice* Gateway::find_device(std::string_view name) {
+devices::Device* Gateway::find_device(std::string_view name) {
   for (auto& device : devices_) {
     if (device->name() == name) {
       return device.get();
@@ -237,7 +228,9 @@ void Gateway::update_status() {
   std::uint64_t readings = 0;
   for (const auto& device : devices_) {
     open += device->online() ? 1 : 0;
-    readings += device->counters().readings;
+  }
+  for (const auto& [name, route] : routes_) {
+    readings += route.published;
   }
   bool connected = session_ && session_->state() == mqtt::State::connected;
   std::string quorum;
@@ -255,17 +248,15 @@ void Gateway::update_status() {
 }
 
 void Gateway::log_counters() const {
+  // "dev: 120 bytes read, 3 frames, ...": every counter of the device, in its order, named in words.
   for (const auto& device : devices_) {
-    const auto& c = device->counters();
-    const auto& f = device->framer_counters();
-    const auto& p = device->port_counters();
-    log(LogLevel::notice,
-        "{}: {} bytes read, {} frames, {} readings, {} rejected lines, {} invalid values, {} filtered, "
-        "{} bad names, {} dropped bytes ({} overlong, {} bad crc), {} commands ({} refused), {} replies "
-        "({} timeouts), {} disconnects",
-        device->name(), p.bytes_read, c.frames, c.readings, c.rejected_lines, c.invalid_values, c.filtered,
-        c.bad_names, f.dropped_bytes, f.overlong, f.bad_crc, c.commands, c.commands_refused, c.replies,
-        c.reply_timeouts, p.disconnects);
+    std::string line;
+    for (const devices::Counter& counter : device->counters()) {
+      std::string words(counter.name);
+      std::replace(words.begin(), words.end(), '_', ' ');
+      line += fmt::format("{}{} {}", line.empty() ? "" : ", ", counter.value, words);
+    }
+    log(LogLevel::notice, "{}: {}", device->name(), line);
   }
   if (session_) {
     const auto& m = session_->counters();

@@ -5,14 +5,17 @@
 
 #include <chrono>
 #include <deque>
+#include <map>
 #include <memory>
 #include <optional>
+#include <unordered_map>
 #include <vector>
 
-#include "gateway/config.hpp"
-#include "gateway/control_server.hpp"
+#include "devices/device.hpp"
+#include "gateway/config/config.hpp"
+#include "gateway/control/server.hpp"
+#include "gateway/payload.hpp"
 #include "gateway/replication.hpp"
-#include "gateway/serial_device.hpp"
 #include "gateway/systemd_notify.hpp"
 #include "gateway/topics.hpp"
 #include "loop/loop.hpp"
@@ -47,7 +50,16 @@ class Gateway {
   // Commands that arrive while outputs still wait for their desired states from the register.
   static constexpr std::size_t kMaxHeldCommands = 1000;
 
-  void publish_reading(const Reading& reading, PayloadForm form);
+  // What the gateway keeps for each device beside the device itself: how its readings are published, and
+  // their numbering (devices/reading.hpp: seq is the gateway's, per channel, from 1 at start).
+  struct Route {
+    PayloadForm payload = PayloadForm::json;
+    std::uint64_t published = 0;
+    std::unordered_map<std::string, std::uint64_t> seq;  // by channel: the last seq published
+  };
+
+  devices::Device::Sink make_sink(const std::string& device, PayloadForm payload);
+  void publish_reading(Route& route, Reading&& reading);
   void on_message(const mqtt::Message& message);
   void apply_command(std::string_view topic, std::string_view payload);
 
@@ -61,18 +73,19 @@ class Gateway {
   nlohmann::json status_json() const;
 
   void on_mqtt_state(const mqtt::StateChange& change);
-  void publish_device_status(const SerialDevice& device);
+  void publish_device_status(const devices::Device& device);
   void pause_inputs(bool paused);
   void log_counters() const;
   void update_status();
-  SerialDevice* find_device(std::string_view name);
+  devices::Device* find_device(std::string_view name);
 
   loop::Loop& loop_;
   Config config_;
   Topics topics_;
   SystemdNotify notify_;
   std::optional<mqtt::Session> session_;
-  std::vector<std::unique_ptr<SerialDevice>> devices_;
+  std::vector<std::unique_ptr<devices::Device>> devices_;  // every kind, built by build_devices()
+  std::map<std::string, Route, std::less<>> routes_;       // by device name; nodes stay put
   std::optional<loop::SignalFd> signals_;
   loop::Timer status_timer_;
   std::unique_ptr<Replication> replication_;

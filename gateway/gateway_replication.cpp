@@ -1,5 +1,5 @@
 // Gateway's side of the site's replicated register: starting this gateway's member, restoring desired
-// outputs before any command is applied, the MQTT register topic, and the local control socket.
+// outputs before any command is applied, and the MQTT register topic.
 
 #include <memory>
 
@@ -10,22 +10,19 @@
 namespace fg::gateway {
 namespace {
 
-nlohmann::json tag_json(const quorum::Tag& tag) {
-  return {{"counter", tag.counter}, {"writer", tag.writer}, {"epoch", tag.epoch}};
-}
-
-// The outputs whose desired states the register keeps: channels listed in the config with a set format.
+// The outputs whose desired states the register keeps: the channels that take `set`, as each device
+// reports them from its config.
 struct Output {
   std::string device;
   std::string channel;
 };
 
-std::vector<Output> outputs_of(const Config& config) {
+std::vector<Output> outputs_of(const std::vector<std::unique_ptr<devices::Device>>& devices) {
   std::vector<Output> outputs;
-  for (const auto& device : config.serial) {
-    for (const auto& channel : device.channels) {
-      if (!channel.set_format.empty()) {
-        outputs.push_back({device.name, channel.spec.name});
+  for (const auto& device : devices) {
+    for (const auto& channel : device->channels()) {
+      if (channel.settable) {
+        outputs.push_back({device->name(), channel.name});
       }
     }
   }
@@ -51,7 +48,7 @@ std::error_code Gateway::start_replication() {
 }
 
 void Gateway::restore_outputs() {
-  auto outputs = outputs_of(config_);
+  auto outputs = outputs_of(devices_);
   if (outputs.empty()) {
     return;
   }
@@ -81,8 +78,8 @@ void Gateway::restore_outputs() {
             ++progress->failed;
           } else if (r->tag.is_zero()) {
             ++progress->missing;
-          } else if (SerialDevice* device = find_device(output.device); device != nullptr) {
-            auto ec = device->set(output.channel, r->value);
+          } else if (devices::Device* device = find_device(output.device); device != nullptr) {
+            auto ec = device->accept(devices::Command{devices::CommandKind::set, output.channel, r->value});
             if (ec) {
               log(LogLevel::warning, "{}: restoring {} = {} failed: {}", output.device, output.channel,
                   r->value, ec.message());
@@ -142,95 +139,13 @@ void Gateway::on_register_get(const std::string& key, std::string_view request) 
           answer["value"] = nullptr;
         } else {
           answer["value"] = r->value;
-          answer["tag"] = tag_json(r->tag);
+          answer["tag"] = Replication::tag_json(r->tag);
         }
         answer["time"] = format_rfc3339(std::chrono::system_clock::now());
         session_->publish(topics_.register_value(key),
                           answer.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
                           mqtt::Qos::at_least_once, false);
       });
-}
-
-void Gateway::start_control_socket() {
-  const std::string& path = config_.control.socket;
-  if (path.empty()) {
-    return;
-  }
-  auto server = ControlServer::open(loop_, path,
-                                    [this](const nlohmann::json& request, ControlServer::Responder respond) {
-                                      on_control(request, std::move(respond));
-                                    });
-  if (!server) {
-    // The daemon serves without it: devices and MQTT do not depend on the control socket.
-    log(LogLevel::warning, "control socket {}: {}; fieldgate status/get/put will not reach this daemon", path,
-        server.error().message());
-    return;
-  }
-  control_.emplace(std::move(*server));
-}
-
-void Gateway::on_control(const nlohmann::json& request, ControlServer::Responder respond) {
-  const std::string op = request.value("op", "");
-  if (op == "status") {
-    respond(nlohmann::json{{"status", status_json()}});
-    return;
-  }
-  if (op != "get" && op != "put") {
-    respond.fail("unknown op");
-    return;
-  }
-  if (!replication_) {
-    respond.fail("this gateway has no [replication] section: there is no register to " + op);
-    return;
-  }
-  auto key = request.find("key");
-  if (key == request.end() || !key->is_string()) {
-    respond.fail("\"key\" must be a string");
-    return;
-  }
-  if (op == "get") {
-    replication_->read(key->get<std::string>(), [respond](std::expected<quorum::Versioned, std::string> r) {
-      if (!r) {
-        respond.fail(r.error());
-      } else if (r->tag.is_zero()) {
-        respond(nlohmann::json{{"value", nullptr}});
-      } else {
-        respond(nlohmann::json{{"value", r->value}, {"tag", tag_json(r->tag)}});
-      }
-    });
-    return;
-  }
-  auto value = request.find("value");
-  if (value == request.end() || !value->is_string()) {
-    respond.fail("\"value\" must be a string");
-    return;
-  }
-  replication_->write(key->get<std::string>(), value->get<std::string>(),
-                      [respond](std::expected<quorum::Tag, std::string> r) {
-                        if (!r) {
-                          respond.fail(r.error());
-                        } else {
-                          respond(nlohmann::json{{"tag", tag_json(*r)}});
-                        }
-                      });
-}
-
-nlohmann::json Gateway::status_json() const {
-  nlohmann::json devices = nlohmann::json::array();
-  for (const auto& device : devices_) {
-    devices.push_back(
-        {{"name", device->name()}, {"online", device->online()}, {"readings", device->counters().readings}});
-  }
-  nlohmann::json status{
-      {"gateway", config_.gateway.id},
-      {"mqtt",
-       {{"broker", config_.mqtt.host + ":" + std::to_string(config_.mqtt.port)},
-        {"connected", session_ && session_->state() == mqtt::State::connected}}},
-      {"devices", std::move(devices)},
-      {"outputs_restored", outputs_ready_},
-  };
-  status["replication"] = replication_ ? replication_->status() : nlohmann::json(nullptr);
-  return status;
 }
 
 }  // namespace fg::gateway

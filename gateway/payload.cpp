@@ -28,6 +28,8 @@ void append_json_value(std::string& out, const ReadingValue& value) {
     }
   } else if (const bool* flag = std::get_if<bool>(&value)) {
     out += *flag ? "true" : "false";
+  } else if (const std::int64_t* integer = std::get_if<std::int64_t>(&value)) {
+    fmt::format_to(std::back_inserter(out), "{}", *integer);
   } else {
     append_json_string(out, std::get<std::string>(value));
   }
@@ -72,9 +74,17 @@ std::string raw_payload(const ReadingValue& value) {
   struct Format {
     std::string operator()(double v) const { return fmt::format("{}", v); }
     std::string operator()(bool v) const { return v ? "true" : "false"; }
+    std::string operator()(std::int64_t v) const { return fmt::format("{}", v); }
     std::string operator()(const std::string& v) const { return v; }
   };
   return std::visit(Format{}, value);
+}
+
+std::string reply_payload(const devices::Reply& reply) {
+  nlohmann::json json{
+      {"request", reply.request}, {"ok", reply.ok}, {reply.ok ? "reply" : "error", reply.text}};
+  json["time"] = format_rfc3339(reply.time);
+  return json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace fg::gateway

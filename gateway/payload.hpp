@@ -1,23 +1,17 @@
 #pragma once
-// Readings and their MQTT payloads.
+// The MQTT payloads of readings and replies (docs/topics.md). Devices produce devices::Reading and
+// devices::Reply; only the gateway knows how they look on the wire.
 
 #include <chrono>
-#include <cstdint>
 #include <string>
-#include <variant>
+
+#include "devices/command.hpp"
+#include "devices/reading.hpp"
 
 namespace fg::gateway {
 
-using ReadingValue = std::variant<double, bool, std::string>;
-
-struct Reading {
-  std::string device;
-  std::string channel;
-  ReadingValue value;
-  std::string unit;
-  std::chrono::system_clock::time_point time;  // wall clock: only for the payload, never for timing
-  std::uint64_t seq = 0;                       // per channel, +1 each reading, from 1 at start
-};
+using devices::Reading;
+using devices::ReadingValue;
 
 // RFC 3339 UTC with milliseconds: 2026-11-23T19:43:23.123Z.
 std::string format_rfc3339(std::chrono::system_clock::time_point time);
@@ -26,5 +20,8 @@ std::string format_rfc3339(std::chrono::system_clock::time_point time);
 std::string json_payload(const Reading& reading);
 // The value alone: 21.5, true, or the text.
 std::string raw_payload(const ReadingValue& value);
+
+// {"error"|"reply":...,"ok":...,"request":...,"time":...}: the answer to a request.
+std::string reply_payload(const devices::Reply& reply);
 
 }  // namespace fg::gateway

@@ -46,6 +46,10 @@ std::string Replication::desired_key(std::string_view gateway, std::string_view 
   return reading_key(gateway, device, channel) + "/desired";
 }
 
+nlohmann::json Replication::tag_json(const quorum::Tag& tag) {
+  return {{"counter", tag.counter}, {"writer", tag.writer}, {"epoch", tag.epoch}};
+}
+
 std::expected<std::unique_ptr<Replication>, std::string> Replication::open(loop::Loop& loop,
                                                                            const ReplicationSection& config) {
   auto key = quorum::load_site_key(config.key_file);

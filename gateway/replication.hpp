@@ -21,7 +21,7 @@
 #include <optional>
 #include <string>
 
-#include "gateway/config.hpp"
+#include "gateway/config/config.hpp"
 #include "loop/loop.hpp"
 #include "loop/timer.hpp"
 #include "quorum/node.hpp"
@@ -46,6 +46,8 @@ class Replication {
 
   static std::string reading_key(std::string_view gateway, std::string_view device, std::string_view channel);
   static std::string desired_key(std::string_view gateway, std::string_view device, std::string_view channel);
+  // A register value's version, as the control socket and the register topic show it.
+  static nlohmann::json tag_json(const quorum::Tag& tag);
 
   // A reading for the register: replicated at most once per min_interval per key, latest value wins.
   void offer_reading(const std::string& key, std::string value);

@@ -16,6 +16,8 @@
 #include <string_view>
 #include <vector>
 
+#include "devices/command.hpp"
+
 namespace fg::gateway {
 
 class Topics {
@@ -30,7 +32,8 @@ class Topics {
   // "+/#" would bring every reading the gateway publishes back to it).
   std::vector<std::string> command_filters() const;
 
-  enum class CommandKind { write, set, request };
+  // The device, and what the gateway hands it as a devices::Command (with the message's payload).
+  using CommandKind = devices::CommandKind;
   struct Command {
     CommandKind kind;
     std::string device;

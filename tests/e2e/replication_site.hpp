@@ -12,7 +12,7 @@
 #include <map>
 #include <string>
 
-#include "gateway/control_client.hpp"
+#include "gateway/control/client.hpp"
 #include "tests/e2e/e2e_support.hpp"
 
 namespace fg::e2e {

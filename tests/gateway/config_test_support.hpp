@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "gateway/config.hpp"
+#include "gateway/config/config.hpp"
 
 namespace fg::gateway::test_support {
 

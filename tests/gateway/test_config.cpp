@@ -13,8 +13,8 @@
 #include <variant>
 #include <vector>
 
-#include "gateway/config.hpp"
-#include "gateway/duration.hpp"
+#include "gateway/config/config.hpp"
+#include "gateway/config/duration.hpp"
 #include "tests/gateway/config_test_support.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -134,36 +134,37 @@ TEST(ConfigParse, FullConfigMapsOntoEveryValue) {
   EXPECT_EQ(config.gateway.id, "shed-pi");
   EXPECT_EQ(config.gateway.log_level, LogLevel::debug);
 
-  const MqttSection& mqtt = config.mqtt;
-  EXPECT_EQ(mqtt.host, "broker.lan");
-  EXPECT_EQ(mqtt.port, 8883);
-  EXPECT_EQ(mqtt.client_id, "shed");
-  EXPECT_EQ(mqtt.keepalive, 60s);
-  EXPECT_EQ(mqtt.username, "fieldgate");
-  EXPECT_EQ(mqtt.password_file, "/etc/fieldgate/password");
-  EXPECT_EQ(mqtt.protocol, MqttProtocol::v5);
-  EXPECT_EQ(mqtt.prefix, "site/a");
-  EXPECT_EQ(mqtt.qos, 2);
-  EXPECT_TRUE(mqtt.retain);
-  EXPECT_EQ(mqtt.outbox, 500u);
-  EXPECT_EQ(mqtt.reconnect_min, 250ms);
-  EXPECT_EQ(mqtt.reconnect_max, 1h);
-  ASSERT_TRUE(mqtt.tls.has_value());
-  EXPECT_EQ(mqtt.tls->ca_file, "/etc/ssl/ca.pem");
-  EXPECT_EQ(mqtt.tls->cert_file, "/etc/fieldgate/cert.pem");
-  EXPECT_EQ(mqtt.tls->key_file, "/etc/fieldgate/key.pem");
-  EXPECT_TRUE(mqtt.tls->insecure);
+  const mqtt::Options& session = config.mqtt.session;
+  EXPECT_EQ(session.host, "broker.lan");
+  EXPECT_EQ(session.port, 8883);
+  EXPECT_EQ(session.client_id, "shed");
+  EXPECT_EQ(session.keepalive, 60s);
+  EXPECT_EQ(session.username, "fieldgate");
+  EXPECT_EQ(session.password_file, "/etc/fieldgate/password");
+  EXPECT_EQ(session.protocol, mqtt::Protocol::v5);
+  EXPECT_EQ(config.mqtt.prefix, "site/a");
+  EXPECT_EQ(config.mqtt.qos, 2);
+  EXPECT_TRUE(config.mqtt.retain);
+  EXPECT_EQ(session.outbox_limit, 500u);
+  EXPECT_EQ(session.reconnect.initial, 250ms);
+  EXPECT_EQ(session.reconnect.max, 1h);
+  ASSERT_TRUE(session.tls.has_value());
+  EXPECT_EQ(session.tls->ca_file, "/etc/ssl/ca.pem");
+  EXPECT_EQ(session.tls->cert_file, "/etc/fieldgate/cert.pem");
+  EXPECT_EQ(session.tls->key_file, "/etc/fieldgate/key.pem");
+  EXPECT_TRUE(session.tls->insecure);
 
   ASSERT_EQ(config.serial.size(), 4u);
-  const SerialDeviceConfig& weather = config.serial[0];
+  const SerialSection& weather_section = config.serial[0];
+  const ds::SerialDeviceSettings& weather = weather_section.device;
   EXPECT_EQ(weather.name, "weather");
   EXPECT_EQ(weather.port.path, "/dev/serial/by-id/usb-FTDI-if00");
   EXPECT_EQ(weather.port.baud, 115200u);
   EXPECT_EQ(weather.port.data_bits, 7);
-  EXPECT_EQ(weather.port.parity, Parity::even);
+  EXPECT_EQ(weather.port.parity, ds::Parity::even);
   EXPECT_EQ(weather.port.stop_bits, 2);
-  EXPECT_EQ(weather.port.flow_control, FlowControl::rtscts);
-  EXPECT_EQ(weather.port.write_queue, 4096u);
+  EXPECT_EQ(weather.port.flow_control, ds::FlowControl::rtscts);
+  EXPECT_EQ(weather.port.write_queue_limit, 4096u);
   EXPECT_EQ(weather.port.reopen_interval, 5s);
   const auto* line = std::get_if<ds::LineFramerConfig>(&weather.framer);
   ASSERT_NE(line, nullptr);
@@ -174,20 +175,20 @@ TEST(ConfigParse, FullConfigMapsOntoEveryValue) {
   ASSERT_NE(kv, nullptr);
   EXPECT_EQ(kv->pair_separator, ",");
   EXPECT_EQ(kv->key_value_separator, ":");
-  EXPECT_EQ(weather.payload, PayloadForm::raw);
+  EXPECT_EQ(weather_section.payload, PayloadForm::raw);
   EXPECT_EQ(weather.write_terminator, "\r");
-  EXPECT_EQ(weather.unlisted, UnlistedPolicy::drop);
+  EXPECT_EQ(weather.unlisted, ds::UnlistedPolicy::drop);
   ASSERT_TRUE(weather.request.has_value());
   EXPECT_EQ(weather.request->reply_pattern, "^(OK|ERR)");
   EXPECT_EQ(weather.request->timeout, 750ms);
 
   // Channels come in order of name.
   ASSERT_EQ(weather.channels.size(), 2u);
-  const SerialChannelConfig& door = weather.channels[0];
+  const ds::ChannelSettings& door = weather.channels[0];
   EXPECT_EQ(door.spec.name, "door");
   EXPECT_EQ(door.spec.kind, ds::ValueKind::boolean);
   EXPECT_EQ(door.set_format, "");
-  const SerialChannelConfig& t = weather.channels[1];
+  const ds::ChannelSettings& t = weather.channels[1];
   EXPECT_EQ(t.spec.name, "t");
   EXPECT_EQ(t.spec.kind, ds::ValueKind::number);
   EXPECT_EQ(t.spec.unit, "°C");
@@ -198,7 +199,7 @@ TEST(ConfigParse, FullConfigMapsOntoEveryValue) {
   EXPECT_EQ(t.spec.filter.min_interval, 10s);
   EXPECT_EQ(t.set_format, "T{value}");
 
-  const SerialDeviceConfig& meter = config.serial[1];
+  const ds::SerialDeviceSettings& meter = config.serial[1].device;
   const auto* fixed = std::get_if<ds::FixedFramerConfig>(&meter.framer);
   ASSERT_NE(fixed, nullptr);
   EXPECT_EQ(fixed->record_size, 16u);
@@ -210,7 +211,7 @@ TEST(ConfigParse, FullConfigMapsOntoEveryValue) {
   EXPECT_EQ(meter.channels[0].set_format, "{channel}={value}");
   EXPECT_FALSE(meter.request.has_value());
 
-  const SerialDeviceConfig& node = config.serial[2];
+  const ds::SerialDeviceSettings& node = config.serial[2].device;
   const auto* cobs = std::get_if<ds::CobsFramerConfig>(&node.framer);
   ASSERT_NE(cobs, nullptr);
   EXPECT_EQ(cobs->max_payload, 64u);
@@ -218,12 +219,13 @@ TEST(ConfigParse, FullConfigMapsOntoEveryValue) {
   ASSERT_NE(json, nullptr);
   EXPECT_EQ(json->max_depth, 2u);
 
-  const auto* raw = std::get_if<ds::RawParserConfig>(&config.serial[3].parser);
+  const auto* raw = std::get_if<ds::RawParserConfig>(&config.serial[3].device.parser);
   ASSERT_NE(raw, nullptr);
   EXPECT_EQ(raw->channel, "line");
 
   // What the loader accepted, devices/serial accepts too.
-  for (const auto& device : config.serial) {
+  for (const auto& section : config.serial) {
+    const ds::SerialDeviceSettings& device = section.device;
     EXPECT_TRUE(ds::Framer::create(device.framer, [](const ds::Frame&) {})) << device.name;
     EXPECT_TRUE(ds::LineParser::create(device.parser)) << device.name;
   }
@@ -233,33 +235,34 @@ TEST(ConfigParse, EmptyFileGivesTheDefaults) {
   const Config config = parse("");
   EXPECT_EQ(config.gateway.id, default_gateway_id());
   EXPECT_EQ(config.gateway.log_level, LogLevel::info);
-  EXPECT_EQ(config.mqtt.host, "localhost");
-  EXPECT_EQ(config.mqtt.port, 1883);
-  EXPECT_EQ(config.mqtt.client_id, "fieldgate-" + default_gateway_id());
-  EXPECT_EQ(config.mqtt.keepalive, 30s);
-  EXPECT_EQ(config.mqtt.username, "");
-  EXPECT_EQ(config.mqtt.password_file, "");
-  EXPECT_EQ(config.mqtt.protocol, MqttProtocol::v3_1_1);
+  EXPECT_EQ(config.mqtt.session.host, "localhost");
+  EXPECT_EQ(config.mqtt.session.port, 1883);
+  EXPECT_EQ(config.mqtt.session.client_id, "fieldgate-" + default_gateway_id());
+  EXPECT_EQ(config.mqtt.session.keepalive, 30s);
+  EXPECT_EQ(config.mqtt.session.username, "");
+  EXPECT_EQ(config.mqtt.session.password_file, "");
+  EXPECT_EQ(config.mqtt.session.protocol, mqtt::Protocol::v311);
   EXPECT_EQ(config.mqtt.prefix, "fieldgate");
   EXPECT_EQ(config.mqtt.qos, 1);
   EXPECT_FALSE(config.mqtt.retain);
-  EXPECT_EQ(config.mqtt.outbox, 10000u);
-  EXPECT_EQ(config.mqtt.reconnect_min, 500ms);
-  EXPECT_EQ(config.mqtt.reconnect_max, 30s);
-  EXPECT_FALSE(config.mqtt.tls.has_value());
+  EXPECT_EQ(config.mqtt.session.outbox_limit, 10000u);
+  EXPECT_EQ(config.mqtt.session.reconnect.initial, 500ms);
+  EXPECT_EQ(config.mqtt.session.reconnect.max, 30s);
+  EXPECT_FALSE(config.mqtt.session.tls.has_value());
   EXPECT_TRUE(config.serial.empty());
 }
 
 TEST(ConfigParse, SerialDefaults) {
   const Config config = parse(serial(""));
   ASSERT_EQ(config.serial.size(), 1u);
-  const SerialDeviceConfig& device = config.serial[0];
+  const SerialSection& section = config.serial[0];
+  const ds::SerialDeviceSettings& device = section.device;
   EXPECT_EQ(device.port.baud, 9600u);
   EXPECT_EQ(device.port.data_bits, 8);
-  EXPECT_EQ(device.port.parity, Parity::none);
+  EXPECT_EQ(device.port.parity, ds::Parity::none);
   EXPECT_EQ(device.port.stop_bits, 1);
-  EXPECT_EQ(device.port.flow_control, FlowControl::none);
-  EXPECT_EQ(device.port.write_queue, 65536u);
+  EXPECT_EQ(device.port.flow_control, ds::FlowControl::none);
+  EXPECT_EQ(device.port.write_queue_limit, 65536u);
   EXPECT_EQ(device.port.reopen_interval, 2s);
   const auto* line = std::get_if<ds::LineFramerConfig>(&device.framer);
   ASSERT_NE(line, nullptr);
@@ -270,15 +273,15 @@ TEST(ConfigParse, SerialDefaults) {
   ASSERT_NE(kv, nullptr);
   EXPECT_EQ(kv->pair_separator, "");
   EXPECT_EQ(kv->key_value_separator, "=");
-  EXPECT_EQ(device.payload, PayloadForm::json);
+  EXPECT_EQ(section.payload, PayloadForm::json);
   EXPECT_EQ(device.write_terminator, "\n");
-  EXPECT_EQ(device.unlisted, UnlistedPolicy::publish);
+  EXPECT_EQ(device.unlisted, ds::UnlistedPolicy::publish);
   EXPECT_FALSE(device.request.has_value());
   EXPECT_TRUE(device.channels.empty());
 
   const Config channel = parse(serial("[serial.channels.t]\n"));
-  ASSERT_EQ(channel.serial[0].channels.size(), 1u);
-  const SerialChannelConfig& t = channel.serial[0].channels[0];
+  ASSERT_EQ(channel.serial[0].device.channels.size(), 1u);
+  const ds::ChannelSettings& t = channel.serial[0].device.channels[0];
   EXPECT_EQ(t.spec.name, "t");
   EXPECT_EQ(t.spec.kind, ds::ValueKind::number);
   EXPECT_EQ(t.spec.unit, "");
@@ -290,25 +293,26 @@ TEST(ConfigParse, SerialDefaults) {
   EXPECT_EQ(t.set_format, "{channel}={value}");
 
   const Config request = parse(serial("[serial.request]\nreply_pattern = 'OK'\n"));
-  ASSERT_TRUE(request.serial[0].request.has_value());
-  EXPECT_EQ(request.serial[0].request->timeout, 1s);
+  ASSERT_TRUE(request.serial[0].device.request.has_value());
+  EXPECT_EQ(request.serial[0].device.request->timeout, 1s);
 
   const Config tls = parse("[mqtt.tls]\nca_file = \"ca.pem\"\n");
-  ASSERT_TRUE(tls.mqtt.tls.has_value());
-  EXPECT_EQ(tls.mqtt.tls->cert_file, "");
-  EXPECT_EQ(tls.mqtt.tls->key_file, "");
-  EXPECT_FALSE(tls.mqtt.tls->insecure);
+  ASSERT_TRUE(tls.mqtt.session.tls.has_value());
+  EXPECT_EQ(tls.mqtt.session.tls->cert_file, "");
+  EXPECT_EQ(tls.mqtt.session.tls->key_file, "");
+  EXPECT_FALSE(tls.mqtt.session.tls->insecure);
 }
 
 TEST(ConfigParse, ClientIdDefaultsFromTheGatewayId) {
-  EXPECT_EQ(parse("[gateway]\nid = \"barn\"\n").mqtt.client_id, "fieldgate-barn");
-  EXPECT_EQ(parse("[gateway]\nid = \"barn\"\n[mqtt]\nclient_id = \"\"\n").mqtt.client_id, "fieldgate-barn");
+  EXPECT_EQ(parse("[gateway]\nid = \"barn\"\n").mqtt.session.client_id, "fieldgate-barn");
+  EXPECT_EQ(parse("[gateway]\nid = \"barn\"\n[mqtt]\nclient_id = \"\"\n").mqtt.session.client_id,
+            "fieldgate-barn");
 }
 
 TEST(ConfigParse, AnyPositiveBaudRateIsNotAConfigError) {
   // Whether the port can take 12345 is found out when it opens, for that port alone.
   const Config config = parse(serial("baud = 12345\n"));
-  EXPECT_EQ(config.serial[0].port.baud, 12345u);
+  EXPECT_EQ(config.serial[0].device.port.baud, 12345u);
 }
 
 TEST(ConfigParse, InlineTablesWorkLikeHeaders) {
@@ -316,24 +320,24 @@ TEST(ConfigParse, InlineTablesWorkLikeHeaders) {
 mqtt = { port = 1884, tls = { ca_file = "ca.pem" } }
 )");
   ASSERT_EQ(config.serial.size(), 1u);
-  EXPECT_EQ(config.serial[0].channels.at(0).spec.unit, "K");
-  EXPECT_EQ(config.mqtt.port, 1884);
-  EXPECT_TRUE(config.mqtt.tls.has_value());
+  EXPECT_EQ(config.serial[0].device.channels.at(0).spec.unit, "K");
+  EXPECT_EQ(config.mqtt.session.port, 1884);
+  EXPECT_TRUE(config.mqtt.session.tls.has_value());
 }
 
 TEST(ConfigParse, ZeroDurationsWhereAllowed) {
   const Config config = parse(serial("[serial.channels.t]\nmin_interval = \"0s\"\n"));
-  EXPECT_EQ(config.serial[0].channels[0].spec.filter.min_interval, 0s);
+  EXPECT_EQ(config.serial[0].device.channels[0].spec.filter.min_interval, 0s);
 }
 
 TEST(ConfigParse, PasswordWithoutUserNameIsFineWithMqtt5) {
   const Config config = parse("[mqtt]\nprotocol = \"5\"\npassword_file = \"/p\"\n");
-  EXPECT_EQ(config.mqtt.password_file, "/p");
+  EXPECT_EQ(config.mqtt.session.password_file, "/p");
 }
 
 TEST(ConfigParse, QuotedChannelNames) {
   const Config config = parse(serial("parser = \"json\"\n[serial.channels.\"bme.t\"]\nunit = \"K\"\n"));
-  EXPECT_EQ(config.serial[0].channels.at(0).spec.name, "bme.t");
+  EXPECT_EQ(config.serial[0].device.channels.at(0).spec.name, "bme.t");
 }
 
 std::string read_source_file(const std::string& relative) {
@@ -347,8 +351,8 @@ TEST(ConfigParse, TheShippedExampleIsValid) {
   const auto config = load_config(std::string(FG_SOURCE_DIR) + "/examples/fieldgate.toml");
   ASSERT_TRUE(config.has_value()) << config.error().front().format();
   ASSERT_EQ(config->serial.size(), 1u);
-  EXPECT_EQ(config->serial[0].name, "weather");
-  EXPECT_EQ(config->mqtt.host, "localhost");
+  EXPECT_EQ(config->serial[0].device.name, "weather");
+  EXPECT_EQ(config->mqtt.session.host, "localhost");
 }
 
 TEST(ConfigParse, TheExampleOfTheReferenceIsValid) {
@@ -359,7 +363,7 @@ TEST(ConfigParse, TheExampleOfTheReferenceIsValid) {
   ASSERT_NE(end, std::string::npos);
   const Config config = parse(std::string_view(doc).substr(start + 8, end - start - 8));
   EXPECT_EQ(config.serial.size(), 3u);
-  EXPECT_TRUE(config.mqtt.tls.has_value());
+  EXPECT_TRUE(config.mqtt.session.tls.has_value());
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -426,7 +430,7 @@ TEST(ConfigLoad, ReadsAFile) {
   test::write_file(path, "[mqtt]\nport = 1884\n");
   const auto config = load_config(path);
   ASSERT_TRUE(config.has_value());
-  EXPECT_EQ(config->mqtt.port, 1884);
+  EXPECT_EQ(config->mqtt.session.port, 1884);
   EXPECT_EQ(config->source, path);
 }
 

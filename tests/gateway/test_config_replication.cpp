@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "gateway/config.hpp"
+#include "gateway/config/config.hpp"
 #include "tests/gateway/config_test_support.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -505,7 +505,7 @@ TEST(ConfigDeviceNames, RegisterIsReserved) {
             "(<prefix>/<gateway>/register/... is the replicated register)");
   const Config config = parse("[[serial]]\nname = \"registers\"\npath = \"/dev/ttyUSB0\"\n");
   ASSERT_EQ(config.serial.size(), 1u);
-  EXPECT_EQ(config.serial[0].name, "registers");
+  EXPECT_EQ(config.serial[0].device.name, "registers");
 }
 
 // ---------------------------------------------------------------------------------------------------------

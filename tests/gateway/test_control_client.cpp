@@ -1,4 +1,4 @@
-#include "gateway/control_client.hpp"
+#include "gateway/control/client.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/socket.h>
@@ -9,7 +9,7 @@
 #include <thread>
 #include <vector>
 
-#include "gateway/control_server.hpp"
+#include "gateway/control/server.hpp"
 #include "loop/event_fd.hpp"
 #include "tests/support/loop_fixture.hpp"
 #include "tests/support/temp_dir.hpp"

@@ -1,4 +1,4 @@
-#include "gateway/control_server.hpp"
+#include "gateway/control/server.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/socket.h>

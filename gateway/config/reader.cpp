@@ -1,4 +1,4 @@
-#include "gateway/config_reader.hpp"
+#include "gateway/config/reader.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -1,6 +1,6 @@
 #pragma once
 // The generic half of the config loader: reading typed values out of toml++ tables, with every problem
-// collected as a ConfigIssue at the right line, column and key. Private to gateway/config*.cpp.
+// collected as a ConfigIssue at the right line, column and key. Private to gateway/config/.
 
 #include <toml++/toml.h>
 
@@ -14,8 +14,8 @@
 #include <utility>
 #include <vector>
 
-#include "gateway/config.hpp"
-#include "gateway/duration.hpp"
+#include "gateway/config/config.hpp"
+#include "gateway/config/duration.hpp"
 
 namespace fg::gateway::config_detail {
 

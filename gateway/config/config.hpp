@@ -13,10 +13,9 @@
 #include <string_view>
 #include <vector>
 
-#include "devices/serial/channel_spec.hpp"
-#include "devices/serial/framer.hpp"
-#include "devices/serial/line_parser.hpp"
+#include "devices/serial/serial_settings.hpp"
 #include "gateway/log.hpp"
+#include "mqtt/options.hpp"
 
 namespace fg::gateway {
 
@@ -46,84 +45,29 @@ struct GatewaySection {
   LogLevel log_level = LogLevel::info;
 };
 
-enum class MqttProtocol : std::uint8_t { v3_1_1, v5 };
-
-// [mqtt.tls]: present means TLS is on.
-struct MqttTls {
-  std::string ca_file;    // required, non-empty
-  std::string cert_file;  // client certificate; cert_file and key_file come together or not at all
-  std::string key_file;
-  bool insecure = false;  // skips the check of the server's host name against its certificate
-};
-
+// [mqtt]: the session's own settings, and the gateway's: where it publishes, and how it publishes readings.
 struct MqttSection {
-  std::string host = "localhost";
-  std::uint16_t port = 1883;
-  std::string client_id;                                          // "fieldgate-<gateway id>" unless set
-  std::chrono::milliseconds keepalive{std::chrono::seconds(30)};  // whole seconds, 5s..1h
-  std::string username;                                           // empty: no authentication
-  std::string password_file;  // empty: no password; read at run time, never by the config loader
-  MqttProtocol protocol = MqttProtocol::v3_1_1;
+  // Everything the MQTT session needs (mqtt/options.hpp), as the [mqtt] keys give it. The gateway adds the
+  // will and the birth message (its status topic). One default differs from the module's: the outbox
+  // holds 10,000 messages, minutes of readings for a typical site while the broker is away.
+  mqtt::Options session = [] {
+    mqtt::Options options;
+    options.outbox_limit = 10000;
+    return options;
+  }();
   std::string prefix = "fieldgate";  // first topic level(s): no + or #, no leading or trailing /
   std::uint8_t qos = 1;              // for readings
   bool retain = false;               // for readings
-  std::size_t outbox = 10000;        // messages kept while disconnected
-  std::chrono::milliseconds reconnect_min{500};
-  std::chrono::milliseconds reconnect_max{std::chrono::seconds(30)};
-  std::optional<MqttTls> tls;
-};
-
-enum class Parity : std::uint8_t { none, even, odd };
-enum class FlowControl : std::uint8_t { none, rtscts, xonxoff };
-
-// How to open and drive one port; mapped onto the serial port handle by the gateway.
-struct SerialPortConfig {
-  std::string path;
-  std::uint32_t baud = 9600;   // any positive rate: whether the port takes it is found out when it opens
-  std::uint8_t data_bits = 8;  // 5..8
-  Parity parity = Parity::none;
-  std::uint8_t stop_bits = 1;  // 1 or 2
-  FlowControl flow_control = FlowControl::none;
-  std::size_t write_queue = 65536;  // bytes
-  std::chrono::milliseconds reopen_interval{2000};
 };
 
 // The form of a published reading: a JSON object (value, unit, time, seq) or the bare value as text.
 enum class PayloadForm : std::uint8_t { json, raw };
 
-// What to do with a parsed field that has no [serial.channels.X] table.
-enum class UnlistedPolicy : std::uint8_t {
-  publish,  // published with an automatic kind: a number if it parses as one, else text
-  drop,
-};
-
-// [serial.request]: request/response mode. A command written to the port waits for a reply line matching
-// reply_pattern, for at most timeout.
-struct SerialRequestConfig {
-  std::string reply_pattern;  // RE2 syntax; checked to compile
-  std::chrono::milliseconds timeout{1000};
-};
-
-// [serial.channels.X]: spec.name is X, the field name the parser produces.
-struct SerialChannelConfig {
-  devices::serial::ChannelSpec spec;
-  // How a /set command for this channel is written to the port, {channel} and {value} replaced ({{ and }}
-  // for literal braces); empty disables /set for the channel.
-  std::string set_format = "{channel}={value}";
-};
-
-// One [[serial]] entry. framer and parser were checked by creating them, so Framer::create and
-// LineParser::create succeed with them.
-struct SerialDeviceConfig {
-  std::string name;  // [A-Za-z0-9_-]+, unique among all devices
-  SerialPortConfig port;
-  devices::serial::FramerConfig framer = devices::serial::LineFramerConfig{};
-  devices::serial::ParserConfig parser = devices::serial::KvParserConfig{};
+// One [[serial]] entry: the device's own settings, and how the gateway publishes its readings. The settings
+// were checked by creating the framer, parser and channels, so SerialDevice::create succeeds with them.
+struct SerialSection {
+  devices::serial::SerialDeviceSettings device;  // device.name: [A-Za-z0-9_-]+, unique among all devices
   PayloadForm payload = PayloadForm::json;
-  std::string write_terminator = "\n";  // appended to commands written to the port
-  UnlistedPolicy unlisted = UnlistedPolicy::publish;
-  std::optional<SerialRequestConfig> request;
-  std::vector<SerialChannelConfig> channels;  // in order of name
 };
 
 // One other member of the site: [[replication.peers]] or an inline table in replication.peers.
@@ -157,7 +101,7 @@ struct ControlSection {
 struct Config {
   GatewaySection gateway;
   MqttSection mqtt;
-  std::vector<SerialDeviceConfig> serial;
+  std::vector<SerialSection> serial;
   std::optional<ReplicationSection> replication;
   ControlSection control;
   std::string source;  // the file name it was read from, as given

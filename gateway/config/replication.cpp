@@ -1,8 +1,9 @@
-#include "gateway/config_replication.hpp"
+// [replication]: this gateway as a member of the site's replicated register (quorum/).
+
+#include "gateway/config/sections.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <sys/un.h>
 
 #include <chrono>
 #include <map>
@@ -299,20 +300,6 @@ void read_replication(TableReader& table, ReplicationSection& out) {
     out.restore_timeout = *restore;
   }
   read_drop_peers(table, self, members, out.drop_peers);
-}
-
-void read_control(TableReader& table, ControlSection& out) {
-  if (auto socket = table.string("socket")) {
-    // sun_path holds the path and its terminating NUL.
-    constexpr std::size_t kLimit = sizeof(sockaddr_un::sun_path);
-    if (socket->size() >= kLimit) {
-      table.error("socket", "must be shorter than " + std::to_string(kLimit) +
-                                " bytes (the limit of a unix socket path), got " +
-                                std::to_string(socket->size()) + " bytes");
-    } else {
-      out.socket = *socket;
-    }
-  }
 }
 
 }  // namespace fg::gateway::config_detail

@@ -1,4 +1,4 @@
-#include "gateway/duration.hpp"
+#include "gateway/config/duration.hpp"
 
 #include <array>
 #include <charconv>

@@ -1,88 +1,22 @@
-#include "gateway/control_server.hpp"
+#include "gateway/control/server.hpp"
 
 #include <algorithm>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#include "gateway/control/wire.hpp"
 #include "loop/pipe_listener.hpp"
 #include "loop/stream_connection.hpp"
 
 namespace fg::gateway {
-namespace {
 
+using control_wire::error_line;
+using control_wire::is_blank;
+using control_wire::kMaxNesting;
+using control_wire::nesting_depth;
+using control_wire::success_line;
 using nlohmann::json;
-
-// nlohmann's dump() recurses once per nesting level and would overflow the stack on an id like
-// [[[[...]]]] 30000 deep, which fits in one line; no real request nests anywhere near this.
-constexpr std::size_t kMaxNesting = 64;
-
-// The deepest nesting of arrays and objects in `text`, counting brackets outside strings only. It runs
-// before parsing, so it must not trust the text to be valid JSON.
-std::size_t nesting_depth(std::string_view text) noexcept {
-  std::size_t depth = 0;
-  std::size_t deepest = 0;
-  bool in_string = false;
-  bool escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      deepest = std::max(deepest, ++depth);
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
-    }
-  }
-  return deepest;
-}
-
-// Text that came from a client or a peer may hold invalid UTF-8; replace it rather than let dump() throw.
-std::string dump(const json& value) {
-  return value.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-// {"id":...,"ok":true,...fields}\n with id and ok first, as the protocol shows them; nlohmann's own
-// objects would sort the keys.
-std::string success_line(const json& id, const json& fields) {
-  std::string line = "{\"id\":" + dump(id) + ",\"ok\":true";
-  auto add = [&line](const std::string& key, const json& value) {
-    line += ',';
-    line += dump(json(key));
-    line += ':';
-    line += dump(value);
-  };
-  if (fields.is_object()) {
-    for (const auto& [key, value] : fields.items()) {
-      if (key != "id" && key != "ok") {
-        add(key, value);
-      }
-    }
-  } else if (!fields.is_null()) {
-    add("result", fields);
-  }
-  line += "}\n";
-  return line;
-}
-
-std::string error_line(const json& id, std::string_view error) {
-  return "{\"id\":" + dump(id) + ",\"ok\":false,\"error\":" + dump(json(error)) + "}\n";
-}
-
-bool is_blank(std::string_view line) noexcept {
-  return line.find_first_not_of(" \t\r") == std::string_view::npos;
-}
-
-}  // namespace
 
 // One request waiting for its answer. It names its connection by a number that is never reused, so an
 // answer for a client that has gone cannot reach a later client, and it holds the server only weakly.

@@ -1,4 +1,4 @@
-#include "gateway/control_client.hpp"
+#include "gateway/control/client.hpp"
 
 #include <fcntl.h>
 #include <poll.h>

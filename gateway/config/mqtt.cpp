@@ -1,0 +1,128 @@
+// [mqtt] and [mqtt.tls]: the MQTT session's own settings (mqtt::Options), and the gateway's topic prefix
+// and how it publishes readings.
+
+#include "gateway/config/duration.hpp"
+#include "gateway/config/sections.hpp"
+
+namespace fg::gateway::config_detail {
+namespace {
+
+void read_tls(TableReader& table, mqtt::TlsOptions& out) {
+  if (!table.has("ca_file")) {
+    table.missing("ca_file", "required when [mqtt.tls] is present");
+  } else if (auto ca = table.string("ca_file")) {
+    if (ca->empty()) {
+      table.error("ca_file", "must not be empty");
+    }
+    out.ca_file = *ca;
+  }
+  if (auto cert = table.string("cert_file")) {
+    out.cert_file = *cert;
+  }
+  if (auto key = table.string("key_file")) {
+    out.key_file = *key;
+  }
+  if (!out.cert_file.empty() && out.key_file.empty() && !table.has("key_file")) {
+    table.missing("key_file", "required when cert_file is set");
+  } else if (!out.cert_file.empty() && out.key_file.empty()) {
+    table.error("key_file", "must not be empty when cert_file is set");
+  }
+  if (!out.key_file.empty() && out.cert_file.empty() && !table.has("cert_file")) {
+    table.missing("cert_file", "required when key_file is set");
+  } else if (!out.key_file.empty() && out.cert_file.empty()) {
+    table.error("cert_file", "must not be empty when key_file is set");
+  }
+  if (auto insecure = table.boolean("insecure")) {
+    out.insecure = *insecure;
+  }
+}
+
+void read_prefix(TableReader& table, MqttSection& out) {
+  auto prefix = table.string("prefix");
+  if (!prefix) {
+    return;
+  }
+  if (prefix->empty()) {
+    table.error("prefix", "must not be empty");
+  } else if (prefix->find_first_of("+#") != std::string::npos) {
+    table.error("prefix", "must not contain the wildcards + or #, got " + quote(*prefix));
+  } else if (prefix->front() == '/' || prefix->back() == '/') {
+    table.error("prefix", "must not start or end with /, got " + quote(*prefix));
+  } else {
+    out.prefix = *prefix;
+  }
+}
+
+}  // namespace
+
+void read_mqtt(TableReader& table, MqttSection& section) {
+  mqtt::Options& out = section.session;
+  if (auto host = table.string("host")) {
+    if (host->empty()) {
+      table.error("host", "must not be empty");
+    }
+    out.host = *host;
+  }
+  if (auto port = table.integer("port", 1, 65535)) {
+    out.port = static_cast<std::uint16_t>(*port);
+  }
+  if (auto client_id = table.string("client_id")) {
+    out.client_id = *client_id;
+  }
+  if (auto keepalive = table.duration(
+          "keepalive", DurationBounds{.min = std::chrono::seconds(5), .max = std::chrono::hours(1)})) {
+    // MQTT carries the keep-alive in whole seconds.
+    if (keepalive->count() % 1000 != 0) {
+      table.error("keepalive", "must be a whole number of seconds, got " + format_duration(*keepalive));
+    } else {
+      out.keepalive = std::chrono::duration_cast<std::chrono::seconds>(*keepalive);
+    }
+  }
+  if (auto username = table.string("username")) {
+    out.username = *username;
+  }
+  if (auto password_file = table.string("password_file")) {
+    out.password_file = *password_file;
+  }
+  if (auto protocol = table.choice<mqtt::Protocol>(
+          "protocol", {{"3.1.1", mqtt::Protocol::v311}, {"5", mqtt::Protocol::v5}})) {
+    out.protocol = *protocol;
+  }
+  // MQTT 3.1.1 (section 3.1.2.9) allows a password only together with a user name.
+  if (!out.password_file.empty() && out.username.empty() && out.protocol == mqtt::Protocol::v311) {
+    table.error("password_file", "needs a username with protocol \"3.1.1\"");
+  }
+  read_prefix(table, section);
+  if (auto qos = table.integer("qos", 0, 2)) {
+    section.qos = static_cast<std::uint8_t>(*qos);
+  }
+  if (auto retain = table.boolean("retain")) {
+    section.retain = *retain;
+  }
+  if (auto outbox = table.integer("outbox", 0)) {
+    out.outbox_limit = static_cast<std::size_t>(*outbox);
+  }
+  const auto reconnect_min = table.duration("reconnect_min", DurationBounds{.positive = true});
+  const auto reconnect_max = table.duration("reconnect_max", DurationBounds{.positive = true});
+  mqtt::ReconnectOptions& reconnect = out.reconnect;
+  if (reconnect_min) {
+    reconnect.initial = *reconnect_min;
+  }
+  if (reconnect_max) {
+    reconnect.max = *reconnect_max;
+  }
+  if ((reconnect_min || reconnect_max) && reconnect.initial > reconnect.max) {
+    const std::string_view blamed = reconnect_min ? "reconnect_min" : "reconnect_max";
+    table.error(blamed, "reconnect_min (" + format_duration(reconnect.initial) +
+                            ") must not be more than reconnect_max (" + format_duration(reconnect.max) + ")");
+  }
+  if (table.has("tls")) {
+    if (auto tls = table.subtable("tls")) {
+      out.tls.emplace();
+      read_tls(*tls, *out.tls);
+      tls->finish();
+    }
+  }
+}
+
+}  // namespace fg::gateway::config_detail

@@ -1,0 +1,32 @@
+#pragma once
+// The readers of the config's sections, one file each: gateway.cpp, mqtt.cpp, serial.cpp (with
+// serial_format.cpp), replication.cpp, control.cpp. Private to gateway/config/. Each reads every key of its
+// table into out and reports each problem to the table's sink; none calls table.finish(): config.cpp does,
+// so that unknown keys are reported in one place.
+
+#include <vector>
+
+#include "gateway/config/config.hpp"
+#include "gateway/config/reader.hpp"
+
+namespace fg::gateway::config_detail {
+
+// [gateway]: the id (one topic level) and the log level.
+void read_gateway(TableReader& table, GatewaySection& out);
+
+// [mqtt] and [mqtt.tls]: the session's settings and the gateway's topic prefix, qos and retain.
+void read_mqtt(TableReader& table, MqttSection& out);
+
+// Every [[serial]] of the root table; device names must be unique. The framer, parser and channels are
+// checked by creating them with devices/serial, whose ConfigError lands on the key that caused it.
+void read_serial_array(TableReader& root, std::vector<SerialSection>& out);
+
+// [replication]: endpoints are checked with quorum::parse_endpoint, the site's size and the uniqueness of
+// its node numbers and addresses, and the key file is loaded with quorum::load_site_key (so `fieldgate
+// check` finds a missing, malformed or world-readable key before the daemon does).
+void read_replication(TableReader& table, ReplicationSection& out);
+
+// [control]: the control socket's path.
+void read_control(TableReader& table, ControlSection& out);
+
+}  // namespace fg::gateway::config_detail

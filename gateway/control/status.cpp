@@ -1,0 +1,61 @@
+#include "gateway/control/status.hpp"
+
+#include <fmt/format.h>
+
+#include <iterator>
+
+namespace fg::gateway {
+
+nlohmann::json status_document(const Status& status) {
+  nlohmann::json devices = nlohmann::json::array();
+  for (const auto& device : status.devices) {
+    devices.push_back({{"name", device.name}, {"online", device.online}, {"readings", device.readings}});
+  }
+  return nlohmann::json{
+      {"gateway", status.gateway},
+      {"mqtt", {{"broker", status.broker}, {"connected", status.connected}}},
+      {"devices", std::move(devices)},
+      {"outputs_restored", status.outputs_restored},
+      {"replication", status.replication},
+  };
+}
+
+std::string format_status(const nlohmann::json& s) {
+  std::string out;
+  auto to = std::back_inserter(out);
+  fmt::format_to(to, "gateway {}: broker {} {}\n", s["gateway"].get<std::string>(),
+                 s["mqtt"]["broker"].get<std::string>(),
+                 s["mqtt"]["connected"].get<bool>() ? "connected" : "disconnected");
+  for (const auto& d : s["devices"]) {
+    fmt::format_to(to, "  device {}: {}, {} readings\n", d["name"].get<std::string>(),
+                   d["online"].get<bool>() ? "online" : "offline", d["readings"].get<std::uint64_t>());
+  }
+  const auto& r = s["replication"];
+  if (r.is_null()) {
+    fmt::format_to(to, "  replication: not configured\n");
+    return out;
+  }
+  fmt::format_to(to, "  replica {} ({}): {}, boot epoch {}, {} keys\n", r["node"].get<std::uint32_t>(),
+                 r["listen"].get<std::string>(), r["state"].get<std::string>(),
+                 r["epoch"].get<std::uint64_t>(), r["keys"].get<std::size_t>());
+  for (const auto& p : r["peers"]) {
+    std::string rtt = p["rtt_ms"].is_null() ? "-" : fmt::format("{} ms", p["rtt_ms"].get<std::int64_t>());
+    std::string heard = p["last_heard_ms_ago"].is_null()
+                            ? "never"
+                            : fmt::format("{} ms ago", p["last_heard_ms_ago"].get<std::int64_t>());
+    fmt::format_to(to, "  peer {} ({}): {}, {}, round trip {}, last heard {}\n",
+                   p["node"].get<std::uint32_t>(), p.value("address", "?"),
+                   p["up"].get<bool>() ? "up" : "down", p["state"].get<std::string>(), rtt, heard);
+  }
+  const auto& d = r["datagrams"];
+  std::uint64_t dropped = 0;
+  for (const auto& [reason, count] : d["dropped"].items()) {
+    dropped += count.get<std::uint64_t>();
+  }
+  fmt::format_to(to, "  datagrams: {} sent, {} received, {} dropped ({}), {} malformed\n",
+                 d["sent"].get<std::uint64_t>(), d["received"].get<std::uint64_t>(), dropped,
+                 d["dropped"].dump(), d["malformed"].get<std::uint64_t>());
+  return out;
+}
+
+}  // namespace fg::gateway

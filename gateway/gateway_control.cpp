@@ -1,0 +1,89 @@
+// Gateway's side of the local control socket (docs/control-socket.md): status, and get / put on the site's
+// replicated register.
+
+#include "gateway/control/status.hpp"
+#include "gateway/gateway.hpp"
+#include "gateway/log.hpp"
+
+namespace fg::gateway {
+
+void Gateway::start_control_socket() {
+  const std::string& path = config_.control.socket;
+  if (path.empty()) {
+    return;
+  }
+  auto server = ControlServer::open(loop_, path,
+                                    [this](const nlohmann::json& request, ControlServer::Responder respond) {
+                                      on_control(request, std::move(respond));
+                                    });
+  if (!server) {
+    // The daemon serves without it: devices and MQTT do not depend on the control socket.
+    log(LogLevel::warning, "control socket {}: {}; fieldgate status/get/put will not reach this daemon", path,
+        server.error().message());
+    return;
+  }
+  control_.emplace(std::move(*server));
+}
+
+void Gateway::on_control(const nlohmann::json& request, ControlServer::Responder respond) {
+  const std::string op = request.value("op", "");
+  if (op == "status") {
+    respond(nlohmann::json{{"status", status_json()}});
+    return;
+  }
+  if (op != "get" && op != "put") {
+    respond.fail("unknown op");
+    return;
+  }
+  if (!replication_) {
+    respond.fail("this gateway has no [replication] section: there is no register to " + op);
+    return;
+  }
+  auto key = request.find("key");
+  if (key == request.end() || !key->is_string()) {
+    respond.fail("\"key\" must be a string");
+    return;
+  }
+  if (op == "get") {
+    replication_->read(key->get<std::string>(), [respond](std::expected<quorum::Versioned, std::string> r) {
+      if (!r) {
+        respond.fail(r.error());
+      } else if (r->tag.is_zero()) {
+        respond(nlohmann::json{{"value", nullptr}});
+      } else {
+        respond(nlohmann::json{{"value", r->value}, {"tag", Replication::tag_json(r->tag)}});
+      }
+    });
+    return;
+  }
+  auto value = request.find("value");
+  if (value == request.end() || !value->is_string()) {
+    respond.fail("\"value\" must be a string");
+    return;
+  }
+  replication_->write(key->get<std::string>(), value->get<std::string>(),
+                      [respond](std::expected<quorum::Tag, std::string> r) {
+                        if (!r) {
+                          respond.fail(r.error());
+                        } else {
+                          respond(nlohmann::json{{"tag", Replication::tag_json(*r)}});
+                        }
+                      });
+}
+
+nlohmann::json Gateway::status_json() const {
+  Status status;
+  status.gateway = config_.gateway.id;
+  status.broker = config_.mqtt.session.host + ":" + std::to_string(config_.mqtt.session.port);
+  status.connected = session_ && session_->state() == mqtt::State::connected;
+  for (const auto& device : devices_) {
+    const auto route = routes_.find(device->name());
+    status.devices.push_back(
+        {device->name(), device->online(), route == routes_.end() ? 0 : route->second.published});
+  }
+  status.outputs_restored = outputs_ready_;
+  status.replication = replication_ ? replication_->status() : nlohmann::json(nullptr);
+  return status_document(status);
+}
+
+}  // namespace fg::gateway
