@@ -242,8 +242,8 @@ TEST_F(SerialDeviceTest, DestroyedInsideItsOwnReplyCallback) {
 
 // The device goes away inside the first reading of a line of two: the second is not delivered. The port's
 // data callback is on the stack, so this needs SerialPort to survive being destroyed inside its own
-// callback (issue 9: deferred reaping in devices/serial/port.cpp); enable it with that change.
-TEST_F(SerialDeviceTest, DISABLED_DestroyedInsideItsOwnReadingCallback) {
+// callback (its deferred reaping, devices/serial/port.cpp).
+TEST_F(SerialDeviceTest, DestroyedInsideItsOwnReadingCallback) {
   auto sink = recorder();
   sink.on_reading = [this](Reading&& r) {
     readings.push_back(std::move(r));
