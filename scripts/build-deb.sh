@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Builds the Debian package of fieldgate for one architecture, from a copy of the committed tree and
+# the working tree's changes, in build/deb/<target>/ (dpkg-buildpackage writes next to the source).
+#
+#   scripts/build-deb.sh [amd64|arm64|armhf|armv6] [--check]
+#
+# arm64 and armhf are cross-built against Debian's multiarch libraries (scripts/install-deps.sh arm64,
+# armhf); armv6 is the statically linked armhf package for the Pi Zero W and Pi 1 (install-deps.sh
+# armv6, debian/README.source). Without --check the test suites are not built (nocheck): CI runs them
+# through the CMake presets. Prints the path of the .deb.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+target=${1:-$(dpkg --print-architecture)}
+check=${2:-}
+out=build/deb/$target
+rm -rf "$out" && mkdir -p "$out/src"
+# The tree as git sees it (committed and changed files, not build/ or anything ignored).
+git ls-files -z --cached --others --exclude-standard | xargs -0 cp -a --parents -t "$out/src"
+
+args=(-b -us -uc)
+case "$target" in
+  "$(dpkg --print-architecture)") ;;
+  arm64 | armhf) args+=(-a"$target") ;;
+  armv6) args+=(-aarmhf -Ppkg.fieldgate.armv6) ;;
+  *) echo "usage: $0 [amd64|arm64|armhf|armv6] [--check]" >&2; exit 2 ;;
+esac
+if [ "$check" != "--check" ]; then
+  export DEB_BUILD_OPTIONS="nocheck ${DEB_BUILD_OPTIONS:-}"
+  args+=(-Pnocheck)
+fi
+export DEB_BUILD_OPTIONS="parallel=$(nproc) ${DEB_BUILD_OPTIONS:-}"
+
+(cd "$out/src" && dpkg-buildpackage "${args[@]}") >"$out/build.log" 2>&1 || {
+  tail -n 60 "$out/build.log" >&2
+  echo "build-deb: dpkg-buildpackage failed; the whole log is $out/build.log" >&2
+  exit 1
+}
+ls "$out"/fieldgate_*.deb
