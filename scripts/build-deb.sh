@@ -4,6 +4,9 @@
 #
 #   scripts/build-deb.sh [amd64|arm64|armhf|armv6] [--check]
 #
+# With --check the package build also builds and runs the unit tests: natively on amd64, and under
+# qemu-user for the other architectures (the ARMv6 build under qemu-arm -cpu arm1176). CI builds the
+# Pi packages this way, so the tests run on the very binaries that are shipped.
 # arm64 and armhf are cross-built against Debian's multiarch libraries (scripts/install-deps.sh arm64,
 # armhf); armv6 is the statically linked armhf package for the Pi Zero W and Pi 1 (install-deps.sh
 # armv6, debian/README.source). Without --check the test suites are not built (nocheck): CI runs them
@@ -22,12 +25,24 @@ args=(-b -us -uc)
 case "$target" in
   "$(dpkg --print-architecture)") ;;
   arm64 | armhf) args+=(-a"$target") ;;
-  armv6) args+=(-aarmhf -Ppkg.fieldgate.armv6) ;;
+  armv6)
+    # The armel sysroot (cached in build/armv6-sysroot) stands in for the -dev build dependencies.
+    scripts/armv6-sysroot.sh
+    export FG_ARMV6_SYSROOT=$PWD/build/armv6-sysroot
+    args+=(-aarmhf -Ppkg.fieldgate.armv6)
+    ;;
   *) echo "usage: $0 [amd64|arm64|armhf|armv6] [--check]" >&2; exit 2 ;;
 esac
 if [ "$check" != "--check" ]; then
   export DEB_BUILD_OPTIONS="nocheck ${DEB_BUILD_OPTIONS:-}"
   args+=(-Pnocheck)
+fi
+# -P replaces the profiles rather than adding to them: give them all at once.
+profiles=()
+for a in "${args[@]}"; do [[ "$a" == -P* ]] && profiles+=("${a#-P}"); done
+if [ ${#profiles[@]} -gt 1 ]; then
+  mapfile -t args < <(printf '%s\n' "${args[@]}" | grep -v '^-P')
+  args+=("-P$(IFS=,; echo "${profiles[*]}")")
 fi
 export DEB_BUILD_OPTIONS="parallel=$(nproc) ${DEB_BUILD_OPTIONS:-}"
 
