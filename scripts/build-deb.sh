@@ -51,4 +51,6 @@ export DEB_BUILD_OPTIONS="parallel=$(nproc) ${DEB_BUILD_OPTIONS:-}"
   echo "build-deb: dpkg-buildpackage failed; the whole log is $out/build.log" >&2
   exit 1
 }
+# The test run's summary, when there was one (ctest's own closing line).
+grep -E "tests passed|tests failed|Total Test time" "$out/build.log" || true
 ls "$out"/fieldgate_*.deb
