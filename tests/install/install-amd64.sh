@@ -48,6 +48,9 @@ mount --bind /dev "$root/dev"
 mount --bind /dev/pts "$root/dev/pts"
 mount --bind "$work/archives" "$root/var/cache/apt/archives"
 cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
+# What the Debian installer (or a Raspberry Pi OS image) writes and debootstrap does not: without it
+# "localhost", the broker of the default configuration, does not resolve.
+printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' >"$root/etc/hosts"
 cat >"$root/etc/apt/sources.list" <<SOURCES
 deb $mirror bookworm main
 deb $mirror bookworm-updates main
@@ -77,8 +80,11 @@ check "fieldgate is in dialout and gpio" \
   sh -c "chroot '$root' id -nG fieldgate | tr ' ' '\n' | sort | tr '\n' ' ' | grep -qx 'dialout fieldgate gpio '"
 check "the unit is installed" test -f "$root/lib/systemd/system/fieldgate.service"
 check "the unit is enabled" sh -c "[ \"\$(chroot '$root' systemctl is-enabled fieldgate.service)\" = enabled ]"
-check "the state directory exists: fieldgate, 0750" \
-  sh -c "[ \"\$(stat -c '%U:%G %a' '$root/var/lib/fieldgate')\" = 'fieldgate:fieldgate 750' ]"
+state_dir_is() { # the owner and mode, as names of the root's own users
+  local got
+  got=$(chroot "$root" stat -c '%U:%G %a' /var/lib/fieldgate) && [ "$got" = "$1" ] || { echo "got: $got"; return 1; }
+}
+check "the state directory exists: fieldgate, 0750" state_dir_is "fieldgate:fieldgate 750"
 check "/etc/fieldgate/fieldgate.toml is a conffile" \
   sh -c "chroot '$root' dpkg-query -W -f='\${Conffiles}' fieldgate | grep -q ' /etc/fieldgate/fieldgate.toml '"
 check "fieldgate check passes on the installed config, as the fieldgate user" \
@@ -107,20 +113,27 @@ in_root systemd-analyze security --offline=true /lib/systemd/system/fieldgate.se
 echo "--- fieldgate run with the installed config, against mosquitto on localhost"
 apt_in_root install --no-install-recommends mosquitto mosquitto-clients >/dev/null
 first_start() {
+  # As systemd would for the unit (RuntimeDirectory=fieldgate): the control socket's directory.
+  install -d -o "$(chroot "$root" id -u fieldgate)" -g "$(chroot "$root" id -g fieldgate)" "$root/run/fieldgate"
+  rm -f "$root/tmp/status.txt" "$root/tmp/run.log"
   unshare --net -- sh -c "
     ip link set lo up
     chroot '$root' sh -c '
-      mosquitto -d -c /dev/null -p 1883 2>/dev/null || mosquitto -d -p 1883
+      mosquitto -p 1883 >/tmp/mosquitto.log 2>&1 &
+      broker=\$!
       sleep 0.5
       timeout 20 mosquitto_sub -h localhost -p 1883 -v -t \"fieldgate/+/status\" -C 2 >/tmp/status.txt &
       sub=\$!
       sleep 0.5
-      # As the unit runs it: its user and groups, its ExecStart.
+      # As the unit runs it: its user, its ExecStart.
       runuser -u fieldgate -- \$(sed -n \"s/^ExecStart=//p\" /lib/systemd/system/fieldgate.service) >/tmp/run.log 2>&1 &
+      daemon=\$!
       sleep 3
-      pkill -TERM -x fieldgate
+      kill -TERM \$daemon
+      wait \$daemon
+      echo \"exit status \$?\" >>/tmp/run.log
       wait \$sub
-      pkill -x mosquitto
+      kill \$broker
       cat /tmp/status.txt
       grep -q \" online\$\" /tmp/status.txt && grep -q \" offline\$\" /tmp/status.txt
     '
