@@ -125,8 +125,10 @@ first_start() {
       timeout 20 mosquitto_sub -h localhost -p 1883 -v -t \"fieldgate/+/status\" -C 2 >/tmp/status.txt &
       sub=\$!
       sleep 0.5
-      # As the unit runs it: its user, its ExecStart.
-      runuser -u fieldgate -- \$(sed -n \"s/^ExecStart=//p\" /lib/systemd/system/fieldgate.service) >/tmp/run.log 2>&1 &
+      # As the unit runs it: its user and groups, its ExecStart. setpriv execs the daemon itself (runuser
+      # would stay its parent), so the SIGTERM below reaches the daemon as systemctl stop would.
+      setpriv --reuid=fieldgate --regid=fieldgate --init-groups -- \\
+        \$(sed -n \"s/^ExecStart=//p\" /lib/systemd/system/fieldgate.service) >/tmp/run.log 2>&1 &
       daemon=\$!
       sleep 3
       kill -TERM \$daemon
@@ -135,11 +137,12 @@ first_start() {
       wait \$sub
       kill \$broker
       cat /tmp/status.txt
-      grep -q \" online\$\" /tmp/status.txt && grep -q \" offline\$\" /tmp/status.txt
+      grep -q \" online\$\" /tmp/status.txt && grep -q \" offline\$\" /tmp/status.txt &&
+        grep -qx \"exit status 0\" /tmp/run.log
     '
   " || { echo "--- its log:"; cat "$root/tmp/run.log"; return 1; }
 }
-check "the service starts with the installed config: publishes online, then offline at SIGTERM" first_start
+check "the service starts with the installed config: online, then offline and exit 0 at SIGTERM" first_start
 
 # --- upgrade over the previous version with a changed conffile
 echo "--- upgrade to $version with a changed conffile"
