@@ -41,7 +41,7 @@ for set in "$@"; do
       for l in "${libs[@]}"; do cross+=("$l:$set"); done
       ;;
     armv6) cross+=(crossbuild-essential-armel qemu-user dpkg-dev) ;;
-    pkg) cross+=(debhelper dpkg-dev lintian pandoc bash-completion debootstrap) ;;
+    pkg) cross+=(debhelper dpkg-dev lintian pandoc bash-completion debootstrap iproute2 file) ;;
     *)
       echo "usage: $0 [arm64] [armhf] [armv6] [pkg]" >&2
       exit 2
