@@ -56,6 +56,10 @@ echo "armv6-sysroot: armel packages"
 for deb in "$dir"/.debs/*.deb; do
   dpkg-deb -x "$deb" "$dir"
 done
+# Without the libX.so development links, -lX can only mean libX.a: CMake's Linux platform file puts
+# .so first in the suffixes find_library tries, after any toolchain file could change them. (The
+# versioned .so files stay: fmt's CMake package checks that its shared library exists.)
+find "$dir/usr/lib/$triplet" -maxdepth 1 -name 'lib*.so' -delete
 
 echo "armv6-sysroot: static libmosquitto from Debian's mosquitto source package"
 (cd "$dir/.src" && apt-get "${apt_private[@]}" source -qq mosquitto >/dev/null)

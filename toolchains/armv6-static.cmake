@@ -34,10 +34,9 @@ set(ENV{PKG_CONFIG_LIBDIR}
     "${FG_ARMV6_SYSROOT}/usr/lib/arm-linux-gnueabi/pkgconfig:${FG_ARMV6_SYSROOT}/usr/share/pkgconfig")
 set(ENV{PKG_CONFIG_PATH} "")
 
-# Static archives only, and a static link. pkg_check_modules resolves each -l to a path with
-# find_library, so this picks libuv.a, libsodium.a, libmosquitto.a ...; the libraries that those need
+# A static link. The sysroot has no libX.so development links, so pkg_check_modules and find_library
+# resolve every -lX to libX.a (libuv.a, libsodium.a, libmosquitto.a ...); the libraries that those need
 # but whose .pc files list only for static links (Libs.private) are added to every link here.
-set(CMAKE_FIND_LIBRARY_SUFFIXES .a)
 set(CMAKE_EXE_LINKER_FLAGS_INIT "-static")
 set(CMAKE_C_FLAGS_INIT "-isystem ${FG_ARMV6_SYSROOT}/usr/include/arm-linux-gnueabi")
 # -Wno-psabi: see arm-linux-gnueabihf.cmake.
