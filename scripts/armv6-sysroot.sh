@@ -60,6 +60,8 @@ done
 # .so first in the suffixes find_library tries, after any toolchain file could change them. (The
 # versioned .so files stay: fmt's CMake package checks that its shared library exists.)
 find "$dir/usr/lib/$triplet" -maxdepth 1 -name 'lib*.so' -delete
+# Debian names libuv's static archive libuv_a.a (for its libuv-static.pc); libuv.pc's -luv finds it as libuv.a.
+ln -s libuv_a.a "$dir/usr/lib/$triplet/libuv.a"
 
 echo "armv6-sysroot: static libmosquitto from Debian's mosquitto source package"
 (cd "$dir/.src" && apt-get "${apt_private[@]}" source -qq mosquitto >/dev/null)
