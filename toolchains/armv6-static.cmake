@@ -36,13 +36,14 @@ set(ENV{PKG_CONFIG_PATH} "")
 
 # A static link. The sysroot has no libX.so development links, so pkg_check_modules and find_library
 # resolve every -lX to libX.a (libuv.a, libsodium.a, libmosquitto.a ...); the libraries that those need
-# but whose .pc files list only for static links (Libs.private) are added to every link here.
+# but whose .pc files list only for static links (Libs.private) are added to every link here. OpenSSL
+# uses 64-bit atomics, which ARMv5TE lacks: libatomic provides them (with the kernel's helpers).
 set(CMAKE_EXE_LINKER_FLAGS_INIT "-static")
 set(CMAKE_C_FLAGS_INIT "-isystem ${FG_ARMV6_SYSROOT}/usr/include/arm-linux-gnueabi")
 # -Wno-psabi: see arm-linux-gnueabihf.cmake.
 set(CMAKE_CXX_FLAGS_INIT "-Wno-psabi -isystem ${FG_ARMV6_SYSROOT}/usr/include/arm-linux-gnueabi")
 set(CMAKE_CXX_STANDARD_LIBRARIES
-    "-L${FG_ARMV6_SYSROOT}/usr/lib/arm-linux-gnueabi -lssl -lcrypto -lz -pthread")
+    "-L${FG_ARMV6_SYSROOT}/usr/lib/arm-linux-gnueabi -lssl -lcrypto -lz -latomic -pthread")
 
 # The Pi Zero W's and Pi 1's core. A static program needs no -L.
 set(CMAKE_CROSSCOMPILING_EMULATOR qemu-arm;-cpu;arm1176)
