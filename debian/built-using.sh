@@ -5,6 +5,6 @@
 # licences and security fixes can be traced to the binary.
 set -eu
 for archive in "$@"; do
-  package=$(dpkg-query --search "$(realpath "$archive")" | cut -d: -f1-2 | sed 's/: *$//' | head -n1)
+  package=$(dpkg-query --search "$(realpath "$archive")" | sed 's/: .*//' | head -n1)
   dpkg-query --show --showformat='${source:Package} (= ${source:Version})\n' "$package"
 done | sort -u | paste -sd, - | sed 's/,/, /g'
