@@ -4,6 +4,11 @@
 #
 #   scripts/install-deps.sh          host build, tests, benchmarks
 #   scripts/install-deps.sh arm64    the above plus the arm64 cross set (Pi 3/4/5, 64-bit OS) and qemu-user
+#   scripts/install-deps.sh armhf    ... the armhf cross set (Pi 2/3/4, 32-bit OS) and qemu-user
+#   scripts/install-deps.sh armv6    ... the armel cross compiler for the static ARMv6 build (Pi Zero W,
+#                                    Pi 1); its libraries are unpacked by scripts/armv6-sysroot.sh
+#   scripts/install-deps.sh pkg      ... what builds, checks and install-tests the Debian packages
+# Sets combine: scripts/install-deps.sh arm64 armhf armv6 pkg
 set -euo pipefail
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -29,17 +34,24 @@ host=(
 )
 
 cross=()
-if [ "${1:-}" = "arm64" ]; then
-  if ! dpkg --print-foreign-architectures | grep -qx arm64; then
-    dpkg --add-architecture arm64
-  fi
-  cross=(crossbuild-essential-arm64 qemu-user libgtest-dev:arm64 libgmock-dev:arm64)
-  for l in "${libs[@]}"; do cross+=("$l:arm64"); done
-elif [ -n "${1:-}" ]; then
-  echo "usage: $0 [arm64]" >&2
-  exit 2
-fi
+for set in "$@"; do
+  case "$set" in
+    arm64 | armhf)
+      if ! dpkg --print-foreign-architectures | grep -qx "$set"; then
+        dpkg --add-architecture "$set"
+      fi
+      cross+=("crossbuild-essential-$set" qemu-user "libgtest-dev:$set" "libgmock-dev:$set")
+      for l in "${libs[@]}"; do cross+=("$l:$set"); done
+      ;;
+    armv6) cross+=(crossbuild-essential-armel qemu-user dpkg-dev) ;;
+    pkg) cross+=(debhelper dpkg-dev lintian pandoc bash-completion debootstrap iproute2 file) ;;
+    *)
+      echo "usage: $0 [arm64] [armhf] [armv6] [pkg]" >&2
+      exit 2
+      ;;
+  esac
+done
 
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${host[@]}" "${cross[@]}" >/dev/null
-echo "install-deps: done (${1:-host})"
+echo "install-deps: done (host${*:+ $*})"
