@@ -109,7 +109,8 @@ TEST(RecordFormat, RecordIsCrcThenLengthThenPayload) {
 
 TEST(RecordFormat, PayloadsAreArbitraryBytes) {
   for (std::string payload : {std::string(), std::string("\0\xff\n\r", 4), std::string(65536, 'x')}) {
-    rf::DecodedRecord decoded = rf::decode_record(record(payload), 65536);
+    std::string encoded = record(payload);  // decode_record returns views into it: keep it alive.
+    rf::DecodedRecord decoded = rf::decode_record(encoded, 65536);
     ASSERT_EQ(decoded.status, RecordStatus::ok) << payload.size();
     EXPECT_EQ(decoded.payload, payload);
   }
