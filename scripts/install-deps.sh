@@ -40,7 +40,9 @@ for set in "$@"; do
       if ! dpkg --print-foreign-architectures | grep -qx "$set"; then
         dpkg --add-architecture "$set"
       fi
-      cross+=("crossbuild-essential-$set" qemu-user "libgtest-dev:$set" "libgmock-dev:$set")
+      # pkgconf of the target architecture brings /usr/bin/<triplet>-pkg-config, which debhelper passes
+      # to CMake as PKG_CONFIG_EXECUTABLE in a cross build.
+      cross+=("crossbuild-essential-$set" qemu-user "pkgconf:$set" "libgtest-dev:$set" "libgmock-dev:$set")
       for l in "${libs[@]}"; do cross+=("$l:$set"); done
       ;;
     armv6) cross+=(crossbuild-essential-armel qemu-user dpkg-dev) ;;
