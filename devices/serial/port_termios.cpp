@@ -5,6 +5,7 @@
 #include <sys/ioctl.h>
 
 #include <array>
+#include <type_traits>
 #include <utility>
 
 #include "loop/error.hpp"
@@ -34,18 +35,21 @@ tcflag_t code_of(unsigned baud) noexcept {
 
 // The output speed a termios2 says the port runs at. The code in c_cflag decides, as in the kernel's
 // tty_termios_baud_rate(): c_ospeed counts only with BOTHER (a locked or driver-rewritten code can leave a
-// stale c_ospeed beside it).
-unsigned speed_of(const termios2& t) noexcept {
+// stale c_ospeed beside it). The legacy struct termios has no c_ospeed: only codes.
+template <class Termios>
+unsigned speed_of(const Termios& t) noexcept {
   const tcflag_t code = t.c_cflag & CBAUD;
-  if (code == BOTHER) {
-    return t.c_ospeed;
+  if constexpr (std::is_same_v<Termios, termios2>) {
+    if (code == BOTHER) {
+      return t.c_ospeed;
+    }
   }
   for (const auto& [rate, standard] : kStandardRates) {
     if (standard == code) {
       return rate;
     }
   }
-  return 0;  // B0, or a code this table does not know
+  return 0;  // B0, BOTHER in a legacy struct, or a code this table does not know
 }
 
 // A driver may set the nearest rate its clock divides to and report that (tty_encode_baud_rate). Within
@@ -64,7 +68,8 @@ bool close_enough(unsigned got, unsigned wanted) noexcept {
 // flushed, and the count goes to the port's counters. Known limit: the count is a lower bound. TIOCINQ
 // counts what the line discipline holds; bytes still on their way from the driver (the tty's flip buffer)
 // or arriving between the count and the flush are discarded too, uncounted.
-std::size_t flush_if_stale(int fd, const termios2& before, const termios2& now) noexcept {
+template <class Termios>
+std::size_t flush_if_stale(int fd, const Termios& before, const Termios& now) noexcept {
   constexpr tcflag_t kFormat = CSIZE | PARENB | PARODD | CMSPAR | CSTOPB;
   if (speed_of(before) == speed_of(now) && (before.c_cflag & kFormat) == (now.c_cflag & kFormat)) {
     return 0;
@@ -96,12 +101,29 @@ const std::error_category& port_category() noexcept {
   return category;
 }
 
-std::expected<std::size_t, std::error_code> configure_port(int fd, const PortSettings& s) {
-  termios2 before{};
-  if (::ioctl(fd, TCGETS2, &before) < 0) {
+namespace {
+
+// The ioctls of each generation of the interface: termios2 (any rate) and the legacy struct termios
+// (B-constants only).
+struct Termios2Calls {
+  using Type = termios2;
+  static constexpr unsigned long kGet = TCGETS2;
+  static constexpr unsigned long kSet = TCSETS2;
+};
+struct LegacyCalls {
+  using Type = struct termios;
+  static constexpr unsigned long kGet = TCGETS;
+  static constexpr unsigned long kSet = TCSETS;
+};
+
+template <class Calls>
+std::expected<std::size_t, std::error_code> configure_with(int fd, const PortSettings& s) {
+  using Termios = typename Calls::Type;
+  Termios before{};
+  if (::ioctl(fd, Calls::kGet, &before) < 0) {
     return std::unexpected(loop::errno_error());
   }
-  termios2 tio = before;
+  Termios tio = before;
   // Raw mode, what cfmakeraw() does: no input translation, no output processing, no echo, no line
   // editing or signals, 8 bits. CMSPAR (mark or space parity) is cleared too: it is not a setting here.
   tio.c_iflag &= ~(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL | IXON | IXOFF | IXANY);
@@ -123,23 +145,41 @@ std::expected<std::size_t, std::error_code> configure_port(int fd, const PortSet
   }
   // CIBAUD left 0 means the input speed follows the output speed.
   tio.c_cflag |= code_of(s.baud);
-  tio.c_ospeed = s.baud;
-  tio.c_ispeed = s.baud;
+  if constexpr (std::is_same_v<Termios, termios2>) {
+    tio.c_ospeed = s.baud;
+    tio.c_ispeed = s.baud;
+  }
   // VMIN 1 with O_NONBLOCK: an empty read fails with EAGAIN. With VMIN 0 it would return 0, the same as a
   // hang-up, and an idle port would look unplugged.
   tio.c_cc[VMIN] = 1;
   tio.c_cc[VTIME] = 0;
-  if (::ioctl(fd, TCSETS2, &tio) < 0) {
+  if (::ioctl(fd, Calls::kSet, &tio) < 0) {
     return std::unexpected(loop::errno_error());
   }
-  termios2 check{};
-  if (::ioctl(fd, TCGETS2, &check) < 0) {
+  Termios check{};
+  if (::ioctl(fd, Calls::kGet, &check) < 0) {
     return std::unexpected(loop::errno_error());
   }
   if (!close_enough(speed_of(check), s.baud)) {
     return std::unexpected(make_error_code(PortError::speed_not_taken));
   }
   return flush_if_stale(fd, before, check);
+}
+
+}  // namespace
+
+std::expected<std::size_t, std::error_code> configure_port(int fd, const PortSettings& s) {
+  auto configured = configure_with<Termios2Calls>(fd, s);
+  // Every Linux tty takes termios2 since 2.6.20, but an emulator may not: qemu-user (the cross builds'
+  // tests) answers TCGETS2 with ENOSYS. A standard rate is then set through the legacy ioctls; any other
+  // rate stays refused with the emulator's error.
+  if (!configured &&
+      (configured.error() == std::errc::function_not_supported ||
+       configured.error() == std::errc::inappropriate_io_control_operation) &&
+      code_of(s.baud) != BOTHER) {
+    return configure_with<LegacyCalls>(fd, s);
+  }
+  return configured;
 }
 
 }  // namespace fg::devices::serial

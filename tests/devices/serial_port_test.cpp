@@ -277,6 +277,11 @@ TEST_F(SerialPortTest, MissingDeviceOpensWhenItAppears) {
 // termios2: rates without a B-constant (250000 for 3D printers and DMX, 31250 for MIDI, any odd one) are
 // set with BOTHER and read back; standard ones keep their code.
 TEST_F(SerialPortTest, AnyBaudRateIsSetAndReadsBack) {
+#ifdef FG_TEST_EMULATOR
+  // Under qemu-user the port falls back to the legacy ioctls (port_termios.cpp): the other tests here
+  // open at standard rates through that path.
+  GTEST_SKIP() << "qemu-user does not translate TCGETS2/TCSETS2; the host build checks this";
+#endif
   test::PtyDevice device(dir / "ttyACM0");
   for (const unsigned baud : {250000u, 31250u, 12345u, 115200u}) {
     auto s = settings_for(device);
