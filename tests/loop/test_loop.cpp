@@ -25,7 +25,9 @@ TEST_F(LoopRun, RunForStopsAtTheLimitWhileHandlesAreActive) {
   EXPECT_TRUE(loop.run_for(30ms));
   // libuv keeps time in whole milliseconds (truncated), so the limit may end up to 1 ms short.
   EXPECT_GE(std::chrono::steady_clock::now() - started, 29ms);
-  EXPECT_GT(ticks, 1);
+  // The ticker was active all along and fired; how often depends on how much of the 30 ms this process
+  // got (one tick on a loaded machine or under qemu), so only that it fired is asserted.
+  EXPECT_GE(ticks, 1);
 }
 
 TEST_F(LoopRun, RunForReturnsEarlyWhenNothingIsLeft) {
