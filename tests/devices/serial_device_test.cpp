@@ -152,6 +152,39 @@ TEST_F(SerialDeviceTest, CommandsAreWrittenWithTheTerminatorAndSetFormat) {
   EXPECT_EQ(counter(*device, "refused_commands"), 2u);
 }
 
+// A desired state restored before the device is plugged in (the register answers first) must not be lost,
+// and a device that was unplugged comes back without the states it was given: both get them on open.
+TEST_F(SerialDeviceTest, DesiredStatesAreWrittenWhenThePortOpensAndReopens) {
+  auto s = settings();
+  ChannelSettings relay;
+  relay.spec.name = "relay";
+  relay.set_format = "R{value}";
+  s.channels.push_back(relay);
+  pty.unplug();
+  auto made = SerialDevice::create(loop, s, recorder());
+  ASSERT_TRUE(made) << made.error();
+  device = std::move(*made);
+  ASSERT_FALSE(device->online());
+  EXPECT_FALSE(device->accept(Command{CommandKind::set, "relay", "1"}));
+  EXPECT_FALSE(device->accept(Command{CommandKind::set, "fan", "2"}));
+  EXPECT_FALSE(device->accept(Command{CommandKind::set, "relay", "0"})) << "the latest state wins";
+  EXPECT_EQ(counter(*device, "refused_commands"), 0u);
+  pty.plug();
+  run_until([&] { return device->online(); });
+  pty.release_slave();
+  EXPECT_EQ(written(10), "R0\nfan=2\n");
+  EXPECT_EQ(counter(*device, "commands"), 2u);
+  // Unplugged and plugged in again: the same states once more, with the newest one set meanwhile.
+  pty.unplug();
+  run_until([&] { return !device->online(); });
+  EXPECT_FALSE(device->accept(Command{CommandKind::set, "relay", "1"}));
+  pty.plug();
+  run_until([&] { return device->online(); });
+  pty.release_slave();
+  EXPECT_EQ(written(10), "R1\nfan=2\n");
+  EXPECT_EQ(counter(*device, "commands"), 4u);
+}
+
 TEST_F(SerialDeviceTest, RequestsWaitForTheirRepliesInOrderWhileReadingsFlow) {
   auto s = settings();
   s.request = RequestSettings{"^(OK|ERR)", 5s};
