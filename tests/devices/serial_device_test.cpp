@@ -172,7 +172,7 @@ TEST_F(SerialDeviceTest, DesiredStatesAreWrittenWhenThePortOpensAndReopens) {
   pty.plug();
   run_until([&] { return device->online(); });
   pty.release_slave();
-  EXPECT_EQ(written(10), "R0\nfan=2\n");
+  EXPECT_EQ(written(9), "R0\nfan=2\n");
   EXPECT_EQ(counter(*device, "commands"), 2u);
   // Unplugged and plugged in again: the same states once more, with the newest one set meanwhile.
   pty.unplug();
@@ -181,7 +181,7 @@ TEST_F(SerialDeviceTest, DesiredStatesAreWrittenWhenThePortOpensAndReopens) {
   pty.plug();
   run_until([&] { return device->online(); });
   pty.release_slave();
-  EXPECT_EQ(written(10), "R1\nfan=2\n");
+  EXPECT_EQ(written(9), "R1\nfan=2\n");
   EXPECT_EQ(counter(*device, "commands"), 4u);
 }
 
