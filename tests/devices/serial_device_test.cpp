@@ -132,6 +132,26 @@ TEST_F(SerialDeviceTest, ChannelNamesFoundAtRunTimeFollowTheGivenRule) {
   EXPECT_EQ(counter(*device, "bad_names"), 1u);
 }
 
+// Unlisted channels: JSON booleans stay booleans, and integers stay exact beyond 2^53 (kv text and JSON).
+TEST_F(SerialDeviceTest, UnlistedChannelsKeepBooleansAndExactIntegers) {
+  create(settings(), recorder());
+  ASSERT_TRUE(pty.send("n=9007199254740993 t=21.5\n"));
+  run_until([&] { return readings.size() >= 2; });
+  EXPECT_EQ(readings[0].value, ReadingValue(std::int64_t{9007199254740993}));
+  EXPECT_EQ(readings[1].value, ReadingValue(21.5));
+  device.reset();
+  readings.clear();
+  pty.plug();
+  auto s = settings();
+  s.parser = JsonParserConfig{};
+  create(s, recorder());
+  ASSERT_TRUE(pty.send("{\"b\":true,\"n\":9007199254740993,\"s\":\"1\"}\n"));
+  run_until([&] { return readings.size() >= 3; });
+  EXPECT_EQ(readings[0].value, ReadingValue(true));
+  EXPECT_EQ(readings[1].value, ReadingValue(std::int64_t{9007199254740993}));
+  EXPECT_EQ(readings[2].value, ReadingValue(std::int64_t{1})) << "text that reads as a number, as from kv";
+}
+
 TEST_F(SerialDeviceTest, CommandsAreWrittenWithTheTerminatorAndSetFormat) {
   auto s = settings();
   s.write_terminator = "\r\n";
@@ -161,7 +181,7 @@ TEST_F(SerialDeviceTest, DesiredStatesAreWrittenWhenThePortOpensAndReopens) {
   relay.set_format = "R{value}";
   s.channels.push_back(relay);
   pty.unplug();
-  auto made = SerialDevice::create(loop, s, recorder());
+  auto made = SerialDevice::create(loop, s, recorder(), {});
   ASSERT_TRUE(made) << made.error();
   device = std::move(*made);
   ASSERT_FALSE(device->online());
