@@ -38,8 +38,8 @@ void DropEpisodes::observe(std::string_view source, std::string_view what, std::
       ++open_;
       s.start_value = s.value;
       s.start = s.sampled;
-      events.push_back(DropEvent{DropEvent::Kind::started, std::string(source), std::string(what),
-                                 value - s.start_value, {}});
+      events.push_back(DropEvent{
+          DropEvent::Kind::started, std::string(source), std::string(what), value - s.start_value, {}});
     }
     s.last_change = now;
   } else if (s.open && now - s.last_change >= quiet_) {
@@ -114,7 +114,8 @@ void DropWatch::schedule() {
   }
   active_ = active;
   const auto period = active ? timing_.active : timing_.idle;
-  timer_.start(period, [this] { sample(); }, period);
+  timer_.start(
+      period, [this] { sample(); }, period);
 }
 
 }  // namespace fg::gateway

@@ -33,7 +33,8 @@ struct DropEvent {
   std::chrono::steady_clock::duration length{};
 };
 
-// "junk: dropping rejected lines (12 so far)" / "junk: stopped dropping rejected lines: 40 dropped in 12.3 s".
+// The log line: "junk: dropping rejected lines (12 so far)", or at the end
+// "junk: stopped dropping rejected lines: 40 dropped in 12.3 s".
 std::string describe(const DropEvent& event);
 
 class DropEpisodes {
@@ -56,12 +57,12 @@ class DropEpisodes {
 
  private:
   struct State {
-    std::uint64_t value = 0;           // at the last sample
-    Clock::time_point sampled;         // the last sample
-    bool open = false;                 // an episode is running
-    std::uint64_t start_value = 0;     // the value before the episode's first drop
-    Clock::time_point start;           // the sample before the episode's first drop
-    Clock::time_point last_change;     // the sample that saw the latest drop
+    std::uint64_t value = 0;        // at the last sample
+    Clock::time_point sampled;      // the last sample
+    bool open = false;              // an episode is running
+    std::uint64_t start_value = 0;  // the value before the episode's first drop
+    Clock::time_point start;        // the sample before the episode's first drop
+    Clock::time_point last_change;  // the sample that saw the latest drop
   };
 
   DropEvent end(const std::string& key, State& state);

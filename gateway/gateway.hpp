@@ -99,7 +99,7 @@ class Gateway {
   bool stopping_ = false;
   bool inputs_paused_ = false;
   std::uint64_t flow_control_pauses_ = 0;  // pauses and resumes
-  std::optional<DropWatch> drop_watch_;     // last: it reads everything above
+  std::optional<DropWatch> drop_watch_;    // last: it reads everything above
 };
 
 }  // namespace fg::gateway

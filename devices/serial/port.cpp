@@ -157,7 +157,7 @@ struct SerialPort::State {
   std::error_code open_now() {
     // A node another port holds is refused before it is opened, so that the other port's device does not
     // even see a second open (no DTR or settings touched); fstat below settles a link changed meanwhile.
-    struct stat st{};
+    struct stat st {};
     if (::stat(settings.path.c_str(), &st) == 0 && open_nodes().contains(node_of(st))) {
       return make_error_code(PortError::node_in_use);
     }

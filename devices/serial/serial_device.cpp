@@ -217,7 +217,8 @@ std::error_code SerialDevice::Core::set(std::string_view channel, std::string_vi
     ++counters_.refused_commands;
     return std::make_error_code(std::errc::invalid_argument);
   }
-  auto known = std::find_if(desired_.begin(), desired_.end(), [&](const auto& d) { return d.first == channel; });
+  auto known =
+      std::find_if(desired_.begin(), desired_.end(), [&](const auto& d) { return d.first == channel; });
   if (known != desired_.end()) {
     known->second = text;
   } else if (desired_.size() < kMaxChannels) {

@@ -300,7 +300,8 @@ void read_serial_array(TableReader& root, std::vector<SerialSection>& out) {
     const std::string& port_path = section.device.port.path;
     if (!port_path.empty()) {
       // "/dev/./ttyUSB0" is "/dev/ttyUSB0" too; links are left to the open-time check.
-      const auto [first, inserted] = paths.emplace(std::filesystem::path(port_path).lexically_normal().string(), i);
+      const auto [first, inserted] =
+          paths.emplace(std::filesystem::path(port_path).lexically_normal().string(), i);
       if (!inserted) {
         reader.error("path", "duplicate device path " + quote(port_path) + ", already used by serial[" +
                                  std::to_string(first->second) + "]");

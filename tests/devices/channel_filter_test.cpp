@@ -68,7 +68,8 @@ TEST(ChannelFilter, ChangeOnlyComparesIntegersExactly) {
   EXPECT_EQ(filter.offer(integer(9007199254740992), t0), FilterVerdict::publish);
   EXPECT_EQ(filter.offer(integer(9007199254740993), t0), FilterVerdict::publish) << "equal as doubles only";
   EXPECT_EQ(filter.offer(integer(9007199254740993), t0), FilterVerdict::unchanged);
-  EXPECT_EQ(filter.offer(number(9007199254740992.0), t0), FilterVerdict::unchanged) << "numbers compare as numbers";
+  EXPECT_EQ(filter.offer(number(9007199254740992.0), t0), FilterVerdict::unchanged)
+      << "numbers compare as numbers";
 }
 
 TEST(ChannelFilter, MinimumInterval) {

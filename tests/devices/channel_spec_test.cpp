@@ -36,12 +36,21 @@ ChannelSpec spec(ValueKind kind, double scale = 1.0, double offset = 0.0) {
 
 TEST(Convert, NumberFromText) {
   const auto n = spec(ValueKind::number);
-  // Whole integers stay exact (64-bit) without scale and offset; anything with a point or exponent is a double.
+  // Whole integers stay exact (64-bit) without scale and offset; anything with a point or exponent is a
+  // double.
   const std::pair<std::string_view, Value> cases[] = {
-      {"21.5", number(21.5)},     {"-4", integer(-4)},  {"+3.25", number(3.25)}, {" 7 \r", integer(7)},
-      {"1e3", number(1000)},      {".5", number(0.5)},  {"5.", number(5)},       {"0", integer(0)},
-      {"-0.0", number(0.0)},      {"1013.25", number(1013.25)},
-      {"9007199254740993", integer(9007199254740993)}, {"+12", integer(12)},
+      {"21.5", number(21.5)},
+      {"-4", integer(-4)},
+      {"+3.25", number(3.25)},
+      {" 7 \r", integer(7)},
+      {"1e3", number(1000)},
+      {".5", number(0.5)},
+      {"5.", number(5)},
+      {"0", integer(0)},
+      {"-0.0", number(0.0)},
+      {"1013.25", number(1013.25)},
+      {"9007199254740993", integer(9007199254740993)},
+      {"+12", integer(12)},
       {"99999999999999999999", number(1e20)},
   };
   for (const auto& [in, out] : cases) {

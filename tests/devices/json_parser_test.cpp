@@ -42,9 +42,8 @@ TEST(JsonParser, IntegersStayExactBeyondTwoToThe53) {
   const auto parsed =
       make().parse(R"({"n":9007199254740993,"m":-9223372036854775808,"big":18446744073709551615,"f":2.0})");
   ASSERT_TRUE(parsed.has_value());
-  EXPECT_EQ(parsed->fields,
-            (std::vector<Field>{integer("n", 9007199254740993), integer("m", INT64_MIN),
-                                number("big", 18446744073709551615.0), number("f", 2.0)}));
+  EXPECT_EQ(parsed->fields, (std::vector<Field>{integer("n", 9007199254740993), integer("m", INT64_MIN),
+                                                number("big", 18446744073709551615.0), number("f", 2.0)}));
 }
 
 TEST(JsonParser, NestedObjectsAndArraysFlattenWithADot) {

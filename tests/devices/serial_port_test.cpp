@@ -164,12 +164,13 @@ TEST_F(SerialPortTest, TheSameNodeThroughAnotherLinkIsRefusedUntilTheFirstPortLe
   auto s = settings_for(device);
   s.path = other_link.string();
   std::vector<std::pair<bool, std::error_code>> second_states;
-  auto second = SerialPort::create(loop, s,
-                                   {[](std::span<const std::uint8_t>) { ADD_FAILURE() << "second port read"; },
-                                    [&](bool open, std::error_code ec) {
-                                      second_states.emplace_back(open, ec);
-                                      loop.stop();
-                                    }});
+  auto second =
+      SerialPort::create(loop, s,
+                         {[](std::span<const std::uint8_t>) { ADD_FAILURE() << "second port read"; },
+                          [&](bool open, std::error_code ec) {
+                            second_states.emplace_back(open, ec);
+                            loop.stop();
+                          }});
   ASSERT_TRUE(second);
   EXPECT_FALSE(second->is_open());
   ASSERT_EQ(second_states.size(), 1u);

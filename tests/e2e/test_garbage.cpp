@@ -86,18 +86,21 @@ TEST_F(E2eGarbage, JsonDeviceSurvivesGarbageAndTheNextValidLineIsAReading) {
 // per line (DESIGN.md rule 11).
 TEST_F(E2eGarbage, AGarbageEpisodeIsLoggedOnceAtItsStartAndOnceAtItsEndWithTheCount) {
   auto& dev = add_device("junk");
-  ASSERT_NO_FATAL_FAILURE(start_gateway(config_head() + serial_head("junk") + "parser = \"json\"\n", {"junk"}));
+  ASSERT_NO_FATAL_FAILURE(
+      start_gateway(config_head() + serial_head("junk") + "parser = \"json\"\n", {"junk"}));
   std::string burst;
   for (int i = 0; i < 40; ++i) {
     burst += "not json\n";
   }
   ASSERT_TRUE(write_all(dev.master_fd(), burst));
-  ASSERT_TRUE(wait_log("junk: dropping rejected lines (40 so far)", std::chrono::seconds(15))) << diagnostics();
+  ASSERT_TRUE(wait_log("junk: dropping rejected lines (40 so far)", std::chrono::seconds(15)))
+      << diagnostics();
   ASSERT_TRUE(write_all(dev.master_fd(), burst.substr(0, 10 * 9)));  // ten more, within the same episode
   ASSERT_TRUE(wait_log("junk: stopped dropping rejected lines: 50 dropped in ", std::chrono::seconds(20)))
       << diagnostics();
   const std::string text = log();
-  EXPECT_EQ(occurrences(text, "dropping rejected lines"), 2u) << "one line at the start, one at the end" << diagnostics();
+  EXPECT_EQ(occurrences(text, "dropping rejected lines"), 2u)
+      << "one line at the start, one at the end" << diagnostics();
   EXPECT_TRUE(gateway_.running()) << diagnostics();
 }
 

@@ -693,10 +693,11 @@ TEST(ConfigErrors, DuplicateDeviceNameAtTheSecondName) {
 }
 
 TEST(ConfigErrors, DuplicateDevicePathAtTheSecondPath) {
-  EXPECT_EQ(issue("[[serial]]\nname = \"w\"\npath = \"/dev/ttyUSB0\"\n"
-                  "[[serial]]\nname = \"x\"\npath = \"/dev/ttyUSB1\"\n"
-                  "[[serial]]\nname = \"y\"\npath = \"/dev/./ttyUSB0\"\n"),
-            "site.toml:9:8: serial[2].path: duplicate device path \"/dev/./ttyUSB0\", already used by serial[0]");
+  EXPECT_EQ(
+      issue("[[serial]]\nname = \"w\"\npath = \"/dev/ttyUSB0\"\n"
+            "[[serial]]\nname = \"x\"\npath = \"/dev/ttyUSB1\"\n"
+            "[[serial]]\nname = \"y\"\npath = \"/dev/./ttyUSB0\"\n"),
+      "site.toml:9:8: serial[2].path: duplicate device path \"/dev/./ttyUSB0\", already used by serial[0]");
 }
 
 TEST(ConfigErrors, BadRegex) {

@@ -138,7 +138,8 @@ TEST_F(DropWatchTest, SamplesOnTheLoopAndReportsEachEpisodeOnce) {
   EXPECT_EQ(lines[0], "mqtt: dropping messages (outbox full) (2012 so far)");
   ASSERT_FALSE(loop.run_for(5s));
   ASSERT_EQ(lines.size(), 2u);
-  EXPECT_EQ(lines[1].rfind("mqtt: stopped dropping messages (outbox full): 2012 dropped in ", 0), 0u) << lines[1];
+  EXPECT_EQ(lines[1].rfind("mqtt: stopped dropping messages (outbox full): 2012 dropped in ", 0), 0u)
+      << lines[1];
   // Idle again: sampled at the idle period, no line.
   const int before = samples;
   loop::Timer later(loop);
@@ -151,7 +152,8 @@ TEST_F(DropWatchTest, SamplesOnTheLoopAndReportsEachEpisodeOnce) {
   ASSERT_FALSE(loop.run_for(5s));
   watch.stop();
   ASSERT_EQ(lines.size(), 4u);
-  EXPECT_EQ(lines[3].rfind("mqtt: stopped dropping messages (outbox full): 5 dropped in ", 0), 0u) << lines[3];
+  EXPECT_EQ(lines[3].rfind("mqtt: stopped dropping messages (outbox full): 5 dropped in ", 0), 0u)
+      << lines[3];
   later.close();
 }
 
