@@ -13,8 +13,8 @@
 // newest in bookworm, 1:16.0.6) both define __cpp_concepts as 201907L with -std=c++2b, so <expected> is
 // empty for them and `std::expected<int, int>` does not name a type. libc++ 16 has std::expected, but the
 // fuzz targets link re2, built against libstdc++, whose interface passes std::string: the two standard
-// libraries cannot be mixed in one program. It can go once the fuzz build has a clang whose
-// __cpp_concepts is 202002L (clang 19 and later) with libstdc++, or g++ gains libFuzzer.
+// libraries cannot be mixed in one program. It can go once the fuzz build has a clang that defines
+// __cpp_concepts as 202002L (newer than any in bookworm) with libstdc++, or g++ gains libFuzzer.
 
 #include <version>
 
