@@ -99,6 +99,13 @@ std::error_code Gateway::start() {
   }
   status_timer_.start(
       std::chrono::seconds(10), [this] { update_status(); }, std::chrono::seconds(10));
+  drop_watch_.emplace(
+      loop_, DropWatch::Timing{}, [this](std::vector<DropWatch::Sample>& out) { collect_drops(out); },
+      [](const DropEvent& event) {
+        log(event.kind == DropEvent::Kind::started ? LogLevel::warning : LogLevel::notice, "{}",
+            describe(event));
+      });
+  drop_watch_->start();
   notify_.ready();
   update_status();
   log(LogLevel::notice, "fieldgate {} serving {} device(s), broker {}:{}", config_.gateway.id,
@@ -267,9 +274,44 @@ void Gateway::log_counters() const {
   }
 }
 
+// Every counter of something lost that can climb for a long time, for the DropWatch: the devices' drop
+// counters, the session's outbox overflow and refusals, commands held for the register, and the
+// replication's refused datagrams and oversized readings.
+void Gateway::collect_drops(std::vector<DropWatch::Sample>& out) const {
+  for (const auto& device : devices_) {
+    for (const devices::Counter& counter : device->counters()) {
+      if (counter.drop) {
+        std::string words(counter.name);
+        std::replace(words.begin(), words.end(), '_', ' ');
+        out.push_back({device->name(), std::move(words), counter.value});
+      }
+    }
+  }
+  if (session_) {
+    const auto& m = session_->counters();
+    out.push_back({"mqtt", "messages from the full outbox", m.dropped});
+    out.push_back({"mqtt", "messages the client library refused", m.rejected});
+  }
+  out.push_back({"gateway", "commands held for the register", held_commands_dropped_});
+  if (replication_) {
+    const auto datagrams = replication_->status()["datagrams"];
+    std::uint64_t refused = datagrams["malformed"].get<std::uint64_t>();
+    for (const auto& [reason, count] : datagrams["dropped"].items()) {
+      refused += count.get<std::uint64_t>();
+    }
+    out.push_back({"replication", "received datagrams", refused});
+    out.push_back({"replication", "datagrams to send", datagrams["send_errors"].get<std::uint64_t>()});
+    out.push_back({"replication", "readings too large", replication_->counters().readings_too_large});
+  }
+}
+
 void Gateway::shutdown() {
   if (stopping_) {
     return;
+  }
+  // The drops still going on end here: their counts go to the log before the devices do.
+  if (drop_watch_) {
+    drop_watch_->stop();
   }
   notify_.stopping();
   // Devices say offline while the session can still carry it; then the ports close.

@@ -14,6 +14,7 @@
 #include "devices/device.hpp"
 #include "gateway/config/config.hpp"
 #include "gateway/control/server.hpp"
+#include "gateway/drop_watch.hpp"
 #include "gateway/payload.hpp"
 #include "gateway/replication.hpp"
 #include "gateway/systemd_notify.hpp"
@@ -76,6 +77,7 @@ class Gateway {
   void publish_device_status(const devices::Device& device);
   void pause_inputs(bool paused);
   void log_counters() const;
+  void collect_drops(std::vector<DropWatch::Sample>& out) const;
   void update_status();
   devices::Device* find_device(std::string_view name);
 
@@ -97,6 +99,7 @@ class Gateway {
   bool stopping_ = false;
   bool inputs_paused_ = false;
   std::uint64_t flow_control_pauses_ = 0;  // pauses and resumes
+  std::optional<DropWatch> drop_watch_;    // last: it reads everything above
 };
 
 }  // namespace fg::gateway

@@ -1,13 +1,35 @@
 #include "devices/serial/channel_filter.hpp"
 
 #include <cmath>
+#include <cstdint>
+#include <optional>
 
 namespace fg::devices::serial {
 
+namespace {
+
+std::optional<double> number_of(const Value& value) {
+  if (const auto* d = std::get_if<double>(&value)) {
+    return *d;
+  }
+  if (const auto* i = std::get_if<std::int64_t>(&value)) {
+    return static_cast<double>(*i);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 bool ChannelFilter::changed(const Value& value) const {
-  const auto* now = std::get_if<double>(&value);
-  const auto* last = std::get_if<double>(&*last_value_);
-  if (now != nullptr && last != nullptr) {
+  // Two integers compare exactly (as doubles, 2^53 + 1 would equal 2^53).
+  const auto* now_int = std::get_if<std::int64_t>(&value);
+  const auto* last_int = std::get_if<std::int64_t>(&*last_value_);
+  if (now_int != nullptr && last_int != nullptr && spec_.deadband <= 0) {
+    return *now_int != *last_int;
+  }
+  const auto now = number_of(value);
+  const auto last = number_of(*last_value_);
+  if (now && last) {
     const double difference = std::fabs(*now - *last);
     return spec_.deadband > 0 ? difference > spec_.deadband : *now != *last;
   }

@@ -3,6 +3,8 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <optional>
+#include <string>
 #include <system_error>
 
 #include "devices/serial/text.hpp"
@@ -42,14 +44,40 @@ Expected<double, ConvertError> parse_number(std::string_view text) {
   return value;
 }
 
+// Text that is a whole decimal integer (optional sign, digits only) within 64 bits.
+std::optional<std::int64_t> parse_integer(std::string_view text) {
+  text = trim_space(text);
+  if (text.size() > 1 && text[0] == '+' && text[1] != '-' && text[1] != '+') {
+    text.remove_prefix(1);
+  }
+  std::int64_t value = 0;
+  const char* const end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (ec != std::errc() || ptr != end || text.empty()) {
+    return std::nullopt;
+  }
+  return value;
+}
+
 Expected<Value, ConvertError> to_number(const ChannelSpec& spec, const Value& raw) {
+  // An integer without scale or offset stays exact: 64 bits, where a double keeps only 53.
+  const bool identity = spec.scale == 1.0 && spec.offset == 0.0;
   double number = 0;
   if (const auto* d = std::get_if<double>(&raw)) {
     number = *d;
   } else if (const auto* b = std::get_if<bool>(&raw)) {
     number = *b ? 1.0 : 0.0;
+  } else if (const auto* i = std::get_if<std::int64_t>(&raw)) {
+    if (identity) {
+      return raw;
+    }
+    number = static_cast<double>(*i);
   } else {
-    auto parsed = parse_number(std::get<std::string>(raw));
+    const std::string& text = std::get<std::string>(raw);
+    if (auto integer = parse_integer(text); integer && identity) {
+      return Value(std::in_place_type<std::int64_t>, *integer);
+    }
+    auto parsed = parse_number(text);
     if (!parsed) {
       return fail(parsed.error());
     }
@@ -72,6 +100,12 @@ Expected<Value, ConvertError> to_boolean(const Value& raw) {
   if (const auto* d = std::get_if<double>(&raw)) {
     if (*d == 1.0 || *d == 0.0) {
       return Value(std::in_place_type<bool>, *d == 1.0);
+    }
+    return fail(ConvertError::not_a_boolean);
+  }
+  if (const auto* i = std::get_if<std::int64_t>(&raw)) {
+    if (*i == 1 || *i == 0) {
+      return Value(std::in_place_type<bool>, *i == 1);
     }
     return fail(ConvertError::not_a_boolean);
   }
@@ -98,6 +132,9 @@ Value to_text(const Value& raw) {
   }
   if (const auto* b = std::get_if<bool>(&raw)) {
     return Value(std::in_place_type<std::string>, *b ? "true" : "false");
+  }
+  if (const auto* i = std::get_if<std::int64_t>(&raw)) {
+    return Value(std::in_place_type<std::string>, std::to_string(*i));
   }
   return raw;
 }

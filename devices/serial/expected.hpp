@@ -7,6 +7,14 @@
 // written against it compiles unchanged under both; use only what both provide: construction from a value
 // or from fail(error), has_value(), operator bool, operator*, operator->, error().
 // Known limit: no value() (it would throw), no monadic operations, no Expected<void, E>.
+//
+// Why it stays (issue 8 asked whether the fuzz build can do without it; tried on 2026-12-02): no clang that
+// Debian bookworm ships compiles libstdc++ 12's <expected>. clang++-14 (the default) and clang++-16 (the
+// newest in bookworm, 1:16.0.6) both define __cpp_concepts as 201907L with -std=c++2b, so <expected> is
+// empty for them and `std::expected<int, int>` does not name a type. libc++ 16 has std::expected, but the
+// fuzz targets link re2, built against libstdc++, whose interface passes std::string: the two standard
+// libraries cannot be mixed in one program. It can go once the fuzz build has a clang that defines
+// __cpp_concepts as 202002L (newer than any in bookworm) with libstdc++, or g++ gains libFuzzer.
 
 #include <version>
 

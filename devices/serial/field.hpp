@@ -1,15 +1,18 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <variant>
 #include <vector>
 
 namespace fg::devices::serial {
 
-// A value as a parser found it: text for the raw, kv and regex parsers; number, boolean or text for JSON.
-// Construct the text alternative from a std::string explicitly: a string literal would pick bool.
-using Value = std::variant<double, bool, std::string>;
+// A value as a parser found it: text for the raw, kv and regex parsers; number, boolean or text for JSON,
+// where an integer (no fraction, no exponent) that fits 64 bits is kept exact as std::int64_t. The
+// alternatives are in the order of devices::ReadingValue. Construct the text alternative from a
+// std::string explicitly: a string literal would pick bool.
+using Value = std::variant<double, bool, std::string, std::int64_t>;
 
 // One channel reading out of a line, before conversion.
 struct Field {

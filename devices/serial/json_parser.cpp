@@ -2,6 +2,8 @@
 
 #include <fmt/core.h>
 
+#include <cstdint>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
@@ -43,7 +45,16 @@ void flatten(const Json& node, const std::string& name, std::size_t depth, std::
       parsed.fields.push_back(Field{name, Value(std::in_place_type<bool>, node.get<bool>())});
       return;
     case Json::value_t::number_integer:
+      parsed.fields.push_back(Field{name, Value(std::in_place_type<std::int64_t>, node.get<std::int64_t>())});
+      return;
     case Json::value_t::number_unsigned:
+      // Integers stay exact (a meter total above 2^53); only one beyond int64 becomes a double.
+      if (node.get<std::uint64_t>() <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+        parsed.fields.push_back(
+            Field{name, Value(std::in_place_type<std::int64_t>, node.get<std::int64_t>())});
+        return;
+      }
+      [[fallthrough]];
     case Json::value_t::number_float:
       parsed.fields.push_back(Field{name, Value(std::in_place_type<double>, node.get<double>())});
       return;

@@ -2,10 +2,13 @@
 
 #include <fcntl.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <compare>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 
@@ -32,6 +35,27 @@ std::error_code failure_of(ssize_t n, int err) noexcept {
   return n == 0 || err == EIO ? std::make_error_code(std::errc::no_such_device) : loop::errno_error(err);
 }
 
+// A device node, whatever path leads to it: a character device by its st_rdev (so any node file for it
+// matches), anything else (a FIFO, a regular file) by st_dev and st_ino.
+struct NodeId {
+  dev_t device = 0;
+  ino_t inode = 0;
+  auto operator<=>(const NodeId&) const = default;
+};
+
+NodeId node_of(const struct stat& st) noexcept {
+  return S_ISCHR(st.st_mode) ? NodeId{st.st_rdev, 0} : NodeId{st.st_dev, st.st_ino};
+}
+
+// The device nodes the ports of this process hold open. Two devices must never open one node through
+// different paths (a /dev/serial/by-id link and /dev/ttyUSB0): as root TIOCEXCL does not stop the second
+// open, and both would read the node and split its lines between them. Process-wide and unguarded, as
+// every port runs on the one loop thread (DESIGN.md).
+std::set<NodeId>& open_nodes() {
+  static std::set<NodeId> nodes;
+  return nodes;
+}
+
 }  // namespace
 
 // The port's machinery, on the heap at a stable address: the Poll, the Timer and the PathWatch hold a
@@ -51,6 +75,7 @@ struct SerialPort::State {
   std::string queue;  // bytes not yet written; queue_head of them already went out
   std::size_t queue_head = 0;
   std::error_code last_open_error;  // reported once per distinct failure, not on every retry
+  std::optional<NodeId> node;       // while open: this port's entry in open_nodes()
   bool reading_paused = false;
   int depth = 0;          // entries running now (a callback may write, so they nest)
   bool orphaned = false;  // the SerialPort went during an entry: no more callbacks, freed when it ends
@@ -85,6 +110,16 @@ struct SerialPort::State {
 
   State(loop::Loop& l, PortSettings s, Callbacks c)
       : loop(l), settings(std::move(s)), callbacks(std::move(c)), retry(l) {}
+  State(const State&) = delete;
+  State& operator=(const State&) = delete;
+  ~State() { forget_node(); }
+
+  void forget_node() noexcept {
+    if (node) {
+      open_nodes().erase(*node);
+      node.reset();
+    }
+  }
 
   // Calls the state callback; the callers do nothing after it that an orphaned State must not do.
   void report(bool open, std::error_code ec) {
@@ -120,10 +155,23 @@ struct SerialPort::State {
   }
 
   std::error_code open_now() {
+    // A node another port holds is refused before it is opened, so that the other port's device does not
+    // even see a second open (no DTR or settings touched); fstat below settles a link changed meanwhile.
+    struct stat st {};
+    if (::stat(settings.path.c_str(), &st) == 0 && open_nodes().contains(node_of(st))) {
+      return make_error_code(PortError::node_in_use);
+    }
     fd.reset(::open(settings.path.c_str(), O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC));
     if (!fd) {
       return loop::errno_error();
     }
+    if (::fstat(fd.get(), &st) < 0) {
+      return loop::errno_error();
+    }
+    if (!open_nodes().insert(node_of(st)).second) {
+      return make_error_code(PortError::node_in_use);
+    }
+    node = node_of(st);
     if (::ioctl(fd.get(), TIOCEXCL) < 0) {
       return loop::errno_error();
     }
@@ -148,6 +196,7 @@ struct SerialPort::State {
   void close_now() {
     poll.reset();
     fd.reset();
+    forget_node();
     counters.bytes_dropped += queue.size() - queue_head;
     queue.clear();
     queue_head = 0;

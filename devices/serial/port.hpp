@@ -8,7 +8,10 @@
 // the port opened is kept, unless it arrived at another speed or character format: then it is flushed
 // and counted (stale_bytes_flushed), because it was decoded at the wrong rate. Any baud rate
 // can be asked for (termios2, port_termios.hpp); the speed is read back, and a port that does not run at
-// it (within 2%) fails to open with PortError::speed_not_taken.
+// it (within 2%) fails to open with PortError::speed_not_taken. One device node is open in at most one
+// port of the process: a port whose path leads to a node another port holds (a by-id link and the
+// ttyUSB0 it points to; compared by st_rdev) fails with PortError::node_in_use and is retried like any
+// failure, so it opens once the other port lets the node go.
 //
 // Failing to open, for any reason (missing, busy, permission, a setting refused), is reported through the
 // state callback once per distinct error, and the port is tried again on the retry timer, as a missing one

@@ -27,6 +27,7 @@ struct PortSettings {
 // Errors of the port's own making, in their own category; everything else is an errno value.
 enum class PortError : int {
   speed_not_taken = 1,  // the port reads back another speed than the one set
+  node_in_use = 2,      // another port of this process has the same device node open (through another path)
 };
 const std::error_category& port_category() noexcept;
 inline std::error_code make_error_code(PortError error) noexcept {

@@ -89,6 +89,8 @@ class PortCategory final : public std::error_category {
     switch (static_cast<PortError>(value)) {
       case PortError::speed_not_taken:
         return "the port does not run at the configured baud rate (the driver refused or changed it)";
+      case PortError::node_in_use:
+        return "the same device node is already open for another device (through another path)";
     }
     return "unknown serial port error";
   }

@@ -1,5 +1,7 @@
 #include "devices/serial/serial_device.hpp"
 
+#include <algorithm>
+
 #include <fmt/core.h>
 #include <fmt/format.h>
 
@@ -146,6 +148,7 @@ void SerialDevice::Core::on_port_state(bool open, std::error_code why) {
     // a timer or inotify callback, never from inside feed(), so the framer may be reset here.
     framer_->reset();
     log(Severity::info, settings_.port.path + " open");
+    apply_desired();
   } else {
     log(Severity::warning, settings_.port.path + ": " + why.message());
     if (requests_) {
@@ -207,12 +210,46 @@ std::error_code SerialDevice::Core::set(std::string_view channel, std::string_vi
     ++counters_.refused_commands;
     return std::make_error_code(std::errc::operation_not_supported);
   }
+  std::string text;
   try {
-    return write(fmt::format(fmt::runtime(format), fmt::arg("channel", channel), fmt::arg("value", value)));
+    text = fmt::format(fmt::runtime(format), fmt::arg("channel", channel), fmt::arg("value", value));
   } catch (const fmt::format_error&) {
     ++counters_.refused_commands;
     return std::make_error_code(std::errc::invalid_argument);
   }
+  auto known =
+      std::find_if(desired_.begin(), desired_.end(), [&](const auto& d) { return d.first == channel; });
+  if (known != desired_.end()) {
+    known->second = text;
+  } else if (desired_.size() < kMaxChannels) {
+    desired_.emplace_back(std::string(channel), text);
+  } else if (!online()) {
+    ++counters_.refused_commands;  // no room to keep it for later, and no port to write it to now
+    return std::make_error_code(std::errc::no_buffer_space);
+  }
+  // A desired state is taken while the port is closed too: it is written when the port opens.
+  if (!online()) {
+    return {};
+  }
+  return write(text);
+}
+
+void SerialDevice::Core::apply_desired() {
+  if (desired_.empty()) {
+    return;
+  }
+  std::size_t failed = 0;
+  // A copy: a write that finds the port gone again runs on_port_state inside it.
+  const auto desired = desired_;
+  for (const auto& [channel, text] : desired) {
+    if (orphaned_ || !online()) {
+      return;
+    }
+    failed += write(text) ? 1 : 0;
+  }
+  log(failed == 0 ? Severity::info : Severity::warning,
+      fmt::format("{} desired output state(s) written on open{}", desired.size(),
+                  failed == 0 ? "" : fmt::format(", {} refused", failed)));
 }
 
 std::error_code SerialDevice::Core::request(std::string_view command) {

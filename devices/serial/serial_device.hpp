@@ -2,7 +2,10 @@
 // SerialDevice: one serial device ([[serial]] of the config) as a devices::Device. It joins the port handle,
 // the framer, the line parser and the channels into Readings, and turns Commands into bytes for the port:
 //   write    the payload as it is, plus the write terminator (one COMMAND frame with COBS framing);
-//   set      the channel's set_format with {channel} and {value} filled in, then as write;
+//   set      the channel's set_format with {channel} and {value} filled in, then as write; the latest set
+//            of each channel is the desired state of that output: taken while the port is closed too
+//            (a state restored from the register at start, before the device appeared), and written
+//            again, in the order the channels were first set, every time the port opens;
 //   request  through the request queue (request_queue.hpp), which publishes a Reply for each.
 // With [serial.request] configured every command is a request: a reply can only be matched to its command
 // if no other command was written in between. pulse is not something a serial port takes.

@@ -82,6 +82,7 @@ class SerialDevice::Core {
   void on_port_state(bool open, std::error_code why);
   std::error_code write(std::string_view bytes);
   std::error_code set(std::string_view channel, std::string_view value);
+  void apply_desired();
   std::error_code request(std::string_view command);
   std::error_code send(std::string_view bytes);
   void log(Severity severity, std::string_view message) const;
@@ -96,6 +97,10 @@ class SerialDevice::Core {
   std::optional<Framer> framer_;
   std::optional<LineParser> parser_;
   std::unordered_map<std::string, ChannelState> channels_;
+  // The latest `set` of each channel, as the text written for it, in the order channels were first set:
+  // what the outputs should be. Written again every time the port opens, since a device that was
+  // unplugged or not there yet holds no state of ours; at most kMaxChannels entries.
+  std::vector<std::pair<std::string, std::string>> desired_;
   std::unique_ptr<RequestQueue> requests_;  // with [serial.request] only
   std::optional<SerialPort> port_;          // last: its callbacks use everything above
 };

@@ -13,8 +13,12 @@ ReadingValue to_reading_value(Value&& value) {
   return std::visit([](auto&& x) -> ReadingValue { return std::move(x); }, std::move(value));
 }
 
-// An unlisted channel: a number if the text reads as one, else the text as it is.
+// An unlisted channel: a boolean stays a boolean (JSON true/false); text that reads as an integer becomes an
+// exact 64-bit integer, as another number a double; any other text stays as it is.
 Value automatic_value(const Value& raw) {
+  if (std::holds_alternative<bool>(raw)) {
+    return raw;
+  }
   static const ChannelSpec kNumber{};
   if (auto number = convert(kNumber, raw)) {
     return *number;

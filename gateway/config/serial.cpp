@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <limits>
 #include <map>
 #include <optional>
@@ -269,8 +270,12 @@ void read_serial_array(TableReader& root, std::vector<SerialSection>& out) {
                              std::string(config_detail::type_name(node->type())));
     return;
   }
-  // Device names must be unique: name -> index of the first device that has it.
+  // Device names and paths must be unique: name (path) -> index of the first device that has it. Two
+  // devices on one path would both read it (root gets past TIOCEXCL) and split its lines between them;
+  // the same node under two different paths (a by-id link and ttyUSB0) is refused when the port opens
+  // (devices/serial/port.hpp), since only the running system knows where a link points.
   std::map<std::string, std::size_t, std::less<>> names;
+  std::map<std::string, std::size_t, std::less<>> paths;
   for (std::size_t i = 0; i < array->size(); ++i) {
     const toml::node& element = *array->get(i);
     const std::string path = "serial[" + std::to_string(i) + "]";
@@ -289,6 +294,16 @@ void read_serial_array(TableReader& root, std::vector<SerialSection>& out) {
       const auto [first, inserted] = names.emplace(name, i);
       if (!inserted) {
         reader.error("name", "duplicate device name " + quote(name) + ", already used by serial[" +
+                                 std::to_string(first->second) + "]");
+      }
+    }
+    const std::string& port_path = section.device.port.path;
+    if (!port_path.empty()) {
+      // "/dev/./ttyUSB0" is "/dev/ttyUSB0" too; links are left to the open-time check.
+      const auto [first, inserted] =
+          paths.emplace(std::filesystem::path(port_path).lexically_normal().string(), i);
+      if (!inserted) {
+        reader.error("path", "duplicate device path " + quote(port_path) + ", already used by serial[" +
                                  std::to_string(first->second) + "]");
       }
     }

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+
 #include <chrono>
 #include <string>
 
@@ -58,6 +60,16 @@ TEST(ChannelFilter, ChangeOnlyForTextAndBooleansAndKindChanges) {
   EXPECT_EQ(filter.offer(Value(std::in_place_type<bool>, true), t0), FilterVerdict::publish);
   EXPECT_EQ(filter.offer(Value(std::in_place_type<bool>, true), t0), FilterVerdict::unchanged);
   EXPECT_EQ(filter.offer(number(1), t0), FilterVerdict::publish);
+}
+
+TEST(ChannelFilter, ChangeOnlyComparesIntegersExactly) {
+  ChannelFilter filter({.change_only = true});
+  const auto integer = [](std::int64_t i) { return Value(std::in_place_type<std::int64_t>, i); };
+  EXPECT_EQ(filter.offer(integer(9007199254740992), t0), FilterVerdict::publish);
+  EXPECT_EQ(filter.offer(integer(9007199254740993), t0), FilterVerdict::publish) << "equal as doubles only";
+  EXPECT_EQ(filter.offer(integer(9007199254740993), t0), FilterVerdict::unchanged);
+  EXPECT_EQ(filter.offer(number(9007199254740992.0), t0), FilterVerdict::unchanged)
+      << "numbers compare as numbers";
 }
 
 TEST(ChannelFilter, MinimumInterval) {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <string>
 
@@ -16,6 +17,9 @@ Value text(std::string_view s) {
 }
 Value number(double d) {
   return Value(std::in_place_type<double>, d);
+}
+Value integer(std::int64_t i) {
+  return Value(std::in_place_type<std::int64_t>, i);
 }
 Value boolean(bool b) {
   return Value(std::in_place_type<bool>, b);
@@ -32,14 +36,27 @@ ChannelSpec spec(ValueKind kind, double scale = 1.0, double offset = 0.0) {
 
 TEST(Convert, NumberFromText) {
   const auto n = spec(ValueKind::number);
-  const std::pair<std::string_view, double> cases[] = {
-      {"21.5", 21.5}, {"-4", -4}, {"+3.25", 3.25}, {" 7 \r", 7},  {"1e3", 1000},
-      {".5", 0.5},    {"5.", 5},  {"0", 0},        {"-0.0", 0.0}, {"1013.25", 1013.25},
+  // Whole integers stay exact (64-bit) without scale and offset; anything with a point or exponent is a
+  // double.
+  const std::pair<std::string_view, Value> cases[] = {
+      {"21.5", number(21.5)},
+      {"-4", integer(-4)},
+      {"+3.25", number(3.25)},
+      {" 7 \r", integer(7)},
+      {"1e3", number(1000)},
+      {".5", number(0.5)},
+      {"5.", number(5)},
+      {"0", integer(0)},
+      {"-0.0", number(0.0)},
+      {"1013.25", number(1013.25)},
+      {"9007199254740993", integer(9007199254740993)},
+      {"+12", integer(12)},
+      {"99999999999999999999", number(1e20)},
   };
   for (const auto& [in, out] : cases) {
     const auto v = convert(n, text(in));
     ASSERT_TRUE(v.has_value()) << in;
-    EXPECT_EQ(*v, number(out)) << in;
+    EXPECT_EQ(*v, out) << in;
   }
 }
 
@@ -104,6 +121,19 @@ TEST(Convert, Text) {
 
 TEST(Convert, NumberPassesThrough) {
   EXPECT_EQ(*convert(spec(ValueKind::number), number(-1.5)), number(-1.5));
+  EXPECT_EQ(*convert(spec(ValueKind::number), integer(INT64_MAX)), integer(INT64_MAX));
+}
+
+TEST(Convert, IntegersWithScaleOrOffsetBecomeDoubles) {
+  EXPECT_EQ(*convert(spec(ValueKind::number, 2, 1), integer(10)), number(21));
+  EXPECT_EQ(*convert(spec(ValueKind::number, 0.5), text("3")), number(1.5));
+}
+
+TEST(Convert, IntegersToBooleanAndText) {
+  EXPECT_EQ(*convert(spec(ValueKind::boolean), integer(1)), boolean(true));
+  EXPECT_EQ(*convert(spec(ValueKind::boolean), integer(0)), boolean(false));
+  EXPECT_EQ(convert(spec(ValueKind::boolean), integer(2)).error(), ConvertError::not_a_boolean);
+  EXPECT_EQ(*convert(spec(ValueKind::text), integer(9007199254740993)), text("9007199254740993"));
 }
 
 TEST(ConvertError, EveryErrorHasAName) {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,9 @@ using namespace std::string_literals;
 
 Field number(std::string name, double v) {
   return Field{std::move(name), Value(std::in_place_type<double>, v)};
+}
+Field integer(std::string name, std::int64_t v) {
+  return Field{std::move(name), Value(std::in_place_type<std::int64_t>, v)};
 }
 Field boolean(std::string name, bool v) {
   return Field{std::move(name), Value(std::in_place_type<bool>, v)};
@@ -29,36 +33,44 @@ JsonParser make(std::size_t max_depth = 4) {
 TEST(JsonParser, FlatObjectInLineOrder) {
   const auto parsed = make().parse(R"({"t": 21.5, "h": 40, "ok": true, "id": "n1", "neg": -3e2})");
   ASSERT_TRUE(parsed.has_value());
-  EXPECT_EQ(parsed->fields, (std::vector<Field>{number("t", 21.5), number("h", 40), boolean("ok", true),
+  EXPECT_EQ(parsed->fields, (std::vector<Field>{number("t", 21.5), integer("h", 40), boolean("ok", true),
                                                 text("id", "n1"), number("neg", -300)}));
   EXPECT_EQ(parsed->skipped, 0u);
+}
+
+TEST(JsonParser, IntegersStayExactBeyondTwoToThe53) {
+  const auto parsed =
+      make().parse(R"({"n":9007199254740993,"m":-9223372036854775808,"big":18446744073709551615,"f":2.0})");
+  ASSERT_TRUE(parsed.has_value());
+  EXPECT_EQ(parsed->fields, (std::vector<Field>{integer("n", 9007199254740993), integer("m", INT64_MIN),
+                                                number("big", 18446744073709551615.0), number("f", 2.0)}));
 }
 
 TEST(JsonParser, NestedObjectsAndArraysFlattenWithADot) {
   const auto parsed = make().parse(R"({"bme":{"t":21.5,"h":{"rel":40}},"v":[1,{"x":false}]})");
   ASSERT_TRUE(parsed.has_value());
-  EXPECT_EQ(parsed->fields, (std::vector<Field>{number("bme.t", 21.5), number("bme.h.rel", 40),
-                                                number("v.0", 1), boolean("v.1.x", false)}));
+  EXPECT_EQ(parsed->fields, (std::vector<Field>{number("bme.t", 21.5), integer("bme.h.rel", 40),
+                                                integer("v.0", 1), boolean("v.1.x", false)}));
 }
 
 TEST(JsonParser, DeeperThanMaxDepthIsSkippedAndCounted) {
   auto parser = make(1);
   const auto parsed = parser.parse(R"({"a":1,"b":{"c":2,"d":{"e":3}},"f":[[4]]})");
   ASSERT_TRUE(parsed.has_value());
-  EXPECT_EQ(parsed->fields, (std::vector<Field>{number("a", 1), number("b.c", 2)}));
+  EXPECT_EQ(parsed->fields, (std::vector<Field>{integer("a", 1), integer("b.c", 2)}));
   EXPECT_EQ(parsed->skipped, 2u);  // b.d and f.0
 
   auto flat = make(0);
   const auto flat_parsed = flat.parse(R"({"a":1,"b":{"c":2}})");
   ASSERT_TRUE(flat_parsed.has_value());
-  EXPECT_EQ(flat_parsed->fields, (std::vector<Field>{number("a", 1)}));
+  EXPECT_EQ(flat_parsed->fields, (std::vector<Field>{integer("a", 1)}));
   EXPECT_EQ(flat_parsed->skipped, 1u);
 }
 
 TEST(JsonParser, NullsEmptyKeysAndNulStringsSkippedAndCounted) {
   const auto parsed = make().parse(R"({"a":null,"":1,"s":"x\u0000y","k\u0000":2,"ok":3,"e":{},"l":[]})");
   ASSERT_TRUE(parsed.has_value());
-  EXPECT_EQ(parsed->fields, (std::vector<Field>{number("ok", 3)}));
+  EXPECT_EQ(parsed->fields, (std::vector<Field>{integer("ok", 3)}));
   EXPECT_EQ(parsed->skipped, 4u);  // empty containers give nothing and are not counted
 }
 
@@ -73,14 +85,14 @@ TEST(JsonParser, EscapesDecode) {
 TEST(JsonParser, RepeatedKeyKeepsTheLastValue) {
   const auto parsed = make().parse(R"({"t":1,"t":2})");
   ASSERT_TRUE(parsed.has_value());
-  EXPECT_EQ(parsed->fields, (std::vector<Field>{number("t", 2)}));
+  EXPECT_EQ(parsed->fields, (std::vector<Field>{integer("t", 2)}));
 }
 
-TEST(JsonParser, BigIntegersBecomeDoubles) {
-  const auto parsed = make().parse(R"({"big":18446744073709551615,"small":-9223372036854775808})");
+TEST(JsonParser, OnlyIntegersBeyond64BitsBecomeDoubles) {
+  const auto parsed = make().parse(R"({"big":18446744073709551615,"small":-9223372036854775809})");
   ASSERT_TRUE(parsed.has_value());
   EXPECT_EQ(parsed->fields, (std::vector<Field>{number("big", 18446744073709551615.0),
-                                                number("small", -9223372036854775808.0)}));
+                                                number("small", -9223372036854775809.0)}));
 }
 
 TEST(JsonParser, BadLines) {

@@ -132,6 +132,26 @@ TEST_F(SerialDeviceTest, ChannelNamesFoundAtRunTimeFollowTheGivenRule) {
   EXPECT_EQ(counter(*device, "bad_names"), 1u);
 }
 
+// Unlisted channels: JSON booleans stay booleans, and integers stay exact beyond 2^53 (kv text and JSON).
+TEST_F(SerialDeviceTest, UnlistedChannelsKeepBooleansAndExactIntegers) {
+  create(settings(), recorder());
+  ASSERT_TRUE(pty.send("n=9007199254740993 t=21.5\n"));
+  run_until([&] { return readings.size() >= 2; });
+  EXPECT_EQ(readings[0].value, ReadingValue(std::int64_t{9007199254740993}));
+  EXPECT_EQ(readings[1].value, ReadingValue(21.5));
+  device.reset();
+  readings.clear();
+  pty.plug();
+  auto s = settings();
+  s.parser = JsonParserConfig{};
+  create(s, recorder());
+  ASSERT_TRUE(pty.send("{\"b\":true,\"n\":9007199254740993,\"s\":\"1\"}\n"));
+  run_until([&] { return readings.size() >= 3; });
+  EXPECT_EQ(readings[0].value, ReadingValue(true));
+  EXPECT_EQ(readings[1].value, ReadingValue(std::int64_t{9007199254740993}));
+  EXPECT_EQ(readings[2].value, ReadingValue(std::int64_t{1})) << "text that reads as a number, as from kv";
+}
+
 TEST_F(SerialDeviceTest, CommandsAreWrittenWithTheTerminatorAndSetFormat) {
   auto s = settings();
   s.write_terminator = "\r\n";
@@ -150,6 +170,39 @@ TEST_F(SerialDeviceTest, CommandsAreWrittenWithTheTerminatorAndSetFormat) {
   EXPECT_EQ(written(expected.size()), expected);
   EXPECT_EQ(counter(*device, "commands"), 3u);
   EXPECT_EQ(counter(*device, "refused_commands"), 2u);
+}
+
+// A desired state restored before the device is plugged in (the register answers first) must not be lost,
+// and a device that was unplugged comes back without the states it was given: both get them on open.
+TEST_F(SerialDeviceTest, DesiredStatesAreWrittenWhenThePortOpensAndReopens) {
+  auto s = settings();
+  ChannelSettings relay;
+  relay.spec.name = "relay";
+  relay.set_format = "R{value}";
+  s.channels.push_back(relay);
+  pty.unplug();
+  auto made = SerialDevice::create(loop, s, recorder(), {});
+  ASSERT_TRUE(made) << made.error();
+  device = std::move(*made);
+  ASSERT_FALSE(device->online());
+  EXPECT_FALSE(device->accept(Command{CommandKind::set, "relay", "1"}));
+  EXPECT_FALSE(device->accept(Command{CommandKind::set, "fan", "2"}));
+  EXPECT_FALSE(device->accept(Command{CommandKind::set, "relay", "0"})) << "the latest state wins";
+  EXPECT_EQ(counter(*device, "refused_commands"), 0u);
+  pty.plug();
+  run_until([&] { return device->online(); });
+  pty.release_slave();
+  EXPECT_EQ(written(9), "R0\nfan=2\n");
+  EXPECT_EQ(counter(*device, "commands"), 2u);
+  // Unplugged and plugged in again: the same states once more, with the newest one set meanwhile.
+  pty.unplug();
+  run_until([&] { return !device->online(); });
+  EXPECT_FALSE(device->accept(Command{CommandKind::set, "relay", "1"}));
+  pty.plug();
+  run_until([&] { return device->online(); });
+  pty.release_slave();
+  EXPECT_EQ(written(9), "R1\nfan=2\n");
+  EXPECT_EQ(counter(*device, "commands"), 4u);
 }
 
 TEST_F(SerialDeviceTest, RequestsWaitForTheirRepliesInOrderWhileReadingsFlow) {

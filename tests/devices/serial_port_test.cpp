@@ -6,6 +6,7 @@
 #include <termios.h>
 
 #include <cstring>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -151,6 +152,38 @@ TEST_F(SerialPortTest, BytesFlowBothWays) {
   ASSERT_FALSE(port->write({reinterpret_cast<const std::uint8_t*>(command.data()), command.size()}));
   EXPECT_EQ(device.receive(), command);
   EXPECT_EQ(port->counters().bytes_written, command.size());
+}
+
+// As root TIOCEXCL lets a second open through, so the port itself refuses a node another port holds.
+TEST_F(SerialPortTest, TheSameNodeThroughAnotherLinkIsRefusedUntilTheFirstPortLetsItGo) {
+  test::PtyDevice device(dir / "usb-Acme_Sensor-if00");
+  const auto other_link = dir / "ttyUSB0";
+  std::filesystem::create_symlink(std::filesystem::read_symlink(device.path()), other_link);
+  auto first = SerialPort::create(loop, settings_for(device), recorder());
+  ASSERT_TRUE(first && first->is_open());
+  auto s = settings_for(device);
+  s.path = other_link.string();
+  std::vector<std::pair<bool, std::error_code>> second_states;
+  auto second =
+      SerialPort::create(loop, s,
+                         {[](std::span<const std::uint8_t>) { ADD_FAILURE() << "second port read"; },
+                          [&](bool open, std::error_code ec) {
+                            second_states.emplace_back(open, ec);
+                            loop.stop();
+                          }});
+  ASSERT_TRUE(second);
+  EXPECT_FALSE(second->is_open());
+  ASSERT_EQ(second_states.size(), 1u);
+  EXPECT_EQ(second_states[0].second, PortError::node_in_use) << second_states[0].second.message();
+  // The first port keeps the node and all of its input.
+  ASSERT_TRUE(device.send("t=1\n"));
+  run_until([&] { return received.size() >= 4; });
+  EXPECT_EQ(received, "t=1\n");
+  EXPECT_TRUE(first->is_open());
+  // Once the first port is gone, the retry opens the node for the second.
+  { const SerialPort gone = std::move(*first); }
+  run_until([&] { return second->is_open(); });
+  EXPECT_TRUE(second_states.back().first);
 }
 
 TEST_F(SerialPortTest, LargeWriteIsQueuedAndFinishedWhenWritable) {

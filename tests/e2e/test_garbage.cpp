@@ -2,8 +2,10 @@
 // delimiter, random bytes, NUL bytes, invalid UTF-8 and JSON that is not an object, the next valid line
 // is still a reading, the process still runs, and its SIGUSR1 counters account for what was dropped.
 
+#include <chrono>
 #include <random>
 #include <string>
+#include <thread>
 
 #include "devices/serial/cobs_encoder.hpp"
 #include "firmware/protocol/frame.h"
@@ -12,7 +14,28 @@
 namespace fg::e2e {
 namespace {
 
-class E2eGarbage : public E2eTest {};
+class E2eGarbage : public E2eTest {
+ protected:
+  // Waits until the log has `text` in it (the drop watch samples every few seconds).
+  bool wait_log(const std::string& text, std::chrono::seconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (log().find(text) == std::string::npos) {
+      if (std::chrono::steady_clock::now() >= deadline) {
+        return false;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return true;
+  }
+
+  static std::size_t occurrences(const std::string& text, const std::string& what) {
+    std::size_t n = 0;
+    for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) {
+      ++n;
+    }
+    return n;
+  }
+};
 
 std::string cobs_frame(std::uint8_t type, const std::string& text) {
   auto bytes = devices::serial::encode_cobs_frame(
@@ -56,6 +79,28 @@ TEST_F(E2eGarbage, JsonDeviceSurvivesGarbageAndTheNextValidLineIsAReading) {
   EXPECT_GT(counter(line, " overlong"), 0) << line;
   EXPECT_GT(counter(line, " rejected lines"), 0) << line;
   EXPECT_EQ(counter(line, " readings"), 1) << line;
+  EXPECT_TRUE(gateway_.running()) << diagnostics();
+}
+
+// Garbage for a while is logged once when it starts and once when it has stopped, with the count, not once
+// per line (DESIGN.md rule 11).
+TEST_F(E2eGarbage, AGarbageEpisodeIsLoggedOnceAtItsStartAndOnceAtItsEndWithTheCount) {
+  auto& dev = add_device("junk");
+  ASSERT_NO_FATAL_FAILURE(
+      start_gateway(config_head() + serial_head("junk") + "parser = \"json\"\n", {"junk"}));
+  std::string burst;
+  for (int i = 0; i < 40; ++i) {
+    burst += "not json\n";
+  }
+  ASSERT_TRUE(write_all(dev.master_fd(), burst));
+  ASSERT_TRUE(wait_log("junk: dropping rejected lines (40 so far)", std::chrono::seconds(15)))
+      << diagnostics();
+  ASSERT_TRUE(write_all(dev.master_fd(), burst.substr(0, 10 * 9)));  // ten more, within the same episode
+  ASSERT_TRUE(wait_log("junk: stopped dropping rejected lines: 50 dropped in ", std::chrono::seconds(20)))
+      << diagnostics();
+  const std::string text = log();
+  EXPECT_EQ(occurrences(text, "dropping rejected lines"), 2u)
+      << "one line at the start, one at the end" << diagnostics();
   EXPECT_TRUE(gateway_.running()) << diagnostics();
 }
 

@@ -78,6 +78,27 @@ TEST_F(E2eReadings, LineJsonNumbersBooleansTextAndNestedObjects) {
   expect_readings(topic("js/name"), {"pump"}, "");    // unlisted text stays text
 }
 
+// Unlisted channels: a JSON boolean is published as a boolean, and integers above 2^53 exactly, from kv text
+// and from JSON alike (a double would publish 9007199254740992).
+TEST_F(E2eReadings, UnlistedBooleansStayBooleansAndBigIntegersStayExact) {
+  auto& kv = add_device("kv");
+  auto& js = add_device("js");
+  std::string config =
+      config_head() + serial_head("kv") + "parser = \"kv\"\n" + serial_head("js") + "parser = \"json\"\n";
+  ASSERT_NO_FATAL_FAILURE(start_gateway(config, {"kv", "js"}));
+  ASSERT_TRUE(kv.send("n=9007199254740993 m=-9223372036854775808\n"));
+  ASSERT_TRUE(js.send("{\"b\":true,\"n\":9007199254740993}\n"));
+  for (const auto& [channel, value] :
+       std::vector<std::pair<std::string, std::string>>{{"kv/n", "9007199254740993"},
+                                                        {"kv/m", "-9223372036854775808"},
+                                                        {"js/b", "true"},
+                                                        {"js/n", "9007199254740993"}}) {
+    auto payloads = wait_payloads(topic(channel), 1);
+    ASSERT_EQ(payloads.size(), 1u) << channel << diagnostics();
+    EXPECT_EQ(payloads[0].rfind("{\"value\":" + value + ",", 0), 0u) << channel << ": " << payloads[0];
+  }
+}
+
 TEST_F(E2eReadings, LineRegexNamedGroupsBecomeChannels) {
   auto& dev = add_device("meter");
   std::string config = config_head() + serial_head("meter") +

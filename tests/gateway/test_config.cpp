@@ -692,6 +692,14 @@ TEST(ConfigErrors, DuplicateDeviceNameAtTheSecondName) {
             "site.toml:8:8: serial[2].name: duplicate device name \"w\", already used by serial[0]");
 }
 
+TEST(ConfigErrors, DuplicateDevicePathAtTheSecondPath) {
+  EXPECT_EQ(
+      issue("[[serial]]\nname = \"w\"\npath = \"/dev/ttyUSB0\"\n"
+            "[[serial]]\nname = \"x\"\npath = \"/dev/ttyUSB1\"\n"
+            "[[serial]]\nname = \"y\"\npath = \"/dev/./ttyUSB0\"\n"),
+      "site.toml:9:8: serial[2].path: duplicate device path \"/dev/./ttyUSB0\", already used by serial[0]");
+}
+
 TEST(ConfigErrors, BadRegex) {
   EXPECT_EQ(issue(serial("parser = \"regex\"\npattern = '(?P<t>\\d+'\n")),
             "site.toml:5:11: serial[0].pattern: invalid regular expression: missing ): (?P<t>\\d+");
