@@ -105,7 +105,7 @@ class Simulation {
 
   void schedule_client(Client& client, Millis delay);
   void client_step(Client& client);
-  void complete(std::size_t op, bool ok, std::optional<std::string> value, const std::string& error);
+  void complete(std::size_t op, bool ok, std::optional<std::string> value, const quorum::OpError* failure);
 
   void schedule_faults();
   void fault_step();
@@ -286,16 +286,16 @@ void Simulation::client_step(Client& client) {
       at_member,
       [this, index, write, op](quorum::Core& core) {
         if (write) {
-          core.write(op.key, *op.value, [this, index](std::expected<quorum::Tag, std::string> done) {
-            complete(index, done.has_value(), std::nullopt, done ? "" : done.error());
+          core.write(op.key, *op.value, [this, index](quorum::OpResult<quorum::Tag> done) {
+            complete(index, done.has_value(), std::nullopt, done ? nullptr : &done.error());
           });
         } else {
-          core.read(op.key, [this, index](std::expected<quorum::Versioned, std::string> done) {
+          core.read(op.key, [this, index](quorum::OpResult<quorum::Versioned> done) {
             std::optional<std::string> value;
             if (done && !done->tag.is_zero()) {
               value = done->value;
             }
-            complete(index, done.has_value(), value, done ? "" : done.error());
+            complete(index, done.has_value(), value, done ? nullptr : &done.error());
           });
         }
       },
@@ -303,7 +303,12 @@ void Simulation::client_step(Client& client) {
 }
 
 void Simulation::complete(std::size_t index, bool ok, std::optional<std::string> value,
-                          const std::string& error) {
+                          const quorum::OpError* failure) {
+  std::string error = failure != nullptr ? failure->message() : "";
+  if (failure != nullptr && std::find(result_.failure_codes.begin(), result_.failure_codes.end(),
+                                      failure->code) == result_.failure_codes.end()) {
+    result_.failure_codes.push_back(failure->code);
+  }
   if (completed_[index]) {
     result_.errors.push_back("operation " + std::to_string(index) + " completed twice");
     return;
@@ -419,12 +424,12 @@ void Simulation::final_reads() {
       completed_.push_back(false);
       ++final_reads_left_;
       on_member(m->id, [this, index, key = op.key](quorum::Core& core) {
-        core.read(key, [this, index](std::expected<quorum::Versioned, std::string> done) {
+        core.read(key, [this, index](quorum::OpResult<quorum::Versioned> done) {
           std::optional<std::string> value;
           if (done && !done->tag.is_zero()) {
             value = done->value;
           }
-          complete(index, done.has_value(), value, done ? "" : done.error());
+          complete(index, done.has_value(), value, done ? nullptr : &done.error());
         });
       });
     }

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "quorum/env.hpp"
@@ -57,6 +58,7 @@ struct SimResult {
   std::uint64_t reads_ok = 0, writes_ok = 0, ops_failed = 0, ops_unknown = 0;
   std::uint64_t crashes = 0, pauses = 0, partitions = 0, disk_losses = 0, events = 0;
   std::vector<std::string> failure_messages;  // the distinct errors failed operations reported (a few)
+  std::vector<std::error_code> failure_codes;  // every distinct error code failed operations reported
   std::string trace;
 
   bool ok() const {
