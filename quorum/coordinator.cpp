@@ -124,6 +124,13 @@ void Coordinator::on_reply(NodeId from, const Message& reply) {
     return;
   }
   Op& op = it->second;
+  if (context_.now() >= op.deadline) {
+    // The deadline passed before this reply was taken in (a coordinator paused with SIGSTOP reads the
+    // replies that queued up before its timer runs): the operation has failed, whatever came later.
+    // A restoring replica relies on this (restorer.hpp): no reply counts after the deadline.
+    fail(op.request, describe_missing(op));
+    return;
+  }
   MessageType expected = op.phase == 2            ? MessageType::store_ack
                          : op.kind == Kind::write ? MessageType::tag_reply
                                                   : MessageType::value_reply;

@@ -20,6 +20,8 @@ Core::Core(CoreConfig config, Env& env, Storage& storage, Entries recovered, boo
           context_, config_.coordinator,
           [this](Coordinator::Completion completion) { completions_.push_back(std::move(completion)); }),
       restorer_(context_, config_.restore_retry,
+                config_.restore_hold > Millis(0) ? config_.restore_hold
+                                                 : config_.coordinator.op_timeout * 3 / 2,
                 [this](Entries entries, std::string how) {
                   if (auto error = replica_.restored(std::move(entries))) {
                     set_state_changed(ReplicaState::failed,

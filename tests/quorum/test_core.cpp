@@ -268,7 +268,9 @@ TEST(Core, AMemberThatLostItsDiskRestoresFromTheOthersAndStaysSilentUntilThen) {
   EXPECT_EQ(site.core(3).state(), ReplicaState::restoring);
   site.settle({2});  // only member 1 answers: not enough to restore (needs both others)
   EXPECT_EQ(site.core(3).state(), ReplicaState::restoring);
-  site.advance(Millis(1000));  // the restorer asks again; now 1 and 2 answer
+  site.advance(Millis(1000));  // the restorer asks again; now 1 and 2 answer, but the hold is not over
+  EXPECT_EQ(site.core(3).state(), ReplicaState::restoring);
+  site.advance(Millis(3500));  // 1.5 x the 2 s operation timeout: the pages are read again, and count
   EXPECT_EQ(site.core(3).state(), ReplicaState::serving);
   ASSERT_TRUE(site.core(3).entries().contains("k"));
   EXPECT_EQ(site.core(3).entries().find("k")->second.value, "kept");
@@ -405,6 +407,56 @@ TEST(Core, ATimerTickVisitsOnlyTheOperationsThatAreDueNotAllThatAreOpen) {
   EXPECT_EQ(visits_of_a_tick_with(0), 1u);
   EXPECT_EQ(visits_of_a_tick_with(10), 1u);
   EXPECT_EQ(visits_of_a_tick_with(1000), 1u);
+}
+
+TEST(Core, AReplyAfterTheDeadlineNeverCompletesAnOperation) {
+  // A coordinator stopped (SIGSTOP) past its operation's deadline reads, on resuming, the
+  // acknowledgements that queued up meanwhile before its timer runs. They must not complete the write:
+  // a replica that has since lost its disk may be among them (docs/quorum.md, "A lost disk never counts").
+  Site site(3);
+  site.start_all();
+  Outcome w;
+  write(site, 1, "k", "v", w);
+  // Phase 1 completes; the stores leave, and their acknowledgements are held back.
+  for (int round = 0; round < 2; ++round) {
+    auto batch = std::move(site.wire_);
+    site.wire_.clear();
+    for (auto& d : batch) {
+      site.core(d.to).on_datagram(d.from, d.epoch, d.payload);
+      site.core(d.to).end_of_step();
+    }
+  }
+  auto stores = std::move(site.wire_);
+  site.wire_.clear();
+  for (auto& d : stores) {
+    site.core(d.to).on_datagram(d.from, d.epoch, d.payload);
+    site.core(d.to).end_of_step();
+  }
+  ASSERT_FALSE(site.wire_.empty());  // the acknowledgements to member 1
+  ASSERT_FALSE(w.done);
+  site.now_ = CoordinatorOptions{}.op_timeout + Millis(1);  // resumed after the deadline, timer not run
+  site.settle();
+  ASSERT_TRUE(w.done);
+  ASSERT_FALSE(w.write);
+  EXPECT_EQ(w.write.error().code, OpErrc::outcome_unknown) << w.write.error().message();
+}
+
+TEST(Core, ARestoreReadBeforeTheHoldIsReadAgainAfterIt) {
+  Site site(3);
+  site.start_all();
+  site.stop(3);
+  site.member(3).disk = test::SimDisk{};
+  site.start(3);
+  site.settle();  // both peers send every page at once
+  EXPECT_EQ(site.core(3).state(), ReplicaState::restoring);  // read too early: thrown away
+  // A write lands on 1 and 2 after that early read: the restore must see it.
+  Outcome w;
+  write(site, 1, "late", "v", w);
+  site.settle({3});
+  ASSERT_TRUE(w.done && w.write);
+  site.advance(CoordinatorOptions{}.op_timeout * 3 / 2 + Millis(100));
+  EXPECT_EQ(site.core(3).state(), ReplicaState::serving);
+  ASSERT_TRUE(site.core(3).entries().contains("late"));
 }
 
 }  // namespace
