@@ -221,6 +221,7 @@ nlohmann::json Replication::status() const {
         {"reads_with_write_back", coordinator.reads_with_write_back},
         {"failed", coordinator.failed},
         {"retransmissions", coordinator.retransmissions},
+        {"busy", coordinator.busy},
         {"in_flight", core.operations_in_flight()}}},
       {"readings",
        {{"offered", counters_.readings_offered},
