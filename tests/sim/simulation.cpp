@@ -128,6 +128,7 @@ class Simulation {
   bool faults_over_ = false;
   bool disk_lost_once_ = false;
   std::vector<bool> completed_;  // per history entry, to catch a callback run twice
+  std::vector<std::size_t> never_written_;  // writes that failed with no_quorum
   std::size_t final_reads_left_ = 0;
   bool final_reads_started_ = false;
   SimResult result_;
@@ -339,6 +340,12 @@ void Simulation::complete(std::size_t index, bool ok, std::optional<std::string>
     } else {
       ++result_.writes_ok;
     }
+  } else if (op.kind == lin::Operation::Kind::write && failure != nullptr &&
+             failure->code == quorum::OpErrc::no_quorum) {
+    // no_quorum promises that nothing was written: the write is left out of the history the checker
+    // judges, so a read that returns its value makes the run fail.
+    ++result_.ops_failed;
+    never_written_.push_back(index);
   } else {
     ++result_.ops_failed;  // stays kNeverReturned: outcome unknown
     if (result_.failure_messages.size() < 3 &&
@@ -575,7 +582,13 @@ SimResult Simulation::run() {
   for (auto& m : members_) {
     m->core.reset();
   }
-  result_.verdict = lin::check(result_.history, 5'000'000);
+  std::vector<lin::Operation> judged;
+  for (std::size_t i = 0; i < result_.history.size(); ++i) {
+    if (std::find(never_written_.begin(), never_written_.end(), i) == never_written_.end()) {
+      judged.push_back(result_.history[i]);
+    }
+  }
+  result_.verdict = lin::check(judged, 5'000'000);
   return std::move(result_);
 }
 
