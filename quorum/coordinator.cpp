@@ -10,8 +10,8 @@ std::expected<void, OpError> check_key(const std::string& key) {
     return std::unexpected(op_error(OpErrc::empty_key, "the key is empty"));
   }
   if (key.size() > kMaxKeySize) {
-    return std::unexpected(op_error(OpErrc::key_too_long,
-                                    "the key is longer than " + std::to_string(kMaxKeySize) + " bytes"));
+    return std::unexpected(
+        op_error(OpErrc::key_too_long, "the key is longer than " + std::to_string(kMaxKeySize) + " bytes"));
   }
   return {};
 }

@@ -61,8 +61,8 @@ class Restorer {
   const Context& context_;
   Millis retry_;
   Millis hold_;
-  Millis hold_until_{};   // start() + hold_: no page asked before it counts for a restore
-  Millis pass_start_{};   // when the current pass asked its first pages
+  Millis hold_until_{};  // start() + hold_: no page asked before it counts for a restore
+  Millis pass_start_{};  // when the current pass asked its first pages
   std::uint64_t passes_thrown_away_ = 0;
   Done done_;
   bool active_ = false;

@@ -7,8 +7,8 @@
 //
 // The server frames, parses and checks requests, answers malformed ones itself, adds "id" and "ok" to
 // every answer, and bounds what a client can cost: connections, line length, requests in progress per
-// connection and unread output (ControlLimits). Unknown ops are the handler's to refuse (respond.fail("unknown op")), since only it
-// knows the ops.
+// connection and unread output (ControlLimits). Unknown ops are the handler's to refuse
+// (respond.fail("unknown op")), since only it knows the ops.
 
 #include <nlohmann/json.hpp>
 

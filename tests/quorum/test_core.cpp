@@ -392,7 +392,7 @@ std::uint64_t visits_of_a_tick_with(std::size_t idle) {
   for (std::size_t i = 0; i < idle; ++i) {
     write(site, 1, "idle" + std::to_string(i), "v", others[i]);
   }
-  site.wire_.clear();  // every request is lost: nothing answers
+  site.wire_.clear();                                   // every request is lost: nothing answers
   site.now_ = CoordinatorOptions{}.initial_retransmit;  // the first write's retransmission is due, no other
   auto before = site.core(1).coordinator_counters();
   site.core(1).on_timer();
@@ -447,7 +447,7 @@ TEST(Core, ARestoreReadBeforeTheHoldIsReadAgainAfterIt) {
   site.stop(3);
   site.member(3).disk = test::SimDisk{};
   site.start(3);
-  site.settle();  // both peers send every page at once
+  site.settle();                                             // both peers send every page at once
   EXPECT_EQ(site.core(3).state(), ReplicaState::restoring);  // read too early: thrown away
   // A write lands on 1 and 2 after that early read: the restore must see it.
   Outcome w;

@@ -127,7 +127,7 @@ class Simulation {
   NodeId open_write_coordinator_ = 0;  // X of the issue-10 schedule while it runs
   bool faults_over_ = false;
   bool disk_lost_once_ = false;
-  std::vector<bool> completed_;  // per history entry, to catch a callback run twice
+  std::vector<bool> completed_;             // per history entry, to catch a callback run twice
   std::vector<std::size_t> never_written_;  // writes that failed with no_quorum
   std::size_t final_reads_left_ = 0;
   bool final_reads_started_ = false;

@@ -64,8 +64,8 @@ struct SimResult {
   std::uint64_t reads_ok = 0, writes_ok = 0, ops_failed = 0, ops_unknown = 0;
   std::uint64_t crashes = 0, pauses = 0, partitions = 0, disk_losses = 0, events = 0;
   std::uint64_t disk_losses_under_open_writes = 0;  // the issue-10 schedule was set up
-  std::vector<std::string> failure_messages;  // the distinct errors failed operations reported (a few)
-  std::vector<std::error_code> failure_codes;  // every distinct error code failed operations reported
+  std::vector<std::string> failure_messages;        // the distinct errors failed operations reported (a few)
+  std::vector<std::error_code> failure_codes;       // every distinct error code failed operations reported
   std::string trace;
 
   bool ok() const {
