@@ -45,9 +45,9 @@ void Gateway::on_control(const nlohmann::json& request, ControlServer::Responder
     return;
   }
   if (op == "get") {
-    replication_->read(key->get<std::string>(), [respond](std::expected<quorum::Versioned, std::string> r) {
+    replication_->read(key->get<std::string>(), [respond](quorum::OpResult<quorum::Versioned> r) {
       if (!r) {
-        respond.fail(r.error());
+        respond.fail(r.error().message());
       } else if (r->tag.is_zero()) {
         respond(nlohmann::json{{"value", nullptr}});
       } else {
@@ -62,9 +62,9 @@ void Gateway::on_control(const nlohmann::json& request, ControlServer::Responder
     return;
   }
   replication_->write(key->get<std::string>(), value->get<std::string>(),
-                      [respond](std::expected<quorum::Tag, std::string> r) {
+                      [respond](quorum::OpResult<quorum::Tag> r) {
                         if (!r) {
-                          respond.fail(r.error());
+                          respond.fail(r.error().message());
                         } else {
                           respond(nlohmann::json{{"tag", Replication::tag_json(*r)}});
                         }

@@ -65,7 +65,7 @@ void Gateway::restore_outputs() {
   *read_one = [this, progress, weak_read](Output output) {
     std::string key = Replication::desired_key(config_.gateway.id, output.device, output.channel);
     replication_->read(
-        key, [this, progress, weak_read, output](std::expected<quorum::Versioned, std::string> r) {
+        key, [this, progress, weak_read, output](const quorum::OpResult<quorum::Versioned>& r) {
           if (outputs_ready_) {
             return;  // restore_timeout passed: this answer comes too late to be applied first
           }
@@ -128,13 +128,13 @@ void Gateway::on_register_get(const std::string& key, std::string_view request) 
     return;
   }
   replication_->read(
-      key, [this, key, request = std::string(request)](std::expected<quorum::Versioned, std::string> r) {
+      key, [this, key, request = std::string(request)](const quorum::OpResult<quorum::Versioned>& r) {
         if (!session_ || stopping_) {
           return;
         }
         nlohmann::json answer{{"key", key}, {"request", request}, {"ok", r.has_value()}};
         if (!r) {
-          answer["error"] = r.error();
+          answer["error"] = r.error().message();
         } else if (r->tag.is_zero()) {
           answer["value"] = nullptr;
         } else {

@@ -141,13 +141,13 @@ void Replication::start_write(const std::string& key, KeyState& state) {
   ++counters_.writes;
   std::string value = std::move(*state.pending);
   state.pending.reset();
-  node_->write(key, std::move(value), [this, key](std::expected<quorum::Tag, std::string> done) {
+  node_->write(key, std::move(value), [this, key](quorum::OpResult<quorum::Tag> done) {
     if (!done) {
       ++counters_.write_failures;
       // One line per distinct failure, not one per reading: a site without quorum would flood the log.
-      if (done.error() != last_write_error_) {
-        log(LogLevel::warning, "replication: {}", done.error());
-        last_write_error_ = done.error();
+      if (done.error().detail != last_write_error_) {
+        log(LogLevel::warning, "replication: {}", done.error().message());
+        last_write_error_ = done.error().detail;
       }
     } else {
       last_write_error_.clear();
@@ -221,6 +221,7 @@ nlohmann::json Replication::status() const {
         {"reads_with_write_back", coordinator.reads_with_write_back},
         {"failed", coordinator.failed},
         {"retransmissions", coordinator.retransmissions},
+        {"busy", coordinator.busy},
         {"in_flight", core.operations_in_flight()}}},
       {"readings",
        {{"offered", counters_.readings_offered},

@@ -5,12 +5,13 @@
 namespace fg::quorum {
 namespace {
 
-std::expected<void, std::string> check_key(const std::string& key) {
+std::expected<void, OpError> check_key(const std::string& key) {
   if (key.empty()) {
-    return std::unexpected("the key is empty");
+    return std::unexpected(op_error(OpErrc::empty_key, "the key is empty"));
   }
   if (key.size() > kMaxKeySize) {
-    return std::unexpected("the key is longer than " + std::to_string(kMaxKeySize) + " bytes");
+    return std::unexpected(
+        op_error(OpErrc::key_too_long, "the key is longer than " + std::to_string(kMaxKeySize) + " bytes"));
   }
   return {};
 }
@@ -21,11 +22,27 @@ Coordinator::Coordinator(const Context& context, CoordinatorOptions options,
                          std::function<void(Completion)> complete)
     : context_(context), options_(options), complete_(std::move(complete)) {}
 
+// Whether a new operation on `key` must fail at once (an invalid key, or too many operations open);
+// then `fail_with` has been queued with the error.
+bool Coordinator::refuse(const std::string& key, const std::function<void(OpError)>& fail_with) {
+  auto valid = check_key(key);
+  if (valid && ops_.size() >= options_.max_in_flight) {
+    ++counters_.busy;
+    valid = std::unexpected(op_error(OpErrc::busy, "busy: " + std::to_string(options_.max_in_flight) +
+                                                       " register operations are in flight already; "
+                                                       "nothing was done, try again later"));
+  }
+  if (valid) {
+    return false;
+  }
+  ++counters_.failed;
+  complete_([fail_with, error = std::move(valid.error())] { fail_with(error); });
+  return true;
+}
+
 void Coordinator::read(std::string key, ReadDone done) {
   ++counters_.reads;
-  if (auto valid = check_key(key); !valid) {
-    ++counters_.failed;
-    complete_([done = std::move(done), why = valid.error()] { done(std::unexpected(why)); });
+  if (refuse(key, [done](OpError error) { done(std::unexpected(std::move(error))); })) {
     return;
   }
   Op op;
@@ -37,13 +54,15 @@ void Coordinator::read(std::string key, ReadDone done) {
 
 void Coordinator::write(std::string key, std::string value, WriteDone done) {
   ++counters_.writes;
-  auto valid = check_key(key);
-  if (valid && value.size() > kMaxValueSize) {
-    valid = std::unexpected("the value is longer than " + std::to_string(kMaxValueSize) + " bytes");
-  }
-  if (!valid) {
+  if (value.size() > kMaxValueSize) {
     ++counters_.failed;
-    complete_([done = std::move(done), why = valid.error()] { done(std::unexpected(why)); });
+    complete_([done = std::move(done)] {
+      done(std::unexpected(op_error(OpErrc::value_too_large,
+                                    "the value is longer than " + std::to_string(kMaxValueSize) + " bytes")));
+    });
+    return;
+  }
+  if (refuse(key, [done](OpError error) { done(std::unexpected(std::move(error))); })) {
     return;
   }
   Op op;
@@ -70,6 +89,7 @@ void Coordinator::send_phase(Op& op, bool retransmission) {
     op.backoff = std::min(op.backoff * 2, options_.max_retransmit);
   }
   op.next_send = context_.now() + op.backoff;
+  reschedule(op);
 
   Message request;
   request.request = op.request;
@@ -90,6 +110,12 @@ void Coordinator::send_phase(Op& op, bool retransmission) {
   }
 }
 
+void Coordinator::reschedule(Op& op) {
+  timeline_.erase({op.wake, op.request});  // nothing to erase for a new operation or phase
+  op.wake = std::min(op.deadline, op.next_send);
+  timeline_.emplace(op.wake, op.request);
+}
+
 void Coordinator::on_reply(NodeId from, const Message& reply) {
   auto it = ops_.find(reply.request);
   std::size_t member = context_.index_of(from);
@@ -98,6 +124,13 @@ void Coordinator::on_reply(NodeId from, const Message& reply) {
     return;
   }
   Op& op = it->second;
+  if (context_.now() >= op.deadline) {
+    // The deadline passed before this reply was taken in (a coordinator paused with SIGSTOP reads the
+    // replies that queued up before its timer runs): the operation has failed, whatever came later.
+    // A restoring replica relies on this (restorer.hpp): no reply counts after the deadline.
+    fail(op.request, describe_missing(op));
+    return;
+  }
   MessageType expected = op.phase == 2            ? MessageType::store_ack
                          : op.kind == Kind::write ? MessageType::tag_reply
                                                   : MessageType::value_reply;
@@ -137,6 +170,7 @@ void Coordinator::on_reply(NodeId from, const Message& reply) {
 
 void Coordinator::begin_phase2(Op& op, Versioned versioned) {
   // A new request id for phase 2, so a late phase-1 reply can never be counted as an acknowledgement.
+  timeline_.erase({op.wake, op.request});
   Op moved = std::move(op);
   ops_.erase(moved.request);
   moved.phase = 2;
@@ -149,6 +183,7 @@ void Coordinator::begin_phase2(Op& op, Versioned versioned) {
 void Coordinator::finish(std::uint64_t request) {
   auto node = ops_.extract(request);
   Op& op = node.mapped();
+  timeline_.erase({op.wake, op.request});
   if (op.kind == Kind::read) {
     complete_(
         [done = std::move(op.read_done), result = std::move(op.best)]() mutable { done(std::move(result)); });
@@ -157,18 +192,19 @@ void Coordinator::finish(std::uint64_t request) {
   }
 }
 
-void Coordinator::fail(std::uint64_t request, const std::string& why) {
+void Coordinator::fail(std::uint64_t request, OpError error) {
   ++counters_.failed;
   auto node = ops_.extract(request);
   Op& op = node.mapped();
+  timeline_.erase({op.wake, op.request});
   if (op.kind == Kind::read) {
-    complete_([done = std::move(op.read_done), why] { done(std::unexpected(why)); });
+    complete_([done = std::move(op.read_done), error = std::move(error)] { done(std::unexpected(error)); });
   } else {
-    complete_([done = std::move(op.write_done), why] { done(std::unexpected(why)); });
+    complete_([done = std::move(op.write_done), error = std::move(error)] { done(std::unexpected(error)); });
   }
 }
 
-std::string Coordinator::describe_missing(const Op& op) const {
+OpError Coordinator::describe_missing(const Op& op) const {
   std::string text = "no quorum for ";
   text += op.kind == Kind::read ? "read of '" : "write of '";
   text += op.key + "': " + std::to_string(op.answers) + " of " + std::to_string(context_.members.size()) +
@@ -181,33 +217,31 @@ std::string Coordinator::describe_missing(const Op& op) const {
       separator = ", ";
     }
   }
+  bool unknown = op.kind == Kind::write && op.phase == 2;
   if (op.kind == Kind::write) {
-    text += op.phase == 2 ? "; the write may or may not have taken effect" : "; nothing was written";
+    text += unknown ? "; the write may or may not have taken effect" : "; nothing was written";
   }
-  return text;
+  return op_error(unknown ? OpErrc::outcome_unknown : OpErrc::no_quorum, std::move(text));
 }
 
 void Coordinator::on_timer() {
+  // Only the operations whose wake time has come: the timeline is ordered by it. Each is either past
+  // its deadline (it fails) or due for a retransmission (send_phase moves it further down the timeline).
   Millis now = context_.now();
-  std::vector<std::uint64_t> expired;
-  for (auto& [request, op] : ops_) {
+  while (!timeline_.empty() && timeline_.begin()->first <= now) {
+    std::uint64_t request = timeline_.begin()->second;
+    ++counters_.timer_visits;
+    Op& op = ops_.at(request);
     if (now >= op.deadline) {
-      expired.push_back(request);
-    } else if (now >= op.next_send) {
+      fail(request, describe_missing(op));
+    } else {
       send_phase(op, true);
     }
-  }
-  for (auto request : expired) {
-    fail(request, describe_missing(ops_.at(request)));
   }
 }
 
 Millis Coordinator::next_deadline() const {
-  Millis next = Millis::max();
-  for (const auto& [request, op] : ops_) {
-    next = std::min({next, op.deadline, op.next_send});
-  }
-  return next;
+  return timeline_.empty() ? Millis::max() : timeline_.begin()->first;
 }
 
 }  // namespace fg::quorum

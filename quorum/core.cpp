@@ -19,15 +19,16 @@ Core::Core(CoreConfig config, Env& env, Storage& storage, Entries recovered, boo
       coordinator_(
           context_, config_.coordinator,
           [this](Coordinator::Completion completion) { completions_.push_back(std::move(completion)); }),
-      restorer_(context_, config_.restore_retry,
-                [this](Entries entries, std::string how) {
-                  if (auto error = replica_.restored(std::move(entries))) {
-                    set_state_changed(ReplicaState::failed,
-                                      "cannot write the restored state: " + error.message());
-                  } else {
-                    set_state_changed(ReplicaState::serving, how);
-                  }
-                }),
+      restorer_(
+          context_, config_.restore_retry,
+          config_.restore_hold > Millis(0) ? config_.restore_hold : config_.coordinator.op_timeout * 3 / 2,
+          [this](Entries entries, std::string how) {
+            if (auto error = replica_.restored(std::move(entries))) {
+              set_state_changed(ReplicaState::failed, "cannot write the restored state: " + error.message());
+            } else {
+              set_state_changed(ReplicaState::serving, how);
+            }
+          }),
       monitor_(context_, config_.peers),
       state_changed_(std::move(state_changed)) {
   std::sort(context_.members.begin(), context_.members.end());

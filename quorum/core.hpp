@@ -38,6 +38,10 @@ struct CoreConfig {
   CoordinatorOptions coordinator;
   PeerTiming peers;
   Millis restore_retry{200};
+  // How long a replica without state waits before the pages it restores from count (restorer.hpp): a
+  // 50% margin over coordinator.op_timeout, which every member of a site must share (docs/quorum.md).
+  // Zero: derived from coordinator.op_timeout.
+  Millis restore_hold{0};
 };
 
 struct CoreCounters {

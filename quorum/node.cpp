@@ -97,6 +97,9 @@ Node::Node(loop::Loop& loop, const SiteKey& key, const NodeOptions& options, std
                                " keys" + (initialized ? "" : "; restoring its state from the other members"));
   transport_.set_blocked_peers(options.blocked_peers);
   transport_.on_receive([this](NodeId from, std::uint64_t from_epoch, std::span<const std::uint8_t> payload) {
+    // The core compares replies with its deadlines by now(): take the time anew, since this process may
+    // have been stopped (SIGSTOP) between the loop's clock update and this datagram (coordinator.cpp).
+    uv_update_time(loop_.raw());
     core_->on_datagram(from, from_epoch, payload);
     touched();
   });

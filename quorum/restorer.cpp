@@ -2,11 +2,15 @@
 
 namespace fg::quorum {
 
-Restorer::Restorer(const Context& context, Millis retry, Done done)
-    : context_(context), retry_(retry), done_(std::move(done)) {}
+Restorer::Restorer(const Context& context, Millis retry, Millis hold, Done done)
+    : context_(context), retry_(retry), hold_(hold), done_(std::move(done)) {}
 
 void Restorer::start() {
   active_ = true;
+  // The pages are asked at once all the same: if a majority of the members says it has no state (a new
+  // site), nothing was ever acknowledged on a majority and the member starts without waiting.
+  pass_start_ = context_.now();
+  hold_until_ = pass_start_ + hold_;
   peers_.assign(context_.members.size(), Peer{});
   staging_.clear();
   for (std::size_t i = 0; i < peers_.size(); ++i) {
@@ -67,6 +71,16 @@ void Restorer::decide() {
   }
   std::size_t majority = context_.majority();
   std::string how;
+  if (complete_peers() >= majority && pass_start_ < hold_until_) {
+    // Read too early: an operation that counted this replica's lost acknowledgements may still be
+    // open. Throw the pass away and read every page again once the hold is over.
+    ++passes_thrown_away_;
+    peers_.assign(context_.members.size(), Peer{});
+    staging_.clear();
+    pass_start_ = hold_until_;
+    next_send_ = hold_until_;
+    return;
+  }
   if (complete_peers() >= majority) {
     how = "restored " + std::to_string(staging_.size()) + " keys from " + std::to_string(complete_peers()) +
           " peers";

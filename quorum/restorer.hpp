@@ -9,6 +9,15 @@
 // rest. A new site has no state anywhere: when a majority of the members, itself included, report that
 // they have no state either, it starts empty. (If a majority really lost their disks at once, more
 // failed than a majority quorum tolerates, and nothing can recover what is gone.)
+//
+// The hold (issue 10): an acknowledgement this replica's lost disk sent may still sit in a coordinator's
+// open operation; counted after the restore has read the peers, it would complete a write that neither
+// the restore nor, perhaps, a majority holds. So the entries a restore keeps must all be read after every
+// operation open when the process started has ended: the pages are asked for only once `hold` (longer
+// than any operation's timeout) has passed since start(); a restore that completed earlier is thrown
+// away and read again. Every coordinator ignores replies after its operation's deadline (coordinator.cpp),
+// so after the hold none can count the lost disk's acknowledgements. The argument and its clock assumption
+// are in docs/quorum.md ("A lost disk never counts").
 
 #include <cstdint>
 #include <functional>
@@ -24,7 +33,7 @@ class Restorer {
  public:
   using Done = std::function<void(Entries restored, std::string how)>;
 
-  Restorer(const Context& context, Millis retry, Done done);
+  Restorer(const Context& context, Millis retry, Millis hold, Done done);
 
   void start();
   bool active() const { return active_; }
@@ -35,6 +44,8 @@ class Restorer {
   // For status: members whose entries were fully read / that said they had no state.
   std::size_t complete_peers() const;
   std::size_t empty_peers() const;
+  // Restores read completely before the hold ended, and so read again.
+  std::uint64_t passes_thrown_away() const { return passes_thrown_away_; }
 
  private:
   enum class Progress { waiting, paging, complete, empty };
@@ -49,6 +60,10 @@ class Restorer {
 
   const Context& context_;
   Millis retry_;
+  Millis hold_;
+  Millis hold_until_{};  // start() + hold_: no page asked before it counts for a restore
+  Millis pass_start_{};  // when the current pass asked its first pages
+  std::uint64_t passes_thrown_away_ = 0;
   Done done_;
   bool active_ = false;
   std::vector<Peer> peers_;  // by member index; self stays `waiting`

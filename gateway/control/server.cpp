@@ -213,6 +213,16 @@ struct ControlServer::State : std::enable_shared_from_this<State> {
       (void)send(id, c, error_line(request_id, "unknown op"));
       return;
     }
+    if (c.pending >= limits.max_pending_per_connection) {
+      // Refused before the handler sees it: a client cannot queue unbounded work (register operations)
+      // through one connection. It is told at once, so nothing is dropped without an answer.
+      (void)send(id, c,
+                 error_line(request_id, "busy: " + std::to_string(c.pending) +
+                                            " requests of this connection are still in progress (at most " +
+                                            std::to_string(limits.max_pending_per_connection) +
+                                            "); send it again once some are answered"));
+      return;
+    }
     ++c.pending;
     Responder respond(std::make_shared<Pending>(weak_from_this(), id, std::move(request_id)));
     // Exceptions must not reach libuv; a handler that throws (nlohmann's at() on a missing field) has

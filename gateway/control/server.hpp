@@ -6,9 +6,9 @@
 // Responders are called; the client matches answers by id.
 //
 // The server frames, parses and checks requests, answers malformed ones itself, adds "id" and "ok" to
-// every answer, and bounds what a client can cost: connections, line length and unread output
-// (ControlLimits). Unknown ops are the handler's to refuse (respond.fail("unknown op")), since only it
-// knows the ops.
+// every answer, and bounds what a client can cost: connections, line length, requests in progress per
+// connection and unread output (ControlLimits). Unknown ops are the handler's to refuse
+// (respond.fail("unknown op")), since only it knows the ops.
 
 #include <nlohmann/json.hpp>
 
@@ -33,6 +33,13 @@ struct ControlLimits {
   // Answers a client has not read yet (beyond what the kernel buffers). Past this the client is taken
   // to be stuck and its connection is closed.
   std::size_t max_queued_bytes = 1024 * 1024;
+  // Requests of one connection handed to the handler and not answered yet. One more is answered at once
+  // with an error starting "busy:" and not handed to the handler; the connection stays open and the
+  // client may send again once answers come back. (Stopping to read the connection instead would hide
+  // the overload as a hang, and would hold a cheap "status" behind register operations that may each
+  // take the whole operation timeout.) The CLI sends one request per connection; 64 leaves a pipelining
+  // script room while one connection can take at most 64 of the register's 1,024 operations in flight.
+  std::size_t max_pending_per_connection = 64;
 };
 
 class ControlServer {

@@ -166,6 +166,43 @@ TEST_F(ControlServerTest, PipelinedRequestsAreAnsweredOutOfOrderMatchedById) {
                     "\n");
 }
 
+TEST_F(ControlServerTest, APipelineBeyondThePendingCapIsAnsweredBusyAtOnceAndTheConnectionRecovers) {
+  start();
+  const std::size_t cap = ControlLimits{}.max_pending_per_connection;
+  ASSERT_EQ(cap, 64u);  // the default docs/control-socket.md gives reasons for
+  auto c = connect();
+  std::string pipeline;
+  for (int i = 0; i < 1000; ++i) {
+    pipeline += R"({"id":)" + std::to_string(i) + R"(,"op":"slow"})" + "\n";
+  }
+  send(c, pipeline);
+  // The first `cap` reach the handler and wait; every later one is refused at once, in order.
+  auto refused = await_lines(c, 1000 - cap);
+  ASSERT_EQ(refused.size(), 1000 - cap);
+  EXPECT_EQ(parked.size(), cap);
+  EXPECT_EQ(handled, static_cast<int>(cap));
+  for (std::size_t i = 0; i < refused.size(); ++i) {
+    EXPECT_EQ(refused[i]["id"], cap + i);
+    EXPECT_EQ(refused[i]["ok"], false);
+    EXPECT_EQ(refused[i]["error"].get<std::string>().rfind("busy:", 0), 0u) << refused[i].dump();
+  }
+  // The waiting ones are answered; then the connection takes requests again.
+  for (auto& respond : parked) {
+    EXPECT_TRUE(respond());
+  }
+  auto answered = await_lines(c, cap);
+  ASSERT_EQ(answered.size(), cap);
+  for (std::size_t i = 0; i < cap; ++i) {
+    EXPECT_EQ(answered[i], json({{"id", i}, {"ok", true}}));
+  }
+  send(c, R"({"id":"after","op":"ping","n":7})"
+          "\n");
+  auto after = await_lines(c, 1);
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_EQ(after[0], json({{"id", "after"}, {"ok", true}, {"pong", 7}}));
+  EXPECT_EQ(server->connection_count(), 1u);
+}
+
 TEST_F(ControlServerTest, ARespondersAnswerIsGivenOnceAcrossCopies) {
   start();
   auto c = connect();

@@ -79,9 +79,9 @@ class NodeTest : public test::LoopTest {
     ASSERT_TRUE(serving) << log;
   }
 
-  std::expected<Tag, std::string> put(NodeId via, const std::string& key, const std::string& value) {
-    std::expected<Tag, std::string> result = std::unexpected("no answer");
-    nodes[via - 1]->write(key, value, [&](std::expected<Tag, std::string> r) {
+  OpResult<Tag> put(NodeId via, const std::string& key, const std::string& value) {
+    OpResult<Tag> result = std::unexpected(OpError{});
+    nodes[via - 1]->write(key, value, [&](OpResult<Tag> r) {
       result = std::move(r);
       loop.stop();
     });
@@ -89,9 +89,9 @@ class NodeTest : public test::LoopTest {
     return result;
   }
 
-  std::expected<Versioned, std::string> get(NodeId via, const std::string& key) {
-    std::expected<Versioned, std::string> result = std::unexpected("no answer");
-    nodes[via - 1]->read(key, [&](std::expected<Versioned, std::string> r) {
+  OpResult<Versioned> get(NodeId via, const std::string& key) {
+    OpResult<Versioned> result = std::unexpected(OpError{});
+    nodes[via - 1]->read(key, [&](OpResult<Versioned> r) {
       result = std::move(r);
       loop.stop();
     });
@@ -111,9 +111,9 @@ TEST_F(NodeTest, AValueWrittenThroughOneMemberIsReadThroughAnother) {
     wait_serving(id);
   }
   auto written = put(1, "gw-a/boiler/t", "{\"value\":61.5}");
-  ASSERT_TRUE(written) << written.error();
+  ASSERT_TRUE(written) << written.error().message();
   auto read = get(3, "gw-a/boiler/t");
-  ASSERT_TRUE(read) << read.error();
+  ASSERT_TRUE(read) << read.error().message();
   EXPECT_EQ(read->value, "{\"value\":61.5}");
   EXPECT_EQ(read->tag, *written);
   // Every datagram was authenticated; nothing was dropped on a clean loopback.
@@ -128,8 +128,9 @@ TEST_F(NodeTest, WithAMajorityCutOffAnOperationFailsWithAClearError) {
   nodes[0]->set_blocked_peers({2, 3});
   auto written = put(1, "k", "v");
   ASSERT_FALSE(written);
-  EXPECT_NE(written.error().find("no quorum for write of 'k'"), std::string::npos) << written.error();
-  EXPECT_NE(written.error().find("node 2, 3"), std::string::npos) << written.error();
+  EXPECT_EQ(written.error().code, OpErrc::no_quorum) << written.error().message();
+  // The detail names who did not answer.
+  EXPECT_NE(written.error().detail.find("2, 3"), std::string::npos) << written.error().message();
   EXPECT_GT(nodes[0]->transport_counters().blocked_sent, 0u);
 }
 
@@ -170,7 +171,7 @@ TEST_F(NodeTest, ARestartedMemberComesBackWithAHigherEpochAndItsState) {
   EXPECT_EQ(nodes[0]->state(), ReplicaState::serving);
   EXPECT_EQ(nodes[0]->keys(), 1u);
   auto read = get(1, "k");
-  ASSERT_TRUE(read) << read.error();
+  ASSERT_TRUE(read) << read.error().message();
   EXPECT_EQ(read->value, "kept");
 }
 
@@ -196,7 +197,7 @@ TEST_F(NodeTest, ACorruptSnapshotIsSetAsideAndTheMemberRebuildsFromItsPeers) {
   wait_serving(2);
   ASSERT_EQ(nodes[1]->keys(), 1u);
   auto read = get(2, "k");
-  ASSERT_TRUE(read) << read.error();
+  ASSERT_TRUE(read) << read.error().message();
   EXPECT_EQ(read->value, "precious");
 }
 

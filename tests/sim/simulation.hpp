@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "quorum/env.hpp"
@@ -29,6 +30,12 @@ struct Faults {
   bool pauses = true;       // members stop processing for a while (SIGSTOP), then catch up
   bool partitions = true;   // the members split into two sides for a while
   bool disk_loss = true;    // at most once per run: a member restarts with an empty disk
+  // At most once per run, instead of a random disk loss: the issue-10 schedule. A coordinator's store
+  // messages to every member but one (A) are lost for a while, so its writes wait with A's acknowledgement
+  // in hand; A is cut from the coordinator, loses its disk, restarts and restores from the others; then the
+  // stores get through. A protocol that still counts A's acknowledgement acknowledges writes that only a
+  // minority holds.
+  bool disk_loss_under_open_write = false;
 };
 
 struct SimOptions {
@@ -56,7 +63,9 @@ struct SimResult {
   std::vector<std::string> errors;
   std::uint64_t reads_ok = 0, writes_ok = 0, ops_failed = 0, ops_unknown = 0;
   std::uint64_t crashes = 0, pauses = 0, partitions = 0, disk_losses = 0, events = 0;
-  std::vector<std::string> failure_messages;  // the distinct errors failed operations reported (a few)
+  std::uint64_t disk_losses_under_open_writes = 0;  // the issue-10 schedule was set up
+  std::vector<std::string> failure_messages;        // the distinct errors failed operations reported (a few)
+  std::vector<std::error_code> failure_codes;       // every distinct error code failed operations reported
   std::string trace;
 
   bool ok() const {

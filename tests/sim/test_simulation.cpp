@@ -3,9 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <string>
 
+#include "quorum/error.hpp"
 #include "tests/sim/simulation.hpp"
 
 namespace fg::test::sim {
@@ -30,6 +32,8 @@ TEST_P(SeedShard, EveryHistoryIsLinearizableAndTheRegisterRecovers) {
   std::uint64_t cut_by_crashes = 0;
   std::uint64_t disk_losses = 0;
   std::uint64_t partitions = 0;
+  std::uint64_t open_write_losses = 0;
+  std::uint64_t five_member_runs = 0;
   for (std::uint64_t seed = first; seed < first + kSeedsPerShard; ++seed) {
     SimResult result = run_simulation(options_for_seed(seed));
     ASSERT_TRUE(result.ok()) << "seed " << seed << " failed: " << result.summary() << "\n"
@@ -38,6 +42,8 @@ TEST_P(SeedShard, EveryHistoryIsLinearizableAndTheRegisterRecovers) {
     cut_by_crashes += result.ops_unknown;
     disk_losses += result.disk_losses;
     partitions += result.partitions;
+    open_write_losses += result.disk_losses_under_open_writes;
+    five_member_runs += options_for_seed(seed).members == 5;
   }
   // The faults must actually bite, or the suite proves little: operations are cut off by crashes, disks
   // are lost and rebuilt, the network splits.
@@ -45,9 +51,26 @@ TEST_P(SeedShard, EveryHistoryIsLinearizableAndTheRegisterRecovers) {
   EXPECT_GT(cut_by_crashes, kSeedsPerShard / 10);
   EXPECT_GT(disk_losses, kSeedsPerShard / 10);
   EXPECT_GT(partitions, kSeedsPerShard / 2);
+  // Sites of five are well represented, and the lost-disk-under-an-open-write schedule (issue 10) is set
+  // up in many runs.
+  EXPECT_GE(five_member_runs, kSeedsPerShard * 2 / 5);
+  EXPECT_GT(open_write_losses, kSeedsPerShard / 20);
 }
 
 INSTANTIATE_TEST_SUITE_P(Seeds, SeedShard, ::testing::Range(0, 4));
+
+TEST(Simulation, ALostDiskNeverCountsForAWriteItNoLongerHolds) {
+  // Issue 10, part 1. In these seeds a coordinator's stores reach only one member A, A is cut off, loses
+  // its disk and restores from the others, then one more member gets the store. Before the restore hold
+  // and the deadline check, the write completed counting A's acknowledgement from the lost disk, and a
+  // later read returned the value from before it (not linearizable).
+  for (std::uint64_t seed : {276u, 852u}) {
+    SimResult result = run_simulation(options_for_seed(seed));
+    EXPECT_EQ(options_for_seed(seed).members, 5);
+    EXPECT_EQ(result.disk_losses_under_open_writes, 1u) << "seed " << seed;
+    EXPECT_TRUE(result.ok()) << "seed " << seed << ": " << result.summary() << "\n" << replay_hint(seed);
+  }
+}
 
 TEST(Simulation, SameSeedReplaysExactly) {
   SimOptions options = options_for_seed(42);
@@ -91,8 +114,15 @@ TEST(Simulation, WithAMajorityDownOperationsFailClearlyAndNeverReturnWrongValues
     // Only a write still in flight when the majority came back may succeed, at most one per client.
     EXPECT_LE(result.writes_ok, static_cast<std::uint64_t>(options.clients)) << "seed " << seed;
     EXPECT_GT(result.ops_failed, 0u);
-    ASSERT_FALSE(result.failure_messages.empty());
-    EXPECT_NE(result.failure_messages[0].find("no quorum"), std::string::npos) << result.failure_messages[0];
+    ASSERT_FALSE(result.failure_codes.empty());
+    for (const auto& code : result.failure_codes) {
+      // Reads and first phases fail with no_quorum; a write whose store phase was cut may be unknown.
+      EXPECT_TRUE(code == quorum::OpErrc::no_quorum || code == quorum::OpErrc::outcome_unknown)
+          << code.message();
+    }
+    EXPECT_NE(std::find(result.failure_codes.begin(), result.failure_codes.end(),
+                        std::error_code(quorum::OpErrc::no_quorum)),
+              result.failure_codes.end());
   }
 }
 
