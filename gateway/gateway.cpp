@@ -202,8 +202,14 @@ void Gateway::on_mqtt_state(const mqtt::StateChange& change) {
     }
   } else if (change.state == mqtt::State::disconnected) {
     // The detail says why a TLS handshake failed ("certificate verify failed"); the code alone cannot.
-    log(LogLevel::warning, "mqtt: {}{}{} (next attempt in {} ms)", change.reason.message(),
-        change.detail.empty() ? "" : ": ", change.detail, change.retry_in.count());
+    std::string reason = change.reason.message();
+    if (!change.detail.empty()) {
+      if (reason.ends_with('.')) {
+        reason.pop_back();  // libmosquitto's "A TLS error occurred."
+      }
+      reason += ": " + change.detail;
+    }
+    log(LogLevel::warning, "mqtt: {} (next attempt in {} ms)", reason, change.retry_in.count());
   }
   update_status();
 }
