@@ -207,8 +207,8 @@ class Session::Core {
   void detach_poll() noexcept;
   void cancel_resolution() noexcept;
   bool socket_alive() const noexcept { return poll_ && mosquitto_socket(mosq_.get()) == poll_->fd(); }
-  void notify(State state, std::error_code reason = {}, std::chrono::milliseconds retry_in = std::chrono::milliseconds(0),
-              std::string detail = {});
+  void notify(State state, std::error_code reason = {},
+              std::chrono::milliseconds retry_in = std::chrono::milliseconds(0), std::string detail = {});
 
   template <typename Method>
   std::function<void()> entry(Method method) {

@@ -116,7 +116,8 @@ std::string segment_name(std::uint64_t id) {
 
 }  // namespace
 
-std::expected<Spool, std::error_code> Spool::open(storage::Disk& disk, SpoolOptions options, LogCallback log) {
+std::expected<Spool, std::error_code> Spool::open(storage::Disk& disk, SpoolOptions options,
+                                                  LogCallback log) {
   Spool spool(disk, options, std::move(log));
   if (auto ec = spool.recover()) {
     return std::unexpected(ec);
@@ -168,7 +169,8 @@ std::error_code Spool::recover() {
       ++counters_.corrupt_segments;
       (void)disk_->rename(name, name + ".corrupt");
       log("spool: segment " + name + " is damaged (" +
-          (opened ? std::string(storage::record_format::describe(opened->scan.tail)) : opened.error().message()) +
+          (opened ? std::string(storage::record_format::describe(opened->scan.tail))
+                  : opened.error().message()) +
           "); set aside as " + name + ".corrupt");
       if (!f.seqs.empty()) {
         dropped(f.seqs.size());
@@ -219,7 +221,8 @@ std::error_code Spool::recover() {
   }
   counters_.recovered = unsent_;
   if (unsent_ > 0) {
-    log("spool: " + std::to_string(unsent_) + " messages not acknowledged before the restart will be sent again");
+    log("spool: " + std::to_string(unsent_) +
+        " messages not acknowledged before the restart will be sent again");
   }
   return {};
 }
@@ -318,8 +321,8 @@ void Spool::episode_over() {
 
 bool Spool::append(const std::string& record, bool is_message) {
   const std::uint64_t need = record.size() + storage::record_format::kRecordOverhead;
-  if (!tail_ || tail_->failed() || (is_message && tail_->record_bytes() > 0 &&
-                                    tail_->size() + need > options_.segment_bytes)) {
+  if (!tail_ || tail_->failed() ||
+      (is_message && tail_->record_bytes() > 0 && tail_->size() + need > options_.segment_bytes)) {
     if (start_segment()) {
       return false;
     }
@@ -390,15 +393,16 @@ void Spool::fill_window() const {
     if (!bytes) {
       continue;  // counted when the segment is dropped; nothing better to do from a const read
     }
-    storage::record_format::scan_records(*bytes, kSegmentFormat.max_payload, [&](std::string_view record, auto) {
-      if (window_.size() >= options_.window_messages) {
-        return;
-      }
-      auto d = decode(record, true);
-      if (d.kind == kMessage && d.seq >= window_end_ && !acked_ahead_.contains(d.seq)) {
-        window_.push_back({d.seq, std::move(*d.message)});
-      }
-    });
+    storage::record_format::scan_records(
+        *bytes, kSegmentFormat.max_payload, [&](std::string_view record, auto) {
+          if (window_.size() >= options_.window_messages) {
+            return;
+          }
+          auto d = decode(record, true);
+          if (d.kind == kMessage && d.seq >= window_end_ && !acked_ahead_.contains(d.seq)) {
+            window_.push_back({d.seq, std::move(*d.message)});
+          }
+        });
     if (!window_.empty()) {
       window_end_ = window_.size() >= options_.window_messages ? window_.back().seq + 1 : segment.end_seq;
       return;

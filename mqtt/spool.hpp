@@ -33,9 +33,10 @@
 // `window_messages` unsent messages read ahead from disk.
 //
 // Known limits: each time the window empties, the segment it continues in is read and decoded whole
-// (Disk::read), so draining a segment of n messages reads it about n / window_messages times. Acknowledgements arriving out of order are recorded one by one, so nothing is lost, but
-// a segment waits for its slowest message. seq is the spool's own order, not the gateway's per-channel
-// seq. QoS 0 messages are spooled like the others if pushed (the session may keep them in memory).
+// (Disk::read), so draining a segment of n messages reads it about n / window_messages times.
+// Acknowledgements arriving out of order are recorded one by one, so nothing is lost, but a segment waits for
+// its slowest message. seq is the spool's own order, not the gateway's per-channel seq. QoS 0 messages are
+// spooled like the others if pushed (the session may keep them in memory).
 
 #include <cstddef>
 #include <cstdint>
@@ -56,16 +57,16 @@
 namespace fg::mqtt {
 
 struct SpoolOptions {
-  std::uint64_t max_bytes = 64ull << 20;      // all segments together, headers included
-  std::uint64_t segment_bytes = 1ull << 20;   // a new segment starts beyond this
-  std::size_t window_messages = 1024;         // unsent messages held in memory at once
+  std::uint64_t max_bytes = 64ull << 20;     // all segments together, headers included
+  std::uint64_t segment_bytes = 1ull << 20;  // a new segment starts beyond this
+  std::size_t window_messages = 1024;        // unsent messages held in memory at once
 };
 
 struct SpoolCounters {
-  std::uint64_t appended = 0;        // messages written
-  std::uint64_t acknowledged = 0;    // acknowledgement records written
-  std::uint64_t dropped = 0;         // messages given up: size cap, full disk, corrupt segment, too big
-  std::uint64_t recovered = 0;       // unacknowledged messages found by open()
+  std::uint64_t appended = 0;      // messages written
+  std::uint64_t acknowledged = 0;  // acknowledgement records written
+  std::uint64_t dropped = 0;       // messages given up: size cap, full disk, corrupt segment, too big
+  std::uint64_t recovered = 0;     // unacknowledged messages found by open()
   std::uint64_t segments_deleted = 0;
   std::uint64_t corrupt_segments = 0;  // set aside as "<name>.corrupt"
   std::uint64_t write_errors = 0;      // failed appends and syncs

@@ -127,16 +127,18 @@ TEST_F(E2eShutdown, SigtermWithoutABrokerStillExitsWithZeroSoon) {
 TEST_F(E2eShutdown, SigtermSaysHowManyQos1ReadingsWaitingForAnAbsentBrokerAreDiscarded) {
   ASSERT_NO_FATAL_FAILURE(readings_waiting_for_an_absent_broker("", 40));
   stop_gateway();
-  EXPECT_NE(log().find("stopping: 41 messages not delivered to the broker are discarded (QoS 0: 0, QoS 1: 41)"),
-            std::string::npos)
+  EXPECT_NE(
+      log().find("stopping: 41 messages not delivered to the broker are discarded (QoS 0: 0, QoS 1: 41)"),
+      std::string::npos)
       << diagnostics();
 }
 
 TEST_F(E2eShutdown, SigtermSaysHowManyQos0ReadingsWaitingForAnAbsentBrokerAreDiscarded) {
   ASSERT_NO_FATAL_FAILURE(readings_waiting_for_an_absent_broker("qos = 0\n", 25));
   stop_gateway();
-  EXPECT_NE(log().find("stopping: 26 messages not delivered to the broker are discarded (QoS 0: 25, QoS 1: 1)"),
-            std::string::npos)
+  EXPECT_NE(
+      log().find("stopping: 26 messages not delivered to the broker are discarded (QoS 0: 25, QoS 1: 1)"),
+      std::string::npos)
       << diagnostics();
 }
 

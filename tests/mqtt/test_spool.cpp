@@ -72,7 +72,7 @@ TEST(MqttSpool, ARestartResendsOnlyWhatWasNotAcknowledged) {
     take_all(*spool, mid);
     spool->acknowledged(1);
     spool->acknowledged(2);
-    spool->acknowledged(4);  // out of order: 3 is still unacknowledged
+    spool->acknowledged(4);   // out of order: 3 is still unacknowledged
     spool->push(message(6));  // never sent
     ASSERT_FALSE(spool->sync());
   }
@@ -211,7 +211,8 @@ TEST(MqttSpool, ATornTailIsCutAndACorruptSegmentIsSetAside) {
   const auto last = segment_files(disk).back();
   disk.put_durable(last, *disk.read(last) + std::string("\x10\x20\x30", 3));
   std::vector<std::string> log;
-  auto spool = Spool::open(disk, {.segment_bytes = 200}, [&](std::string_view line) { log.emplace_back(line); });
+  auto spool =
+      Spool::open(disk, {.segment_bytes = 200}, [&](std::string_view line) { log.emplace_back(line); });
   ASSERT_TRUE(spool) << spool.error().message();
   EXPECT_EQ(spool->counters().corrupt_segments, 1u);
   EXPECT_TRUE(disk.durable(first + ".corrupt")) << "set aside, not deleted";
