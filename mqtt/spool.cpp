@@ -154,7 +154,9 @@ std::error_code Spool::recover() {
     std::vector<std::uint64_t> acks;
     auto opened = storage::RecordFile::open(*disk_, name, kSegmentFormat, [&](std::string_view record, auto) {
       auto d = decode(record, false);
-      (d.kind == kMessage ? f.seqs : acks).push_back(d.seq);
+      if (d.kind != 0) {
+        (d.kind == kMessage ? f.seqs : acks).push_back(d.seq);
+      }
     });
     if (!opened && opened.error() == std::errc::no_such_file_or_directory) {
       continue;
@@ -172,8 +174,10 @@ std::error_code Spool::recover() {
           (opened ? std::string(storage::record_format::describe(opened->scan.tail))
                   : opened.error().message()) +
           "); set aside as " + name + ".corrupt");
-      if (!f.seqs.empty()) {
-        dropped(f.seqs.size());
+      // Not a drop episode (nothing is full): counted, and the line above says why.
+      counters_.dropped += f.seqs.size();
+      for (auto seq : f.seqs) {
+        max_seq = std::max(max_seq, seq);  // never reuse its seqs, in case it is put back by hand
       }
       continue;
     }
