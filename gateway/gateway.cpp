@@ -208,8 +208,15 @@ void Gateway::on_mqtt_state(const mqtt::StateChange& change) {
       publish_device_status(*device);
     }
   } else if (change.state == mqtt::State::disconnected) {
-    log(LogLevel::warning, "mqtt: {} (next attempt in {} ms)", change.reason.message(),
-        change.retry_in.count());
+    // The detail says why a TLS handshake failed ("certificate verify failed"); the code alone cannot.
+    std::string reason = change.reason.message();
+    if (!change.detail.empty()) {
+      if (reason.ends_with('.')) {
+        reason.pop_back();  // libmosquitto's "A TLS error occurred."
+      }
+      reason += ": " + change.detail;
+    }
+    log(LogLevel::warning, "mqtt: {} (next attempt in {} ms)", reason, change.retry_in.count());
   }
   update_status();
 }
@@ -331,6 +338,12 @@ void Gateway::shutdown() {
     replication_->close();
   }
   auto finish = [this] {
+    // Nothing is dropped without saying so (issue 9): what the broker never got is gone with the process.
+    if (auto lost = session_ ? session_->discarded() : mqtt::QosCounts{}; lost.total() > 0) {
+      log(LogLevel::warning,
+          "stopping: {} messages not delivered to the broker are discarded (QoS 0: {}, QoS 1: {}{})",
+          lost.total(), lost.qos0, lost.qos1, lost.qos2 > 0 ? fmt::format(", QoS 2: {}", lost.qos2) : "");
+    }
     signals_.reset();
     notify_.close();
     status_timer_.close();

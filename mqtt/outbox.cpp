@@ -36,6 +36,21 @@ std::optional<Publication> Outbox::pop() {
   return message;
 }
 
+void Outbox::sent(int) {
+  if (!messages_.empty()) {
+    messages_.pop_front();
+  }
+}
+
+QosCounts Outbox::discard() {
+  QosCounts counts;
+  for (const auto& message : messages_) {
+    counts.add(message.qos);
+  }
+  messages_.clear();
+  return counts;
+}
+
 std::size_t Outbox::clear() noexcept {
   auto n = messages_.size();
   messages_.clear();

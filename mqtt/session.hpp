@@ -32,6 +32,7 @@
 #include <functional>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <system_error>
 
@@ -39,6 +40,7 @@
 #include "mqtt/error.hpp"
 #include "mqtt/message.hpp"
 #include "mqtt/options.hpp"
+#include "mqtt/publish_queue.hpp"
 
 namespace fg::mqtt {
 
@@ -62,6 +64,10 @@ struct StateChange {
   std::error_code reason;
   // When disconnected: the delay until the next attempt.
   std::chrono::milliseconds retry_in{0};
+  // Words for humans beside `reason`, when there are any: for a failed TLS handshake libmosquitto's
+  // explanation ("certificate verify failed", "host name verification failed"), which the error code
+  // alone (MosquittoErrc::tls) cannot carry. Empty otherwise.
+  std::string detail;
 };
 
 // Plain counters since the Session was created; read them any time.
@@ -137,6 +143,10 @@ class Session {
   std::size_t outbox_size() const noexcept;
   // QoS 1 / 2 messages handed to libmosquitto and not yet acknowledged (they survive reconnects).
   std::size_t in_flight() const noexcept;
+  // What shutdown() gave up, by QoS: messages still waiting (no broker to send them to, or the timeout
+  // passed) and QoS 1 / 2 messages handed to libmosquitto and never acknowledged. The final message is
+  // not among them. Complete when `done` of shutdown() is called; zero before.
+  QosCounts discarded() const noexcept;
 
   // Flow control. libmosquitto writes a message at once when the socket takes it and otherwise queues
   // it without limit. backlog() counts the messages queued since the socket last drained (0 when

@@ -152,6 +152,45 @@ TEST_F(MqttTls, BrokerSignedByAnotherCaIsRejected) {
   close(session);
 }
 
+// Issue 9: the reason of a TLS failure travels with the state change (StateChange::detail), so the
+// warning a user sees at the default log level says it, without libmosquitto's debug log.
+TEST_F(MqttTls, FailureDetailSaysWhyTheHandshakeFailed) {
+  ASSERT_TRUE(start_broker()) << broker.last_error();
+  struct Case {
+    const char* host;
+    const char* ca;
+    const char* expected;
+  };
+  for (const auto& c : {Case{"localhost", "other-ca.crt", "certificate verify failed"},
+                        Case{"127.0.0.1", "ca.crt", "host name verification failed"}}) {
+    auto session = make_session(tls_options(c.host, std::string("tls-detail-") + c.ca, c.ca));
+    Recorder rec;
+    rec.attach(session);
+    ASSERT_FALSE(session.start());
+    ASSERT_TRUE(run_until([&] { return rec.count(State::disconnected) >= 1; }));
+    const auto& change = rec.states.front();
+    EXPECT_EQ(change.reason, MosquittoErrc::tls) << change.reason.message();
+    EXPECT_NE(change.detail.find(c.expected), std::string::npos)
+        << c.host << " with " << c.ca << ": detail \"" << change.detail << "\"";
+    close(session);
+  }
+}
+
+// A failure that is not TLS has no detail to add; nothing stale from an earlier attempt is carried.
+TEST_F(MqttTls, RefusedConnectionHasNoDetail) {
+  auto options = tls_options("127.0.0.1", "tls-refused");
+  options.port = fg::test::MosquittoBroker::free_port();  // nobody listens there
+  auto session = make_session(options);
+  Recorder rec;
+  rec.attach(session);
+  ASSERT_FALSE(session.start());
+  ASSERT_TRUE(run_until([&] { return rec.count(State::disconnected) >= 1; }));
+  // With TLS set up, libmosquitto reports the refused connect as a lost connection.
+  EXPECT_NE(rec.states.front().reason, MosquittoErrc::tls) << rec.states.front().reason.message();
+  EXPECT_EQ(rec.states.front().detail, "");
+  close(session);
+}
+
 TEST_F(MqttTls, ClientCertificateIsPresentedWhenTheBrokerRequiresOne) {
   ASSERT_TRUE(start_broker(/*require_client_certificate=*/true)) << broker.last_error();
   auto options = tls_options("localhost", "tls-client-cert");

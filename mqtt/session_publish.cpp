@@ -1,0 +1,114 @@
+#include <mqtt_protocol.h>
+
+#include <utility>
+
+#include "mqtt/session_core.hpp"
+
+// Session::Core, publishing: messages go straight to libmosquitto when connected and nothing older
+// waits, otherwise into the PublishQueue, which is sent in order after the next connect. QoS 1 / 2
+// messages are tracked by message id until the broker acknowledges them; backlog() counts what
+// libmosquitto could not write yet (flow control).
+
+namespace fg::mqtt {
+
+using namespace detail;
+
+Session::Core::Sent Session::Core::send_now(const Publication& message, std::error_code* refusal,
+                                            int* sent_mid) {
+  int mid = 0;
+  int rc =
+      mosquitto_publish(mosq_.get(), &mid, message.topic.c_str(), static_cast<int>(message.payload.size()),
+                        message.payload.data(), static_cast<int>(message.qos), message.retain);
+  last_rc_ = rc;
+  if (rc == MOSQ_ERR_SUCCESS || (is_transport_error(rc) && message.qos != Qos::at_most_once && mid != 0)) {
+    ++counters_.published;
+    // libmosquitto writes a packet at once when it can; if it could not, the packet waits in its
+    // unbounded queue, and the caller should hold back (Session::backlog()).
+    if (mosquitto_want_write(mosq_.get())) {
+      ++backlog_;
+    } else if (backlog_ > 0) {
+      // This publish flushed libmosquitto's whole queue (it writes what is queued first): that is a
+      // drain like one in the poll callback, and must be reported, or a caller holding back for it
+      // (the gateway pauses its ports) would wait forever.
+      backlog_ = 0;
+      drained_ = true;
+    }
+    if (message.qos != Qos::at_most_once) {
+      in_flight_.emplace(mid, message.qos);
+    }
+    if (sent_mid != nullptr) {
+      *sent_mid = message.qos != Qos::at_most_once ? mid : 0;
+    }
+    return Sent::ok;
+  }
+  if (is_transport_error(rc)) {
+    return Sent::transport_error;
+  }
+  if (refusal != nullptr) {
+    *refusal = mosquitto_error(rc);
+  }
+  return Sent::rejected;
+}
+
+void Session::Core::flush_queue() {
+  while (phase_ == Phase::connected) {
+    const Publication* message = queue_->front();
+    if (message == nullptr) {
+      return;
+    }
+    int mid = 0;
+    switch (send_now(*message, nullptr, &mid)) {
+      case Sent::ok:
+        queue_->sent(mid);
+        break;
+      case Sent::rejected:
+        ++counters_.rejected;
+        queue_->sent(0);
+        break;
+      case Sent::transport_error:
+        // The connection broke under us (the poll reports it next): the message stays first in line.
+        return;
+    }
+  }
+}
+
+std::error_code Session::Core::publish(Publication message) {
+  if (phase_ >= Phase::draining) {
+    return std::make_error_code(std::errc::operation_canceled);
+  }
+  if (auto ec = check_publication(message)) {
+    return ec;
+  }
+  // Straight to libmosquitto only when connected and nothing older waits in the queue, so messages
+  // always leave in publish order.
+  if (phase_ == Phase::connected && queue_->empty()) {
+    std::error_code refusal;
+    int mid = 0;
+    switch (send_now(message, &refusal, &mid)) {
+      case Sent::ok:
+        queue_->track(message, mid);
+        return {};
+      case Sent::rejected:
+        return refusal;
+      case Sent::transport_error:
+        break;
+    }
+  }
+  counters_.dropped += queue_->push(std::move(message));
+  return {};
+}
+
+void Session::Core::on_publish(mosquitto*, void* self, int mid, int reason,
+                               const mosquitto_property*) noexcept {
+  auto* core = static_cast<Core*>(self);
+  // QoS 0 messages are reported too, once written; only tracked QoS 1 / 2 ids count.
+  if (core->in_flight_.erase(mid) != 0) {
+    // MQTT 5 brokers may refuse a message in its PUBACK / PUBREC (for example not authorised).
+    ++(reason >= 0x80 ? core->counters_.rejected : core->counters_.acknowledged);
+    // Either way the broker has ended it: a durable queue may release its record. (Only records; the
+    // queue must not call back into the session from here.)
+    core->queue_->acknowledged(mid);
+  }
+}
+
+}  // namespace fg::mqtt

@@ -1,0 +1,166 @@
+#pragma once
+// Spool: a PublishQueue on disk (issue 12), so that messages waiting for the broker, and those sent but
+// not acknowledged, survive a restart or a crash. It is a component: nothing in the session or the
+// gateway uses it yet.
+//
+//   storage::PosixDisk disk(...);                // the spool's own directory
+//   auto spool = mqtt::Spool::open(disk, {.max_bytes = 64 << 20});
+//   spool->push(message);                       // appended (not yet durable)
+//   spool->sync();                              // group commit: one fdatasync for everything appended
+//   const Publication* m = spool->front();      // oldest unsent; after a restart: every unacknowledged one
+//   spool->sent(mid);  ...  spool->acknowledged(mid);   // the ack is appended too
+//
+// Storage: segment files "seg-<16 hex digits>" of CRC-framed records (storage/record_file.hpp, format
+// "FGSPOOL\n" version 1). A record is a message ('M': seq, QoS, retain, topic, payload) or an
+// acknowledgement ('A': seq); acknowledgements are appended to the newest segment, so the acknowledgement
+// mark costs an append, not a rewrite. Recovery reads every segment: the unacknowledged messages are
+// the messages without an acknowledgement record, in seq order. A segment is deleted once every message
+// in it is acknowledged (acknowledgement records in it are then no longer needed: they only name
+// messages of its own or older segments). Segments are at most `segment_bytes` (plus one record).
+//
+// What a crash costs: everything appended since the last sync() may be lost (the disk contract): a lost
+// message was never promised, a lost acknowledgement makes the message go out again after the restart (a
+// duplicate, the QoS 1 kind). A torn tail is cut; a corrupt segment (damage no crash of ours explains) is
+// renamed "<name>.corrupt", reported, and its messages counted as dropped. None of these stops the
+// spool. A segment of a newer format is refused (open fails) and left alone.
+//
+// Bounded in bytes: when the segments would exceed `max_bytes`, the oldest segment goes, its messages
+// not yet acknowledged counted as dropped; the same when the disk is full (ENOSPC). Drops are reported
+// through the log callback once when an episode starts and once when it ends (the spool drained to half
+// its cap), with the count.
+//
+// Memory: only the message ids in flight, a per-segment summary, and a window of at most
+// `window_messages` unsent messages read ahead from disk.
+//
+// Known limits: each time the window empties, the segment it continues in is read and decoded whole
+// (Disk::read), so draining a segment of n messages reads it about n / window_messages times.
+// Acknowledgements arriving out of order are recorded one by one, so nothing is lost, but a segment waits for
+// its slowest message. seq is the spool's own order, not the gateway's per-channel seq. QoS 0 messages are
+// spooled like the others if pushed (the session may keep them in memory).
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <expected>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "mqtt/publish_queue.hpp"
+#include "storage/disk.hpp"
+#include "storage/record_file.hpp"
+
+namespace fg::mqtt {
+
+struct SpoolOptions {
+  std::uint64_t max_bytes = 64ull << 20;     // all segments together, headers included
+  std::uint64_t segment_bytes = 1ull << 20;  // a new segment starts beyond this
+  std::size_t window_messages = 1024;        // unsent messages held in memory at once
+};
+
+struct SpoolCounters {
+  std::uint64_t appended = 0;      // messages written
+  std::uint64_t acknowledged = 0;  // acknowledgement records written
+  std::uint64_t dropped = 0;       // messages given up: size cap, full disk, corrupt segment, too big
+  std::uint64_t recovered = 0;     // unacknowledged messages found by open()
+  std::uint64_t segments_deleted = 0;
+  std::uint64_t corrupt_segments = 0;  // set aside as "<name>.corrupt"
+  std::uint64_t write_errors = 0;      // failed appends and syncs
+  std::uint64_t syncs = 0;
+};
+
+class Spool final : public PublishQueue {
+ public:
+  using LogCallback = std::function<void(std::string_view)>;
+
+  // Recovers what the directory holds (see above) and starts a new segment for what comes. Fails on a
+  // disk error reading or listing it, or a segment of a newer format.
+  static std::expected<Spool, std::error_code> open(storage::Disk& disk, SpoolOptions options = {},
+                                                    LogCallback log = {});
+
+  Spool(Spool&&) noexcept = default;
+  Spool& operator=(Spool&&) noexcept = default;
+
+  // PublishQueue.
+  std::size_t push(Publication message) override;
+  const Publication* front() const override;
+  void sent(int mid) override;
+  void track(const Publication& message, int mid) override;
+  void acknowledged(int mid) override;
+  // libmosquitto resends what it holds after a reconnect, with the same message ids, so the ids stay
+  // valid; only a restart makes sent messages unsent again (open()).
+  void connection_lost() override {}
+  QosCounts discard() override;
+  std::size_t size() const noexcept override { return static_cast<std::size_t>(unsent_); }
+
+  // Makes everything appended durable (one fdatasync of the newest segment). The owner calls it every
+  // spool_sync, or before each publish.
+  std::error_code sync();
+  bool pending() const noexcept { return tail_ && tail_->pending(); }
+
+  // Messages not yet acknowledged (sent or not), and the bytes of all segments.
+  std::uint64_t unacknowledged() const noexcept;
+  std::uint64_t bytes() const noexcept;
+  std::size_t segments() const noexcept { return segments_.size(); }
+  const SpoolCounters& counters() const noexcept { return counters_; }
+
+ private:
+  struct Segment {
+    std::uint64_t id = 0;
+    std::string name;
+    std::uint64_t bytes = 0;
+    std::uint64_t first_seq = 0;  // of its messages; 0 while it holds none
+    std::uint64_t end_seq = 0;    // one past its last message
+    std::uint64_t unacked = 0;
+  };
+  struct Waiting {
+    std::uint64_t seq;
+    Publication message;
+  };
+
+  Spool(storage::Disk& disk, SpoolOptions options, LogCallback log)
+      : disk_(&disk), options_(options), log_(std::move(log)) {}
+
+  std::error_code recover();
+  std::error_code start_segment();
+  // Appends one record to the newest segment, making room (size cap, ENOSPC) first; false if dropped.
+  bool append(const std::string& record, bool is_message);
+  // Deletes the oldest segment (starting a new one first if it is the only one); false if it cannot.
+  bool drop_oldest_segment();
+  void delete_acknowledged_segments();
+  Segment* segment_of(std::uint64_t seq);
+  void fill_window() const;
+  void dropped(std::uint64_t n);
+  void episode_over();
+  // The message `seq` is done (acknowledged, or nothing will acknowledge it): record it.
+  void done(std::uint64_t seq);
+  void log(const std::string& text) const {
+    if (log_) {
+      log_(text);
+    }
+  }
+
+  storage::Disk* disk_;
+  SpoolOptions options_;
+  LogCallback log_;
+  std::deque<Segment> segments_;  // oldest first; back() is written
+  std::optional<storage::RecordFile> tail_;
+  std::uint64_t next_seq_ = 1;
+  std::uint64_t next_id_ = 1;  // of the next segment
+  std::uint64_t unsent_ = 0;   // messages not yet handed out by sent()
+  // Unsent messages read ahead, in seq order, and the seq from which the next ones are on disk only.
+  mutable std::deque<Waiting> window_;
+  mutable std::uint64_t window_end_ = 1;
+  // Acknowledged messages at or above the unsent cursor (only after a restart: acknowledgements
+  // that arrived out of order before it), skipped when read ahead.
+  std::unordered_set<std::uint64_t> acked_ahead_;
+  std::unordered_map<int, std::uint64_t> in_flight_;  // message id -> seq
+  SpoolCounters counters_;
+  std::uint64_t episode_drops_ = 0;  // drops of the current episode (0: none going on)
+};
+
+}  // namespace fg::mqtt
