@@ -105,5 +105,48 @@ TEST_F(E2eFirstBootClock, StartsTheRegisterWhenTheClockBecomesPlausible) {
   stop_gateway();
 }
 
+// A command applied while the register waits for the clock is newer than anything the register holds:
+// when the register starts, the command's state is written to it, and the output is not restored over.
+TEST_F(E2eFirstBootClock, AnOutputCommandedWhileWaitingKeepsItsStateAndReachesTheRegister) {
+  auto floor = std::chrono::system_clock::now() + 3s;
+  clock_set_after(floor);
+  auto& dev = add_device("kv");
+  std::string config = config_with_replication();
+  config.replace(config.find("[replication]"), 0,
+                 "[serial.channels.relay]\nkind = \"text\"\nset_format = \"RELAY={value}\"\n\n");
+  ASSERT_NO_FATAL_FAILURE(start_gateway(config, {"kv"}));
+  ASSERT_TRUE(wait_log("waiting for the wall clock to be set")) << diagnostics();
+
+  test::MqttClient pub;
+  ASSERT_TRUE(pub.connect("127.0.0.1", broker_.port()));
+  ASSERT_TRUE(pub.publish(topic("kv/relay/set"), "on"));
+  EXPECT_EQ(read_until(dev.master_fd(),
+                       [](const std::string& got) { return got.find("RELAY=on\n") != std::string::npos; }),
+            "RELAY=on\n")
+      << "the command was not applied while the register waits" << diagnostics();
+  ASSERT_LT(std::chrono::system_clock::now(), floor) << "too slow: the clock became plausible already";
+
+  ASSERT_TRUE(wait_log("replication: member 1 of a site of 1")) << diagnostics();
+  // The register answers with the commanded state.
+  ASSERT_TRUE(pub.subscribe(topic("register/value/#")));
+  std::optional<test::MqttMessage> answer;
+  auto deadline = Clock::now() + kWait;
+  while (Clock::now() < deadline) {
+    std::size_t from = pub.messages().size();
+    ASSERT_TRUE(pub.publish(topic("register/get/t1/kv/relay/desired"), "r"));
+    answer = pub.wait_message(topic("register/value/t1/kv/relay/desired"), std::nullopt, from, 2s);
+    if (answer && Json::parse(answer->payload, nullptr, false).value("value", Json()) == "on") {
+      break;
+    }
+    std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_TRUE(answer) << diagnostics();
+  EXPECT_EQ(Json::parse(answer->payload, nullptr, false).value("value", Json()), "on") << answer->payload;
+  // Nothing was restored over the command, and the device got no second write.
+  EXPECT_EQ(log().find("restored relay"), std::string::npos) << diagnostics();
+  EXPECT_EQ(read_until(dev.master_fd(), [](const std::string&) { return false; }, 300ms), "");
+  stop_gateway();
+}
+
 }  // namespace
 }  // namespace fg::e2e
