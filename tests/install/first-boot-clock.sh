@@ -75,7 +75,8 @@ first_boot() {
       setpriv --reuid=fieldgate --regid=fieldgate --init-groups -- env \\
         FAKETIME=\"@1970-01-01 00:00:42\" FAKETIME_DONT_FAKE_MONOTONIC=1 FAKETIME_DISABLE_SHM=1 \\
         LD_PRELOAD=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 \\
-        fieldgate run --config /etc/fieldgate/fieldgate.toml >/tmp/run.log 2>&1 &
+        fieldgate run --config /etc/fieldgate/fieldgate.toml >>/tmp/run.log 2>&1 &
+      # Appended (O_APPEND): with a plain >, the daemon writes at its own offset, over the lines added below.
       daemon=\$!
       sleep 5
       # Still running after 5 s: it did not refuse the clock and exit.
