@@ -31,8 +31,8 @@ class E2eFirstBootClock : public E2eTest {
   // One kv serial device "kv", and a site of one member with a new (absent) state directory.
   std::string config_with_replication() {
     std::filesystem::path key = dir() / "site.key";
-    auto status = run_to_end({FIELDGATE_BINARY, "keygen", key.string()}, dir() / "keygen.log",
-                             dir() / "keygen.log");
+    auto status =
+        run_to_end({FIELDGATE_BINARY, "keygen", key.string()}, dir() / "keygen.log", dir() / "keygen.log");
     EXPECT_TRUE(status && *status == 0) << read_text(dir() / "keygen.log");
     return config_head() + serial_head("kv") + "parser = \"kv\"\n[serial.channels.t]\nunit = \"C\"\n\n" +
            "[replication]\nnode = 1\nlisten = \"127.0.0.1:" + std::to_string(free_udp_port()) +
@@ -144,7 +144,9 @@ TEST_F(E2eFirstBootClock, AnOutputCommandedWhileWaitingKeepsItsStateAndReachesTh
   EXPECT_EQ(Json::parse(answer->payload, nullptr, false).value("value", Json()), "on") << answer->payload;
   // Nothing was restored over the command, and the device got no second write.
   EXPECT_EQ(log().find("restored relay"), std::string::npos) << diagnostics();
-  EXPECT_EQ(read_until(dev.master_fd(), [](const std::string&) { return false; }, 300ms), "");
+  EXPECT_EQ(read_until(
+                dev.master_fd(), [](const std::string&) { return false; }, 300ms),
+            "");
   stop_gateway();
 }
 
