@@ -194,6 +194,9 @@ void Gateway::apply_command(std::string_view topic, std::string_view payload) {
     replication_->write_desired(
         Replication::desired_key(config_.gateway.id, command->device, command->channel),
         std::string(payload));
+  } else if (!ec && command->kind == devices::CommandKind::set && waiting_for_clock_) {
+    desired_while_waiting_[Replication::desired_key(config_.gateway.id, command->device, command->channel)] =
+        std::string(payload);
   }
   if (ec) {
     log(LogLevel::warning, "{}: command on {} refused: {}", command->device, topic, ec.message());
@@ -256,6 +259,8 @@ void Gateway::update_status() {
     }
     quorum = fmt::format(", replica {} ({}/{} peers up)", status["state"].get<std::string>(), up,
                          status["peers"].size());
+  } else if (waiting_for_clock_) {
+    quorum = ", replication waits for the wall clock to be set";
   }
   notify_.status(fmt::format("{}/{} ports open, broker {}, {} readings{}", open, devices_.size(),
                              connected ? "connected" : "disconnected", readings, quorum));
@@ -336,6 +341,9 @@ void Gateway::shutdown() {
   }
   if (replication_) {
     replication_->close();
+  }
+  if (clock_watch_) {
+    clock_watch_->stop();
   }
   auto finish = [this] {
     // Nothing is dropped without saying so (issue 9): what the broker never got is gone with the process.

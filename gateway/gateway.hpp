@@ -19,6 +19,7 @@
 #include "gateway/replication.hpp"
 #include "gateway/systemd_notify.hpp"
 #include "gateway/topics.hpp"
+#include "loop/clock_watch.hpp"
 #include "loop/loop.hpp"
 #include "loop/signal_fd.hpp"
 #include "loop/timer.hpp"
@@ -66,6 +67,7 @@ class Gateway {
 
   // gateway_replication.cpp: the register, the desired outputs, the control socket.
   std::error_code start_replication();
+  std::error_code open_replication();
   void start_control_socket();
   void restore_outputs();
   void outputs_restored(std::size_t restored, std::size_t missing, std::size_t failed);
@@ -91,6 +93,12 @@ class Gateway {
   std::optional<loop::SignalFd> signals_;
   loop::Timer status_timer_;
   std::unique_ptr<Replication> replication_;
+  // Set while [replication] waits for a plausible wall clock (a new state directory takes its epoch from
+  // it); serial and GPIO serve meanwhile. Desired states set by commands meanwhile go into the register
+  // when it opens, and those outputs are not restored over.
+  std::optional<loop::ClockWatch> clock_watch_;  // kept after it reported: not freed in its own callback
+  bool waiting_for_clock_ = false;
+  std::map<std::string, std::string> desired_while_waiting_;  // register key -> value
   std::optional<ControlServer> control_;
   bool outputs_ready_ = true;
   std::deque<std::pair<std::string, std::string>> held_commands_;  // topic, payload

@@ -35,6 +35,10 @@ void Gateway::on_control(const nlohmann::json& request, ControlServer::Responder
     respond.fail("unknown op");
     return;
   }
+  if (!replication_ && waiting_for_clock_) {
+    respond.fail("the register waits for the wall clock to be set: try again after NTP has set it");
+    return;
+  }
   if (!replication_) {
     respond.fail("this gateway has no [replication] section: there is no register to " + op);
     return;

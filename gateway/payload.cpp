@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "loop/clock_watch.hpp"
+
 namespace fg::gateway {
 namespace {
 
@@ -64,9 +66,14 @@ std::string json_payload(const Reading& reading) {
     out += ",\"unit\":";
     append_json_string(out, reading.unit);
   }
-  out += ",\"time\":\"";
-  out += format_rfc3339(reading.time);
-  fmt::format_to(std::back_inserter(out), "\",\"seq\":{}}}", reading.seq);
+  // A time before the floor is a clock not set yet (a Pi without an RTC before NTP): no time beats a
+  // wrong one, and seq still orders the readings.
+  if (reading.time >= loop::wall_clock_floor()) {
+    out += ",\"time\":\"";
+    out += format_rfc3339(reading.time);
+    out += '"';
+  }
+  fmt::format_to(std::back_inserter(out), ",\"seq\":{}}}", reading.seq);
   return out;
 }
 

@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "loop/clock_watch.hpp"
 #include "quorum/boot_epoch.hpp"
 #include "quorum/endpoint.hpp"
 #include "storage/error.hpp"
@@ -11,18 +12,19 @@ namespace {
 
 // The floor of a new disk's first boot epoch (see boot_epoch.hpp): the wall clock in milliseconds. A Pi
 // has no battery-backed clock; until NTP or fake-hwclock sets it, it says 1970, and an epoch taken from
-// that would be below the lost disk's and rejected by every peer as a replay. So a clock before this
-// program was written counts as unset.
+// that would be below the lost disk's and rejected by every peer as a replay. So a clock before the
+// floor (loop/clock_watch.hpp: 2026, or the tests' hook) counts as unset. The gateway opens a Node only
+// once the clock is plausible (a ClockWatch); this refusal stays as the last guard for other callers.
 std::expected<std::uint64_t, std::string> new_disk_epoch_floor() {
   using namespace std::chrono;
-  constexpr std::int64_t kClockSetAfterMs = 1'767'225'600'000;  // 2026-01-01T00:00:00Z
-  auto ms = duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-  if (ms < kClockSetAfterMs) {
+  if (!loop::wall_clock_plausible()) {
     return std::unexpected(
-        "the wall clock is not set (it says before 2026); a new state directory takes its "
-        "first boot epoch from it. Start fieldgate after the clock is synchronised "
-        "(systemd: After=time-sync.target)");
+        "the wall clock is not set (it says before " +
+        std::to_string(duration_cast<milliseconds>(loop::wall_clock_floor().time_since_epoch()).count()) +
+        " ms since 1970); a new state directory takes its first boot epoch from it: open it once the "
+        "clock is set");
   }
+  auto ms = duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
   return static_cast<std::uint64_t>(ms);
 }
 

@@ -27,6 +27,16 @@ TEST(Payload, JsonLeavesOutAnEmptyUnit) {
   EXPECT_EQ(json_payload(r), R"({"value":true,"time":"2026-11-23T19:43:23.123Z","seq":1})");
 }
 
+// A Pi without an RTC reads 1970 until NTP sets its clock: such a reading carries seq and no time.
+TEST(Payload, JsonLeavesOutATimeBeforeTheClockIsSet) {
+  Reading r{"weather", "t", 21.5, "°C", system_clock::time_point(42s), 3};
+  EXPECT_EQ(json_payload(r), R"({"value":21.5,"unit":"°C","seq":3})");
+  r.time = sys_days(2025y / 12 / 31) + 23h + 59min + 59s;  // just before the floor (2026-01-01)
+  EXPECT_EQ(json_payload(r), R"({"value":21.5,"unit":"°C","seq":3})");
+  r.time = sys_days(2026y / 1 / 1);
+  EXPECT_EQ(json_payload(r), R"({"value":21.5,"unit":"°C","time":"2026-01-01T00:00:00.000Z","seq":3})");
+}
+
 TEST(Payload, JsonTextIsEscapedAndInvalidUtf8Replaced) {
   Reading r{"gps", "fix", std::string("a\"b\\c\n\xff"), "", kTime, 2};
   auto parsed = nlohmann::json::parse(json_payload(r));  // must be valid JSON

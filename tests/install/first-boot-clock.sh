@@ -8,8 +8,8 @@
 #
 # The clock is faked for the daemon alone with Debian's libfaketime (LD_PRELOAD; the monotonic clock
 # stays real), in the root that tests/install/install-amd64.sh bootstraps (its cached tarball is reused).
-# Needs root. NOT in .ci/run yet: it fails until the daemon's first-boot clock change lands; add it to
-# the install-test stage then.
+# Needs root, debootstrap and Debian's archive (as install-amd64.sh). The daemon must also say once that
+# the register waits for the clock, and leave the new state directory alone until then.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
@@ -75,7 +75,8 @@ first_boot() {
       setpriv --reuid=fieldgate --regid=fieldgate --init-groups -- env \\
         FAKETIME=\"@1970-01-01 00:00:42\" FAKETIME_DONT_FAKE_MONOTONIC=1 FAKETIME_DISABLE_SHM=1 \\
         LD_PRELOAD=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 \\
-        fieldgate run --config /etc/fieldgate/fieldgate.toml >/tmp/run.log 2>&1 &
+        fieldgate run --config /etc/fieldgate/fieldgate.toml >>/tmp/run.log 2>&1 &
+      # Appended (O_APPEND): with a plain >, the daemon writes at its own offset, over the lines added below.
       daemon=\$!
       sleep 5
       # Still running after 5 s: it did not refuse the clock and exit.
@@ -87,7 +88,9 @@ first_boot() {
       kill \$broker
       cat /tmp/status.txt
       grep -q \" online\$\" /tmp/status.txt && grep -qx \"running after 5 s\" /tmp/run.log &&
-        grep -qx \"exit status 0\" /tmp/run.log
+        grep -qx \"exit status 0\" /tmp/run.log &&
+        [ \"\$(grep -c \"waiting for the wall clock to be set\" /tmp/run.log)\" = 1 ] &&
+        ! grep -q \"replication: member\" /tmp/run.log && [ ! -e /var/lib/fieldgate/quorum ]
     '
   " || { echo "--- its log:"; cat "$root/tmp/run.log"; return 1; }
 }
