@@ -234,16 +234,26 @@ RateResult max_rate(std::vector<std::unique_ptr<fg::test::PtyDevice>>& devices, 
 int main(int argc, char** argv) {
   int idle_seconds = 30;
   int latency_seconds = 10;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (std::strcmp(argv[i], "--idle-seconds") == 0) {
-      idle_seconds = std::atoi(argv[i + 1]);
-    } else if (std::strcmp(argv[i], "--latency-seconds") == 0) {
-      latency_seconds = std::atoi(argv[i + 1]);
+  // The tuned rig by default (QoS 0, a broker with TCP_NODELAY and no queue limit); `--user-defaults`
+  // measures what a user gets out of the box: QoS 1 (the gateway's default) and a broker with its
+  // default settings.
+  bool user_defaults = false;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--user-defaults") == 0) {
+      user_defaults = true;
+    } else if (i + 1 < argc && std::strcmp(argv[i], "--idle-seconds") == 0) {
+      idle_seconds = std::atoi(argv[++i]);
+    } else if (i + 1 < argc && std::strcmp(argv[i], "--latency-seconds") == 0) {
+      latency_seconds = std::atoi(argv[++i]);
     }
   }
+  std::printf("rig: %s\n", user_defaults ? "user defaults (QoS 1, broker defaults)"
+                                          : "tuned (QoS 0, broker with set_tcp_nodelay, no queue limit)");
   constexpr size_t kPorts = 8;
   fg::test::TempDir dir;
-  fg::test::MosquittoBroker broker({"max_queued_messages 0", "set_tcp_nodelay true"});
+  fg::test::MosquittoBroker broker(user_defaults ? std::vector<std::string>{}
+                                                 : std::vector<std::string>{"max_queued_messages 0",
+                                                                            "set_tcp_nodelay true"});
   if (!broker.start()) {
     std::fprintf(stderr, "cannot start mosquitto\n");
     return 1;
@@ -251,7 +261,7 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<fg::test::PtyDevice>> devices;
   std::string config =
       "[gateway]\nid = \"bench\"\nlog_level = \"warning\"\n[mqtt]\nhost = \"127.0.0.1\"\nport = " +
-      std::to_string(broker.port()) + "\nprefix = \"fg\"\nqos = 0\n";
+      std::to_string(broker.port()) + "\nprefix = \"fg\"\nqos = " + (user_defaults ? "1" : "0") + "\n";
   for (size_t i = 0; i < kPorts; ++i) {
     devices.push_back(std::make_unique<fg::test::PtyDevice>(dir / ("dev" + std::to_string(i))));
     config += "[[serial]]\nname = \"d" + std::to_string(i) + "\"\npath = \"" +
