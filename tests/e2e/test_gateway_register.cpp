@@ -121,7 +121,13 @@ TEST_F(GatewayRegisterE2e, ANewSdCardRestoresDesiredOutputsBeforeApplyingCommand
   std::string first = read_until(device_->master_fd(),
                                  [](const std::string& got) { return got.find('\n') != std::string::npos; });
   EXPECT_EQ(first, "RELAY=on\n") << logs();
-  EXPECT_NE(log(1).find("restored relay = on from the register"), std::string::npos) << logs();
+  // The gateway logs the restore after it wrote the state to the device: wait for the line.
+  bool logged = false;
+  for (auto deadline = Clock::now() + kWait; !logged && Clock::now() < deadline;
+       std::this_thread::sleep_for(20ms)) {
+    logged = log(1).find("restored relay = on from the register") != std::string::npos;
+  }
+  EXPECT_TRUE(logged) << logs();
   EXPECT_TRUE(wait_serving(1)) << logs();
 }
 
