@@ -285,7 +285,7 @@ void Session::on_drain(DoneCallback callback) {
 }
 
 std::size_t Session::backlog() const noexcept {
-  return core_ == nullptr ? 0 : core_->backlog_;
+  return core_ == nullptr ? 0 : core_->backlog();
 }
 
 void Session::on_log(LogCallback callback) {

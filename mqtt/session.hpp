@@ -149,10 +149,12 @@ class Session {
   QosCounts discarded() const noexcept;
 
   // Flow control. libmosquitto writes a message at once when the socket takes it and otherwise queues
-  // it without limit. backlog() counts the messages queued since the socket last drained (0 when
-  // libmosquitto's output is empty); a publisher faster than the broker holds back while it is high and
-  // goes on when on_drain() is called (after the queue emptied, or the connection was lost, from when on
-  // publishing goes to the bounded outbox).
+  // it without limit; QoS 1 / 2 messages beyond its in-flight window wait in its memory too, also
+  // without limit. backlog() counts, while connected, the larger of the messages queued since the socket
+  // last drained and the QoS 1 / 2 messages not yet acknowledged (0 when both are empty); a publisher
+  // faster than the broker holds back while it is high and goes on when on_drain() is called (after the
+  // queue emptied and everything was acknowledged, or the connection was lost, from when on publishing
+  // goes to the bounded outbox).
   std::size_t backlog() const noexcept;
   void on_drain(DoneCallback callback);
 

@@ -108,6 +108,10 @@ void Session::Core::on_publish(mosquitto*, void* self, int mid, int reason,
     // Either way the broker has ended it: a durable queue may release its record. (Only records; the
     // queue must not call back into the session from here.)
     core->queue_->acknowledged(mid);
+    // The last unacknowledged message is acknowledged: a publisher holding back for backlog() may go on.
+    if (core->in_flight_.empty() && core->backlog_ == 0) {
+      core->drained_ = true;
+    }
   }
 }
 
