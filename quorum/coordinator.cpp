@@ -24,7 +24,7 @@ Coordinator::Coordinator(const Context& context, CoordinatorOptions options,
 
 // Whether a new operation on `key` must fail at once (an invalid key, or too many operations open);
 // then `fail_with` has been queued with the error.
-bool Coordinator::refuse(const std::string& key, const std::function<void(OpError)>& fail_with) {
+std::optional<OpError> Coordinator::refusal(const std::string& key) {
   auto valid = check_key(key);
   if (valid && ops_.size() >= options_.max_in_flight) {
     ++counters_.busy;
@@ -33,16 +33,16 @@ bool Coordinator::refuse(const std::string& key, const std::function<void(OpErro
                                                        "nothing was done, try again later"));
   }
   if (valid) {
-    return false;
+    return std::nullopt;
   }
   ++counters_.failed;
-  complete_([fail_with, error = std::move(valid.error())] { fail_with(error); });
-  return true;
+  return std::move(valid.error());
 }
 
 void Coordinator::read(std::string key, ReadDone done) {
   ++counters_.reads;
-  if (refuse(key, [done](OpError error) { done(std::unexpected(std::move(error))); })) {
+  if (auto error = refusal(key)) {
+    complete_([done = std::move(done), error = std::move(*error)] { done(std::unexpected(error)); });
     return;
   }
   Op op;
@@ -62,7 +62,8 @@ void Coordinator::write(std::string key, std::string value, WriteDone done) {
     });
     return;
   }
-  if (refuse(key, [done](OpError error) { done(std::unexpected(std::move(error))); })) {
+  if (auto error = refusal(key)) {
+    complete_([done = std::move(done), error = std::move(*error)] { done(std::unexpected(error)); });
     return;
   }
   Op op;

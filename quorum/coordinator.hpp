@@ -26,6 +26,7 @@
 #include <functional>
 #include <map>
 #include <set>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -102,7 +103,9 @@ class Coordinator {
     WriteDone write_done;
   };
 
-  bool refuse(const std::string& key, const std::function<void(OpError)>& fail_with);
+  // Why an operation on `key` cannot start (an invalid key, or max_in_flight reached), counted as failed;
+  // nothing when it can. Only the refusal path builds anything: the common path costs one check.
+  std::optional<OpError> refusal(const std::string& key);
   void start(Op op);
   void send_phase(Op& op, bool retransmission);
   void reschedule(Op& op);
