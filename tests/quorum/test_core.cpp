@@ -79,9 +79,10 @@ class Site {
   Core& core(NodeId id) { return *member(id).core; }
 
   // Delivers every datagram in flight (and those the deliveries cause) to running members, dropping
-  // those to `cut` members; advances time by 1 ms per round so no retransmission is due.
-  void settle(std::vector<NodeId> cut = {}) {
-    for (int round = 0; round < 100 && !wire_.empty(); ++round) {
+  // those to `cut` members; advances time by 1 ms per round so no retransmission is due. `rounds` stops
+  // it early: the replies of round N are the datagrams of round N + 1.
+  void settle(std::vector<NodeId> cut = {}, int rounds = 100) {
+    for (int round = 0; round < rounds && !wire_.empty(); ++round) {
       auto batch = std::move(wire_);
       wire_.clear();
       for (auto& d : batch) {
@@ -335,14 +336,7 @@ TEST(Core, AWriteWhoseStorePhaseTimesOutHasAnUnknownOutcome) {
   Outcome w2;
   write(site, 1, "k", "v2", w2);
   // Deliver the tag queries and their replies, but none of the stores.
-  for (int round = 0; round < 2; ++round) {
-    auto batch = std::move(site.wire_);
-    site.wire_.clear();
-    for (auto& d : batch) {
-      site.core(d.to).on_datagram(d.from, d.epoch, d.payload);
-      site.core(d.to).end_of_step();
-    }
-  }
+  site.settle({}, 2);
   site.advance(Millis(2500), {2, 3});
   ASSERT_TRUE(w2.done);
   ASSERT_FALSE(w2.write);
@@ -418,14 +412,7 @@ TEST(Core, AReplyAfterTheDeadlineNeverCompletesAnOperation) {
   Outcome w;
   write(site, 1, "k", "v", w);
   // Phase 1 completes; the stores leave, and their acknowledgements are held back.
-  for (int round = 0; round < 2; ++round) {
-    auto batch = std::move(site.wire_);
-    site.wire_.clear();
-    for (auto& d : batch) {
-      site.core(d.to).on_datagram(d.from, d.epoch, d.payload);
-      site.core(d.to).end_of_step();
-    }
-  }
+  site.settle({}, 2);
   auto stores = std::move(site.wire_);
   site.wire_.clear();
   for (auto& d : stores) {
