@@ -94,7 +94,7 @@ done
 : > "$stage/fg-vm/commands"
 for cmd in "${commands[@]}"; do
   read -r program rest <<< "$cmd"
-  program=$(realpath "$(command -v "$program" || echo "$program")")
+  program=$(realpath "$(type -P "$program" || echo "$program")")
   [ -x "$program" ] || { log "not a program: $program"; exit 2; }
   add_program "$program"
   echo "$program${rest:+ $rest}" >> "$stage/fg-vm/commands"
