@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "devices/gpio/gpio_settings.hpp"
 #include "devices/serial/serial_settings.hpp"
 #include "gateway/log.hpp"
 #include "mqtt/options.hpp"
@@ -70,6 +71,12 @@ struct SerialSection {
   PayloadForm payload = PayloadForm::json;
 };
 
+// One [[gpio]] entry: one line (or PWM channel), and how the gateway publishes its readings.
+struct GpioSection {
+  devices::gpio::GpioDeviceSettings device;  // device.name: unique among all devices
+  PayloadForm payload = PayloadForm::json;
+};
+
 // One other member of the site: [[replication.peers]] or an inline table in replication.peers.
 struct ReplicationPeer {
   std::uint32_t node = 0;  // 1..65535, unique in the site
@@ -102,6 +109,7 @@ struct Config {
   GatewaySection gateway;
   MqttSection mqtt;
   std::vector<SerialSection> serial;
+  std::vector<GpioSection> gpio;
   std::optional<ReplicationSection> replication;
   ControlSection control;
   std::string source;  // the file name it was read from, as given
