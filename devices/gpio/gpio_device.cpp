@@ -25,12 +25,14 @@ std::optional<std::string> GpioDevice::Core::init() {
     if (!disk) {
       return "cannot open the state directory " + settings_.state_dir + ": " + disk.error().message();
     }
-    store_.emplace(std::make_unique<storage::PosixDisk>(std::move(*disk)), settings_.name);
-    auto count = store_->load();
+    CounterStore store(std::make_unique<storage::PosixDisk>(std::move(*disk)), settings_.name);
+    auto count = store.load();
     if (!count) {
+      // Not overwritten: the store is kept only once its count is known.
       return "cannot read the saved count in " + settings_.state_dir + ": " + count.error().message() +
              " (remove " + settings_.name + ".count to start from 0)";
     }
+    store_.emplace(std::move(store));
     count_ = count_at_interval_ = *count;
     interval_timer_.start(
         settings_.input.interval,
