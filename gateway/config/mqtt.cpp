@@ -99,6 +99,13 @@ void read_mqtt(TableReader& table, MqttSection& section) {
   if (auto retain = table.boolean("retain")) {
     section.retain = *retain;
   }
+  if (auto interval = table.duration("metrics_interval", DurationBounds{})) {
+    if (interval->count() != 0 && *interval < std::chrono::seconds(1)) {
+      table.error("metrics_interval", "must be 0s (off) or at least 1s, got " + format_duration(*interval));
+    } else {
+      section.metrics_interval = *interval;
+    }
+  }
   if (auto outbox = table.integer("outbox", 0)) {
     out.outbox_limit = static_cast<std::size_t>(*outbox);
   }

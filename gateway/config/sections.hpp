@@ -1,8 +1,8 @@
 #pragma once
 // The readers of the config's sections, one file each: gateway.cpp, mqtt.cpp, serial.cpp (with
-// serial_format.cpp), replication.cpp, control.cpp. Private to gateway/config/. Each reads every key of its
-// table into out and reports each problem to the table's sink; none calls table.finish(): config.cpp does,
-// so that unknown keys are reported in one place.
+// serial_format.cpp), replication.cpp, control.cpp, homeassistant.cpp. Private to gateway/config/. Each reads
+// every key of its table into out and reports each problem to the table's sink; none calls table.finish():
+// config.cpp does, so that unknown keys are reported in one place.
 
 #include <vector>
 
@@ -28,5 +28,13 @@ void read_replication(TableReader& table, ReplicationSection& out);
 
 // [control]: the control socket's path.
 void read_control(TableReader& table, ControlSection& out);
+
+// [homeassistant]: discovery on or off, and HA's discovery prefix.
+void read_homeassistant(TableReader& table, homeassistant::Settings& out);
+
+// A channel's `homeassistant` table (name, device_class checked against HA's list for the platform the
+// channel becomes, icon, enabled_by_default), and whether its set_format makes it a control.
+void read_channel_homeassistant(TableReader& channel, const devices::serial::ChannelSettings& settings,
+                                homeassistant::ChannelOptions& out);
 
 }  // namespace fg::gateway::config_detail
