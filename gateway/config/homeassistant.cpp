@@ -10,16 +10,8 @@ void read_homeassistant(TableReader& table, homeassistant::Settings& out) {
   if (auto enabled = table.boolean("enabled")) {
     out.enabled = *enabled;
   }
-  if (auto prefix = table.string("prefix")) {
-    if (prefix->empty()) {
-      table.error("prefix", "must not be empty");
-    } else if (prefix->find_first_of("+#") != std::string::npos) {
-      table.error("prefix", "must not contain the wildcards + or #, got " + quote(*prefix));
-    } else if (prefix->front() == '/' || prefix->back() == '/') {
-      table.error("prefix", "must not start or end with /, got " + quote(*prefix));
-    } else {
-      out.prefix = *prefix;
-    }
+  if (auto prefix = read_topic_prefix(table)) {
+    out.prefix = *prefix;
   }
 }
 

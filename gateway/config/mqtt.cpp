@@ -37,10 +37,12 @@ void read_tls(TableReader& table, mqtt::TlsOptions& out) {
   }
 }
 
-void read_prefix(TableReader& table, MqttSection& out) {
+}  // namespace
+
+std::optional<std::string> read_topic_prefix(TableReader& table) {
   auto prefix = table.string("prefix");
   if (!prefix) {
-    return;
+    return std::nullopt;
   }
   if (prefix->empty()) {
     table.error("prefix", "must not be empty");
@@ -49,11 +51,10 @@ void read_prefix(TableReader& table, MqttSection& out) {
   } else if (prefix->front() == '/' || prefix->back() == '/') {
     table.error("prefix", "must not start or end with /, got " + quote(*prefix));
   } else {
-    out.prefix = *prefix;
+    return prefix;
   }
+  return std::nullopt;
 }
-
-}  // namespace
 
 void read_mqtt(TableReader& table, MqttSection& section) {
   mqtt::Options& out = section.session;
@@ -92,7 +93,9 @@ void read_mqtt(TableReader& table, MqttSection& section) {
   if (!out.password_file.empty() && out.username.empty() && out.protocol == mqtt::Protocol::v311) {
     table.error("password_file", "needs a username with protocol \"3.1.1\"");
   }
-  read_prefix(table, section);
+  if (auto prefix = read_topic_prefix(table)) {
+    section.prefix = *prefix;
+  }
   if (auto qos = table.integer("qos", 0, 2)) {
     section.qos = static_cast<std::uint8_t>(*qos);
   }

@@ -4,6 +4,8 @@
 // every key of its table into out and reports each problem to the table's sink; none calls table.finish():
 // config.cpp does, so that unknown keys are reported in one place.
 
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "gateway/config/config.hpp"
@@ -16,6 +18,10 @@ void read_gateway(TableReader& table, GatewaySection& out);
 
 // [mqtt] and [mqtt.tls]: the session's settings and the gateway's topic prefix, qos and retain.
 void read_mqtt(TableReader& table, MqttSection& out);
+
+// The key "prefix" of a table as the first level(s) of MQTT topics: not empty, no + or #, no leading or
+// trailing /. Absent or wrong (an issue at it): nullopt.
+std::optional<std::string> read_topic_prefix(TableReader& table);
 
 // Every [[serial]] of the root table; device names must be unique. The framer, parser and channels are
 // checked by creating them with devices/serial, whose ConfigError lands on the key that caused it.

@@ -1,6 +1,7 @@
-// End to end: Home Assistant discovery and the diagnostics, with the real fieldgate, a real mosquitto
-// and pty devices. The subscriber plays Home Assistant: it reads the retained discovery documents under
-// homeassistant/ and says "online" on homeassistant/status as HA does when it starts.
+// End to end: Home Assistant discovery and the diagnostics (metrics, status --prometheus, status without
+// root), with the real fieldgate, a real mosquitto and pty devices. A second subscriber plays Home
+// Assistant: it reads the retained discovery documents under homeassistant/ and says "online" on
+// homeassistant/status as HA does when it starts.
 
 #include <string>
 
@@ -198,6 +199,45 @@ TEST_F(E2eHomeAssistant, StatusPrometheusIsValidExpositionText) {
   EXPECT_NE(text.find("fieldgate_channel_readings_total{gateway=\"t1\",device=\"bench\",channel=\"t\"} 1\n"),
             std::string::npos)
       << text;
+}
+
+}  // namespace
+}  // namespace fg::e2e
+
+namespace fg::e2e {
+namespace {
+
+// `fieldgate status` as a user who is not root but in the socket's group works; as one outside it, it
+// fails with advice. The daemon runs as root here, so the socket's group is root's (gid 0); in the
+// package it is fieldgate's, in a directory of mode 0750 like the one made here.
+class E2eStatusAccess : public E2eTest {};
+
+TEST_F(E2eStatusAccess, StatusWorksForAMemberOfTheSocketsGroupWithoutRoot) {
+  if (::geteuid() != 0) {
+    GTEST_SKIP() << "needs root to run the client as another user";
+  }
+  std::filesystem::permissions(dir(), std::filesystem::perms(0755));
+  const auto run = dir() / "run";
+  std::filesystem::create_directory(run);
+  std::filesystem::permissions(run, std::filesystem::perms(0750));
+  const std::string socket = (run / "control.sock").string();
+  ASSERT_NO_FATAL_FAILURE(start_gateway(config_head() + "[control]\nsocket = \"" + socket + "\"\n", {}));
+  // nobody (65534), with and without the group 0.
+  auto status_as = [&](const std::string& groups, const std::string& name) {
+    return run_to_end({"setpriv", "--reuid=65534", "--regid=65534", "--groups=" + groups, FIELDGATE_BINARY,
+                       "status", "--socket", socket},
+                      dir() / (name + ".out"), dir() / (name + ".err"));
+  };
+  auto member = status_as("0", "member");
+  ASSERT_TRUE(member && WIFEXITED(*member) && WEXITSTATUS(*member) == 0) << read_text(dir() / "member.err");
+  EXPECT_NE(read_text(dir() / "member.out").find("gateway t1"), std::string::npos)
+      << read_text(dir() / "member.out");
+  auto stranger = status_as("65534", "stranger");
+  ASSERT_TRUE(stranger && WIFEXITED(*stranger) && WEXITSTATUS(*stranger) == 1);
+  EXPECT_NE(read_text(dir() / "stranger.err").find("Permission denied"), std::string::npos)
+      << read_text(dir() / "stranger.err");
+  EXPECT_NE(read_text(dir() / "stranger.err").find("adduser"), std::string::npos)
+      << read_text(dir() / "stranger.err");
 }
 
 }  // namespace
