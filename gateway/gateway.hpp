@@ -16,6 +16,7 @@
 #include "gateway/control/server.hpp"
 #include "gateway/drop_watch.hpp"
 #include "gateway/payload.hpp"
+#include "gateway/reload_plan.hpp"
 #include "gateway/replication.hpp"
 #include "gateway/systemd_notify.hpp"
 #include "gateway/topics.hpp"
@@ -49,6 +50,14 @@ class Gateway {
   void shutdown();
 
  private:
+  // What a reload did: applied (with a one-line summary), or refused with every error, each as
+  // `fieldgate check` prints it.
+  struct ReloadResult {
+    bool applied = false;
+    std::string summary;
+    std::vector<std::string> errors;
+  };
+
   // Commands that arrive while outputs still wait for their desired states from the register.
   static constexpr std::size_t kMaxHeldCommands = 1000;
 
@@ -60,6 +69,8 @@ class Gateway {
     std::unordered_map<std::string, std::uint64_t> seq;  // by channel: the last seq published
   };
 
+  mqtt::Options session_options() const;
+  void follow_log_level();
   devices::Device::Sink make_sink(const std::string& device, PayloadForm payload);
   void publish_reading(Route& route, Reading&& reading);
   void on_message(const mqtt::Message& message);
@@ -74,6 +85,12 @@ class Gateway {
   void on_register_get(const std::string& key, std::string_view request);
   void on_control(const nlohmann::json& request, ControlServer::Responder respond);
   nlohmann::json status_json() const;
+
+  // reload.cpp: SIGHUP and `fieldgate reload` read the config file again and apply what changed.
+  ReloadResult reload();
+  void apply_reload(const ReloadPlan& plan, Config next, ReloadResult& result);
+  void reload_devices(const ReloadPlan& plan, ReloadResult& result);
+  void after_devices_changed();
 
   void on_mqtt_state(const mqtt::StateChange& change);
   void publish_device_status(const devices::Device& device);

@@ -68,12 +68,16 @@ enum class PayloadForm : std::uint8_t { json, raw };
 struct SerialSection {
   devices::serial::SerialDeviceSettings device;  // device.name: [A-Za-z0-9_-]+, unique among all devices
   PayloadForm payload = PayloadForm::json;
+
+  bool operator==(const SerialSection&) const = default;
 };
 
 // One other member of the site: [[replication.peers]] or an inline table in replication.peers.
 struct ReplicationPeer {
   std::uint32_t node = 0;  // 1..65535, unique in the site
   std::string address;     // "A.B.C.D:port" or "[v6]:port", checked by quorum::parse_endpoint
+
+  bool operator==(const ReplicationPeer&) const = default;
 };
 
 // [replication]: this gateway is a member of the site's replicated register (quorum/). Absent: it is not.
@@ -91,6 +95,8 @@ struct ReplicationSection {
   std::chrono::milliseconds restore_timeout{
       10000};                             // how long outputs wait for their desired states at start
   std::vector<std::uint32_t> drop_peers;  // fault injection for tests: cut the links to these nodes
+
+  bool operator==(const ReplicationSection&) const = default;
 };
 
 // [control]: the local control socket of `fieldgate status`, `get` and `put`.
