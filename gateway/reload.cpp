@@ -144,8 +144,9 @@ void Gateway::reload_devices(const ReloadPlan& plan, ReloadResult& result) {
   after_devices_changed();
 }
 
-// The one place to tell the parts that follow the device list (Home Assistant discovery: issue 13) that
-// it changed.
+// The one place to tell the parts that follow the device list that it changed. Home Assistant discovery
+// (issue 13, gateway/homeassistant/) belongs here: its update(devices) republishes the configs of new and
+// reopened devices and removes those of devices gone.
 void Gateway::after_devices_changed() {}
 
 }  // namespace fg::gateway

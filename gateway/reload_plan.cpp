@@ -125,6 +125,7 @@ ReloadPlan plan_reload(const Config& running, const Config& next) {
                 "`fieldgate reload` itself comes through it", plan);
   compare_replication(running.replication, next.replication, plan);
 
+  // One line per kind of device, as in build_devices() (gateway/devices_factory.cpp).
   compare_devices(running.serial, next.serial, plan);
   pair_moved_devices(plan);
 
