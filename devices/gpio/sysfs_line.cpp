@@ -231,16 +231,13 @@ LineResult open_sysfs_line(const LineRequest& request) {
     // character device by another process (no directory: busy).
     std::error_code exists;
     if (ec != std::errc::device_or_resource_busy || !std::filesystem::is_directory(line_dir, exists)) {
-      return std::unexpected(LineError{ec, "cannot export " + description + ": " + ec.message() +
-                                               (ec == std::errc::device_or_resource_busy
-                                                    ? " (another process holds it)"
-                                                    : "")});
+      return std::unexpected(line_error(ec, "export " + description));
     }
   }
   // From here on the destructor unexports the line again.
   auto line = std::make_unique<SysfsLine>(request.line.sysfs_gpio_dir, number, description);
   if (auto ec = line->open(request)) {
-    return std::unexpected(LineError{ec, "cannot set up " + description + ": " + ec.message()});
+    return std::unexpected(line_error(ec, "set up " + description));
   }
   return line;
 }

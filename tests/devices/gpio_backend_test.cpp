@@ -12,6 +12,7 @@
 #include "devices/gpio/gpio_device_core.hpp"
 #include "devices/gpio/gpio_error.hpp"
 #include "devices/gpio/line.hpp"
+#include "tests/devices/gpio_test_util.hpp"
 #include "tests/support/loop_fixture.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -21,10 +22,7 @@ namespace {
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
-std::string slurp(const fs::path& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
+using fg::test::slurp;
 
 TEST(GpioAddressing, ChipSettingsAreAutoPathNameOrLabel) {
   EXPECT_EQ(parse_chip_spec("auto").kind, ChipSpec::Kind::automatic);
