@@ -10,6 +10,10 @@ std::string Topics::gateway_status() const {
   return base_ + "status";
 }
 
+std::string Topics::metrics() const {
+  return base_ + "metrics";
+}
+
 std::string Topics::device_status(std::string_view device) const {
   return base_ + std::string(device) + "/status";
 }

@@ -1,6 +1,7 @@
 #pragma once
 // The MQTT topic layout (DESIGN.md):
 //   <prefix>/<gateway>/status                    retained online / offline (the will)
+//   <prefix>/<gateway>/metrics                   retained counters, every [mqtt] metrics_interval
 //   <prefix>/<gateway>/<device>/status           retained online / offline: the device's port is open
 //   <prefix>/<gateway>/<device>/<channel>        readings
 //   <prefix>/<gateway>/<device>/write            command: raw bytes to a serial port
@@ -26,6 +27,7 @@ class Topics {
   Topics(std::string prefix, std::string gateway_id);
 
   std::string gateway_status() const;
+  std::string metrics() const;
   std::string device_status(std::string_view device) const;
   std::string reading(std::string_view device, std::string_view channel) const;
   std::string reply(std::string_view device) const;

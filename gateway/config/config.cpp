@@ -79,6 +79,12 @@ std::expected<Config, std::vector<ConfigIssue>> parse_config(std::string_view to
       control->finish();
     }
   }
+  if (root.has("homeassistant")) {
+    if (auto homeassistant = root.subtable("homeassistant")) {
+      config_detail::read_homeassistant(*homeassistant, config.homeassistant);
+      homeassistant->finish();
+    }
+  }
   root.finish();
 
   if (issues.count() != 0) {

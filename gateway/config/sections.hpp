@@ -1,10 +1,11 @@
 #pragma once
 // The readers of the config's sections, one file each: gateway.cpp, mqtt.cpp, serial.cpp (with
-// serial_format.cpp), gpio.cpp, replication.cpp, control.cpp. Private to gateway/config/. Each reads every key of its
-// table into out and reports each problem to the table's sink; none calls table.finish(): config.cpp does,
-// so that unknown keys are reported in one place.
+// serial_format.cpp), gpio.cpp, replication.cpp, control.cpp, homeassistant.cpp. Private to gateway/config/.
+// Each reads every key of its table into out and reports each problem to the table's sink; none calls
+// table.finish(): config.cpp does, so that unknown keys are reported in one place.
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,10 @@ void read_gateway(TableReader& table, GatewaySection& out);
 
 // [mqtt] and [mqtt.tls]: the session's settings and the gateway's topic prefix, qos and retain.
 void read_mqtt(TableReader& table, MqttSection& out);
+
+// The key "prefix" of a table as the first level(s) of MQTT topics: not empty, no + or #, no leading or
+// trailing /. Absent or wrong (an issue at it): nullopt.
+std::optional<std::string> read_topic_prefix(TableReader& table);
 
 // Every device section ([[serial]], [[gpio]]) is an array of tables under the root; names maps each
 // device name taken so far to the entry that took it ("serial[0]"), across all kinds (devices.cpp).
@@ -42,5 +47,13 @@ void read_replication(TableReader& table, ReplicationSection& out);
 
 // [control]: the control socket's path.
 void read_control(TableReader& table, ControlSection& out);
+
+// [homeassistant]: discovery on or off, and HA's discovery prefix.
+void read_homeassistant(TableReader& table, homeassistant::Settings& out);
+
+// A channel's `homeassistant` table (name, device_class checked against HA's list for the platform the
+// channel becomes, icon, enabled_by_default), and whether its set_format makes it a control.
+void read_channel_homeassistant(TableReader& channel, const devices::serial::ChannelSettings& settings,
+                                homeassistant::ChannelOptions& out);
 
 }  // namespace fg::gateway::config_detail

@@ -153,8 +153,8 @@ void read_channel(TableReader& table, const std::string& name, std::size_t issue
   }
 }
 
-void read_channels(TableReader& device, const std::optional<Produced>& produced,
-                   ds::SerialDeviceSettings& out) {
+void read_channels(TableReader& device, const std::optional<Produced>& produced, SerialSection& section) {
+  ds::SerialDeviceSettings& out = section.device;
   if (!device.has("channels")) {
     return;
   }
@@ -190,7 +190,13 @@ void read_channels(TableReader& device, const std::optional<Produced>& produced,
         table->error_here("not a named group of pattern, whose groups are " + groups);
       }
     }
-    read_channel(*table, name, issues_before, out.channels.emplace_back());
+    ds::ChannelSettings& channel = out.channels.emplace_back();
+    read_channel(*table, name, issues_before, channel);
+    homeassistant::ChannelOptions ha;
+    read_channel_homeassistant(*table, channel, ha);
+    if (ha.control || table->has("homeassistant")) {
+      section.homeassistant[name] = std::move(ha);
+    }
     table->finish();
   }
   channels->finish();
@@ -237,7 +243,7 @@ void read_serial_device(TableReader& table, SerialSection& section) {
     out.unlisted = *unlisted;
   }
   read_request(table, out);
-  read_channels(table, produced, out);
+  read_channels(table, produced, section);
 }
 
 }  // namespace
