@@ -56,7 +56,7 @@ std::expected<std::pair<ChipPtr, std::string>, LineError> find_gpiod_chip(const 
   }
   if (best_rank == SIZE_MAX) {
     return std::unexpected(LineError{make_error_code(GpioError::chip_not_found),
-                                     "no " + chip_wanted(line) + " among " + std::to_string(names.size()) +
+                                     "cannot find " + chip_wanted(line) + " among " + std::to_string(names.size()) +
                                          " GPIO chip(s) in " + line.dev_dir});
   }
   return best;

@@ -21,13 +21,14 @@ std::error_code last_error() {
 
 class GpiodV1Line final : public Line {
  public:
-  GpiodV1Line(Chip chip, gpiod_line* line, std::string description)
-      : chip_(std::move(chip)), line_(line), description_(std::move(description)) {}
+  GpiodV1Line(Chip chip, gpiod_line* line, std::string description, std::string chip_node)
+      : chip_(std::move(chip)), line_(line), description_(std::move(description)), chip_node_(std::move(chip_node)) {}
   ~GpiodV1Line() override { gpiod_line_release(line_); }
 
   int event_fd() const noexcept override { return fd_; }
   loop::PollEvents event_kind() const noexcept override { return loop::PollEvents::readable; }
   const std::string& description() const noexcept override { return description_; }
+  const std::string& chip_node() const noexcept override { return chip_node_; }
 
   std::error_code watch() {
     fd_ = gpiod_line_event_get_fd(line_);
@@ -64,6 +65,7 @@ class GpiodV1Line final : public Line {
   Chip chip_;
   gpiod_line* line_;  // owned by chip_; released by the destructor
   std::string description_;
+  std::string chip_node_;
   int fd_ = -1;
 };
 
@@ -109,7 +111,7 @@ LineResult open_gpiod_line(const LineRequest& request) {
   if (gpiod_line_request(line, &config, request.initial ? 1 : 0) < 0) {
     return std::unexpected(line_error(last_error(), "request " + description));
   }
-  auto result = std::make_unique<GpiodV1Line>(std::move(chip), line, description);
+  auto result = std::make_unique<GpiodV1Line>(std::move(chip), line, description, path);
   if (!request.output) {
     if (auto ec = result->watch()) {
       return std::unexpected(line_error(ec, "watch " + description));

@@ -21,17 +21,19 @@ constexpr int kEvents = 16;
 
 class GpiodV2Line final : public Line {
  public:
-  GpiodV2Line(h::Request request, unsigned offset, bool debounced, std::string description)
+  GpiodV2Line(h::Request request, unsigned offset, bool debounced, std::string description, std::string chip_node)
       : request_(std::move(request)),
         offset_(offset),
         debounced_(debounced),
         description_(std::move(description)),
+        chip_node_(std::move(chip_node)),
         buffer_(gpiod_edge_event_buffer_new(kEvents)) {}
 
   int event_fd() const noexcept override { return fd_; }
   loop::PollEvents event_kind() const noexcept override { return loop::PollEvents::readable; }
   bool kernel_debounce() const noexcept override { return debounced_; }
   const std::string& description() const noexcept override { return description_; }
+  const std::string& chip_node() const noexcept override { return chip_node_; }
 
   std::error_code watch() {
     if (!buffer_) {
@@ -72,6 +74,7 @@ class GpiodV2Line final : public Line {
   unsigned offset_;
   bool debounced_;
   std::string description_;
+  std::string chip_node_;
   h::EventBuffer buffer_;
   int fd_ = -1;
 };
@@ -152,7 +155,7 @@ LineResult open_gpiod_line(const LineRequest& request) {
   if (!line_request) {
     return std::unexpected(line_error(last_error(), "request " + description));
   }
-  auto result = std::make_unique<GpiodV2Line>(std::move(line_request), offset, debounced, description);
+  auto result = std::make_unique<GpiodV2Line>(std::move(line_request), offset, debounced, description, path);
   if (!request.output) {
     if (auto ec = result->watch()) {
       return std::unexpected(line_error(ec, "watch " + description));

@@ -72,7 +72,8 @@ std::string cdev_name(const std::string& dir) {
     return {};
   }
   const auto parent = real.parent_path();
-  return parent.filename() == "gpio" ? parent.parent_path().filename().string() : std::string();
+  std::string name = parent.filename() == "gpio" ? parent.parent_path().filename().string() : std::string();
+  return name.starts_with("gpiochip") ? name : std::string();
 }
 
 std::expected<SysfsChip, LineError> find_chip(const LineSettings& line) {
@@ -115,7 +116,7 @@ std::expected<SysfsChip, LineError> find_chip(const LineSettings& line) {
   }
   if (best_rank == SIZE_MAX) {
     return std::unexpected(LineError{make_error_code(GpioError::chip_not_found),
-                                     "no " + chip_wanted(line) + " among " + std::to_string(names.size()) +
+                                     "cannot find " + chip_wanted(line) + " among " + std::to_string(names.size()) +
                                          " GPIO chip(s) in " + line.sysfs_gpio_dir});
   }
   return best;
@@ -123,8 +124,11 @@ std::expected<SysfsChip, LineError> find_chip(const LineSettings& line) {
 
 class SysfsLine final : public Line {
  public:
-  SysfsLine(std::string gpio_dir, unsigned number, std::string description)
-      : gpio_dir_(std::move(gpio_dir)), number_(number), description_(std::move(description)) {}
+  SysfsLine(std::string gpio_dir, unsigned number, std::string description, std::string chip_node)
+      : gpio_dir_(std::move(gpio_dir)),
+        number_(number),
+        description_(std::move(description)),
+        chip_node_(std::move(chip_node)) {}
   ~SysfsLine() override {
     value_fd_.reset();
     // The line goes back to the kernel, so another process (or our next start) can take it.
@@ -165,6 +169,7 @@ class SysfsLine final : public Line {
   int event_fd() const noexcept override { return output_ ? -1 : value_fd_.get(); }
   loop::PollEvents event_kind() const noexcept override { return loop::PollEvents::priority; }
   const std::string& description() const noexcept override { return description_; }
+  const std::string& chip_node() const noexcept override { return chip_node_; }
 
   std::error_code read_events(std::vector<LineEvent>& out) override {
     auto level = value();
@@ -196,6 +201,7 @@ class SysfsLine final : public Line {
   std::string gpio_dir_;
   unsigned number_;
   std::string description_;
+  std::string chip_node_;  // known limit: without a character device, an unplug goes unnoticed here
   loop::UniqueFd value_fd_;
   bool output_ = false;
 };
@@ -235,7 +241,9 @@ LineResult open_sysfs_line(const LineRequest& request) {
     }
   }
   // From here on the destructor unexports the line again.
-  auto line = std::make_unique<SysfsLine>(request.line.sysfs_gpio_dir, number, description);
+  const std::string cdev = cdev_name(chip->dir);
+  auto line = std::make_unique<SysfsLine>(request.line.sysfs_gpio_dir, number, description,
+                                          cdev.empty() ? "" : request.line.dev_dir + "/" + cdev);
   if (auto ec = line->open(request)) {
     return std::unexpected(line_error(ec, "set up " + description));
   }
