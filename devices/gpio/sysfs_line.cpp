@@ -161,6 +161,7 @@ class SysfsLine final : public Line {
     }
     output_ = request.output;
     auto first = value();  // the first read also clears the POLLPRI pending since the export
+    last_level_ = first.value_or(false);
     return first ? std::error_code{} : first.error();
   }
 
@@ -171,12 +172,20 @@ class SysfsLine final : public Line {
   const std::string& description() const noexcept override { return description_; }
   const std::string& chip_node() const noexcept override { return chip_node_; }
 
+  // sysfs says only that something changed, and the level now. A wake-up that finds the level it found
+  // last time missed at least a change and back (a short pulse, or several, coalesced by the kernel):
+  // it is reported as one such pair, so a counter undercounts fast pulses rather than missing them all.
   std::error_code read_events(std::vector<LineEvent>& out) override {
     auto level = value();
     if (!level) {
       return level.error();
     }
-    out.push_back({*level, monotonic_now(), 0});
+    const auto now = monotonic_now();
+    if (*level == last_level_) {
+      out.push_back({!*level, now, 0});
+    }
+    out.push_back({*level, now, 0});
+    last_level_ = *level;
     return {};
   }
 
@@ -204,6 +213,7 @@ class SysfsLine final : public Line {
   std::string chip_node_;  // known limit: without a character device, an unplug goes unnoticed here
   loop::UniqueFd value_fd_;
   bool output_ = false;
+  bool last_level_ = false;
 };
 
 }  // namespace
