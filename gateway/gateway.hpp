@@ -16,6 +16,7 @@
 #include "gateway/control/server.hpp"
 #include "gateway/drop_watch.hpp"
 #include "gateway/payload.hpp"
+#include "gateway/publish_spool.hpp"
 #include "gateway/replication.hpp"
 #include "gateway/systemd_notify.hpp"
 #include "gateway/topics.hpp"
@@ -54,10 +55,10 @@ class Gateway {
 
   // What the gateway keeps for each device beside the device itself: how its readings are published, and
   // their numbering (devices/reading.hpp: seq is the gateway's, per channel, from 1 at start).
+  // seq is numbered by the PublishSpool, per reading topic, across restarts.
   struct Route {
     PayloadForm payload = PayloadForm::json;
     std::uint64_t published = 0;
-    std::unordered_map<std::string, std::uint64_t> seq;  // by channel: the last seq published
   };
 
   devices::Device::Sink make_sink(const std::string& device, PayloadForm payload);
@@ -75,6 +76,9 @@ class Gateway {
   void on_control(const nlohmann::json& request, ControlServer::Responder respond);
   nlohmann::json status_json() const;
 
+  // gateway_spool.cpp: the disk spool, seq and epoch.
+  std::error_code open_spool();
+
   void on_mqtt_state(const mqtt::StateChange& change);
   void publish_device_status(const devices::Device& device);
   void pause_inputs(bool paused);
@@ -87,6 +91,7 @@ class Gateway {
   Config config_;
   Topics topics_;
   SystemdNotify notify_;
+  std::unique_ptr<PublishSpool> spool_;  // before session_, which publishes through it
   std::optional<mqtt::Session> session_;
   std::vector<std::unique_ptr<devices::Device>> devices_;  // every kind, built by build_devices()
   std::map<std::string, Route, std::less<>> routes_;       // by device name; nodes stay put

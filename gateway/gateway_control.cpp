@@ -87,6 +87,16 @@ nlohmann::json Gateway::status_json() const {
   }
   status.outputs_restored = outputs_ready_;
   status.replication = replication_ ? replication_->status() : nlohmann::json(nullptr);
+  if (spool_ && spool_->spool() != nullptr) {
+    const SpoolStatus spool = spool_->status();
+    status.spool = {
+        {"depth", spool.depth},
+        {"bytes", spool.bytes},
+        {"oldest_age_ms", spool.oldest_age ? nlohmann::json(spool.oldest_age->count()) : nlohmann::json()},
+        {"dropped", spool.dropped},
+        {"syncs", spool.syncs},
+        {"epoch", spool_->epoch()}};
+  }
   return status_document(status);
 }
 

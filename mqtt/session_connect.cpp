@@ -331,7 +331,7 @@ void Session::Core::handle_lost(std::error_code reason) {
   queue_->connection_lost();
   // Whatever libmosquitto still held for the socket is not being written any more; from now on
   // publishing goes to the bounded outbox, so whoever held back may go on.
-  if (backlog_ > 0 || !in_flight_.empty()) {  // both count in backlog() only while connected
+  if (backlog_ > 0 || !in_flight_.empty() || spool_waiting() > 0) {  // counted only while connected
     backlog_ = 0;
     drained_ = true;
   }
