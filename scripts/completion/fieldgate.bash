@@ -41,7 +41,7 @@ _fieldgate() {
         return
       fi
       options="--help" ;;
-    status) options="--json --socket --help" ;;
+    status) options="--json --prometheus --socket --help" ;;
     get|put) options="--socket --help" ;;
     version) options="--help" ;;
   esac
