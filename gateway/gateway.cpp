@@ -148,6 +148,7 @@ void Gateway::publish_reading(Route& route, Reading&& reading) {
   std::string topic = topics_.reading(reading.device, reading.channel);
   reading.seq = spool_->next_seq(topic);
   ++route.published;
+  ++route.channels[reading.channel];
   const PayloadForm form = route.payload;
   std::string payload =
       form == PayloadForm::raw ? raw_payload(reading.value) : json_payload(reading, spool_->epoch());

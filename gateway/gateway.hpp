@@ -61,6 +61,7 @@ class Gateway {
   struct Route {
     PayloadForm payload = PayloadForm::json;
     std::uint64_t published = 0;
+    std::map<std::string, std::uint64_t> channels;  // readings published since the start, by channel
   };
 
   devices::Device::Sink make_sink(const std::string& device, PayloadForm payload);
