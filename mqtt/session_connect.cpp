@@ -2,6 +2,7 @@
 #include <mqtt_protocol.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -251,6 +252,14 @@ void Session::Core::on_poll(std::error_code status, PollEvents events) {
     last_rc_ = mosquitto_loop_read(m, 1);
     if (readable) {
       write_suspended_ = false;
+    }
+    if (readable && !connecting && !in_flight_.empty() && socket_alive()) {
+      // A broker without TCP_NODELAY (mosquitto's default) holds each small PUBACK back until we have
+      // acknowledged its previous segment at the TCP level, and Linux delays that ACK (up to 40 ms) when
+      // we have nothing to send, as when the window of unacknowledged messages is full: QoS 1 then
+      // arrives in batches. TCP_QUICKACK (which the kernel clears again by itself) sends it at once.
+      int one = 1;
+      (void)::setsockopt(poll_->fd(), IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
     }
   }
   if (writable && socket_alive()) {
