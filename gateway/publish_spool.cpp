@@ -117,11 +117,11 @@ void PublishSpool::tick() {
           std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - drain_since_).count());
     }
   }
-  if (seq_changed_ && Clock::now() - last_checkpoint_ >= kCheckpointEvery) {
+  if (checkpoint_owed_ || (seq_changed_ && Clock::now() - last_checkpoint_ >= kCheckpointEvery)) {
     checkpoint();
   }
   // Acknowledgements keep arriving after the last publish: go on while anything happened, then rest.
-  if (activity != activity_at_sync_ || draining_ || seq_changed_) {
+  if (activity != activity_at_sync_ || draining_ || seq_changed_ || checkpoint_owed_) {
     activity_at_sync_ = activity;
     arm();
   }
@@ -129,9 +129,19 @@ void PublishSpool::tick() {
 
 void PublishSpool::checkpoint() {
   if (auto ec = write_seq_checkpoint(disk_, state_)) {
-    log(LogLevel::warning, "spool: cannot write the seq checkpoint: {}", ec.message());
+    // Typically a full disk (the new file needs room before the old goes). The segment about to be
+    // deleted frees room: try again from the next tick, so only a crash in between can lose its seqs.
+    if (!checkpoint_owed_) {
+      log(LogLevel::warning, "spool: cannot write the seq checkpoint: {}; trying again", ec.message());
+    }
+    checkpoint_owed_ = true;
+    arm();
     return;
   }
+  if (checkpoint_owed_) {
+    log(LogLevel::notice, "spool: the seq checkpoint is written again");
+  }
+  checkpoint_owed_ = false;
   seq_changed_ = false;
   last_checkpoint_ = Clock::now();
 }

@@ -74,6 +74,7 @@ class PublishSpool {
   std::optional<mqtt::Spool> spool_;
   SeqState state_;
   bool seq_changed_ = false;
+  bool checkpoint_owed_ = false;  // the last write failed: the next tick tries again
   std::chrono::steady_clock::time_point last_checkpoint_;
   loop::Timer sync_timer_;
   bool timer_armed_ = false;

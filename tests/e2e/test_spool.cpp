@@ -90,14 +90,35 @@ class E2eSpool : public E2eTest {
     return sub_->wait_for(
         [&](const std::vector<test::MqttMessage>& all) {
           const std::string t = topic("dev/" + channel);
+          // Only the newest message of the channel is parsed: this runs for every message that arrives.
           for (auto it = all.rbegin(); it != all.rend(); ++it) {
-            if (it->topic == t && Json::parse(it->payload, nullptr, false).value("seq", 0ull) >= last) {
-              return true;
+            if (it->topic == t) {
+              return Json::parse(it->payload, nullptr, false).value("seq", 0ull) >= last;
             }
           }
           return false;
         },
         3 * kWait);
+  }
+
+  // Every seq from 1 to `last` arrived, first arrivals in order, and each repeat is the same reading
+  // again (epoch and value): what QoS 1 may resend after a broken connection.
+  void expect_every_seq_in_order(const std::string& channel, std::uint64_t last) {
+    std::map<std::uint64_t, Seen> first;
+    std::uint64_t highest = 0;
+    for (const auto& s : seen(channel)) {
+      auto [it, fresh] = first.try_emplace(s.seq, s);
+      if (fresh) {
+        EXPECT_GT(s.seq, highest) << channel << ": seq " << s.seq << " arrived after a later one";
+        highest = std::max(highest, s.seq);
+      } else {
+        EXPECT_TRUE(it->second.epoch == s.epoch && it->second.value == s.value)
+            << channel << ": seq " << s.seq << " names two readings";
+      }
+    }
+    for (std::uint64_t seq = 1; seq <= last; ++seq) {
+      ASSERT_TRUE(first.contains(seq)) << channel << ": seq " << seq << " is missing" << diagnostics();
+    }
   }
 
   // Sends "a=N b=N" lines, N from `first`, at `lines_per_second` for `duration`; returns the next N.
@@ -139,13 +160,18 @@ TEST_F(E2eSpool, BrokerAwayTenSecondsAtThousandReadingsPerSecondLosesNothing) {
   for (const char* channel : {"a", "b"}) {
     ASSERT_TRUE(wait_seq(channel, lines))
         << channel << ": seq " << lines << " never arrived" << diagnostics();
+    // Every seq, in order. QoS 1 cannot promise exactly once across a broken connection: a message the
+    // broker took whose PUBACK was lost as it stopped is sent again. Such a duplicate is the same
+    // reading, (epoch, seq) and value; the run counts them.
+    expect_every_seq_in_order(channel, lines);
     auto all = seen(channel);
-    ASSERT_EQ(all.size(), lines) << channel << ": every seq exactly once" << diagnostics();
-    for (std::size_t i = 0; i < all.size(); ++i) {
-      ASSERT_EQ(all[i].seq, i + 1) << channel << ": in order, no gap, no duplicate";
-      ASSERT_EQ(all[i].value, static_cast<double>(i + 1)) << channel << ": the reading of line " << i + 1;
-      ASSERT_EQ(all[i].epoch, 1u);
+    for (const auto& s : all) {
+      EXPECT_EQ(s.value, static_cast<double>(s.seq))
+          << channel << ": seq " << s.seq << " is its line's reading";
+      EXPECT_EQ(s.epoch, 1u);
     }
+    std::cout << "[ OBSERVED ] " << channel << ": " << all.size() - lines << " QoS 1 duplicates among "
+              << lines << " readings\n";
   }
   EXPECT_NE(log().find("spool: broker away", mark), std::string::npos) << diagnostics();
   EXPECT_TRUE(wait_log("spool: drained in", mark)) << diagnostics();
@@ -181,10 +207,10 @@ TEST_F(E2eSpool, GatewayKilledTwentyTimesWhileBrokerComesAndGoesMissesNoSeq) {
     const auto last_line = static_cast<double>(n - 1);
     ASSERT_TRUE(sub_->wait_for(
         [&](const std::vector<test::MqttMessage>& all) {
-          for (const auto& m : all) {
-            if (m.topic == topic(std::string("dev/") + channel) &&
-                Json::parse(m.payload, nullptr, false).value("value", 0.0) == last_line) {
-              return true;
+          // The last line is sent after every resend of the earlier starts: it arrives last.
+          for (auto it = all.rbegin(); it != all.rend(); ++it) {
+            if (it->topic == topic(std::string("dev/") + channel)) {
+              return Json::parse(it->payload, nullptr, false).value("value", 0.0) == last_line;
             }
           }
           return false;
@@ -217,6 +243,7 @@ TEST_F(E2eSpool, SpoolPastItsMaximumDropsTheOldestAndSaysSo) {
   add_device("dev");
   // 2 MiB, two segments: about 20,000 readings of ~100 bytes fill it.
   write_config(spool_config("spool_max = \"2MiB\"\n"));
+  ASSERT_NO_FATAL_FAILURE(connect_subscriber());  // its session waits at the broker across the restart
   broker_.stop();
   ASSERT_NO_FATAL_FAILURE(spawn_gateway());
   ASSERT_TRUE(wait_log("serving")) << diagnostics();
@@ -228,7 +255,6 @@ TEST_F(E2eSpool, SpoolPastItsMaximumDropsTheOldestAndSaysSo) {
   ASSERT_TRUE(write_all(device("dev").master_fd(), burst, 3 * kWait));
   ASSERT_TRUE(wait_log("spool: full")) << diagnostics();
   ASSERT_TRUE(broker_.restart()) << broker_.last_error();
-  connect_subscriber();
   // The newest readings arrive; the oldest were dropped, and the log says how many when it has room again.
   ASSERT_TRUE(wait_seq("a", n - 1)) << diagnostics();
   auto a = seen("a");
@@ -253,6 +279,7 @@ TEST_F(E2eSpool, FullDiskDropsTheOldestAndTheGatewayServesOn) {
   add_device("dev");
   // spool_max above the disk: the disk fills first.
   write_config(spool_config("spool_max = \"64MiB\"\n"));
+  ASSERT_NO_FATAL_FAILURE(connect_subscriber());
   broker_.stop();
   ASSERT_NO_FATAL_FAILURE(spawn_gateway());
   ASSERT_TRUE(wait_log("serving")) << diagnostics();
@@ -264,7 +291,6 @@ TEST_F(E2eSpool, FullDiskDropsTheOldestAndTheGatewayServesOn) {
   ASSERT_TRUE(write_all(device("dev").master_fd(), burst, 3 * kWait));
   ASSERT_TRUE(wait_log("spool: full")) << diagnostics();
   ASSERT_TRUE(broker_.restart()) << broker_.last_error();
-  connect_subscriber();
   ASSERT_TRUE(wait_seq("a", n - 1)) << "the newest readings arrive" << diagnostics();
   EXPECT_TRUE(gateway_.running());
 }
@@ -308,6 +334,65 @@ TEST_F(E2eSpool, ASecondGatewayOnTheSameStateDirIsRefused) {
   EXPECT_TRUE(second.status() && WIFEXITED(*second.status()) && WEXITSTATUS(*second.status()) != 0);
   EXPECT_NE(read_text(second_log).find("is in use by another fieldgate"), std::string::npos)
       << read_text(second_log);
+}
+
+TEST_F(E2eSpool, OutageModeWritesNoRecordWhileConnectedAndSpoolsWhileTheBrokerIsAway) {
+  add_device("dev");
+  write_config(spool_config("spool_mode = \"outage\"\n"));
+  ASSERT_NO_FATAL_FAILURE(connect_subscriber());
+  ASSERT_NO_FATAL_FAILURE(spawn_gateway());
+  ASSERT_TRUE(sub_->wait_message(device_status_topic("dev"), "online")) << diagnostics();
+  // Record bytes in the segments (each starts with a 16-byte header).
+  auto segment_bytes = [&] {
+    std::uintmax_t bytes = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(state_dir() / "spool")) {
+      if (entry.path().filename().string().rfind("seg-", 0) == 0) {
+        bytes += entry.file_size() - 16;
+      }
+    }
+    return bytes;
+  };
+  // The device's "online", published before the first connect, was spooled; once its acknowledgement is
+  // written too (the first readings have made the round trip), readings while connected write nothing.
+  // Slowly (40 readings/s), so that even on a loaded machine the broker's acknowledgements do not lag 20
+  // messages behind, which would spool them (as it should).
+  std::uint64_t n = feed(1, 20, 300ms);
+  ASSERT_TRUE(wait_seq("a", n - 1)) << diagnostics();
+  const auto before = segment_bytes();
+  n = feed(n, 20, 1000ms);
+  ASSERT_TRUE(wait_seq("a", n - 1)) << diagnostics();
+  EXPECT_EQ(segment_bytes(), before);
+
+  const std::size_t mark = log().size();
+  broker_.stop();
+  ASSERT_TRUE(wait_log("spool: broker away", mark)) << diagnostics();
+  n = feed(n, 200, 500ms);
+  EXPECT_GT(segment_bytes(), before) << "readings of the outage are spooled";
+  ASSERT_TRUE(broker_.restart()) << broker_.last_error();
+  ASSERT_TRUE(wait_seq("a", n - 1)) << diagnostics();
+  // A broken connection may bring QoS 1 resends: repeated (epoch, seq) of the same reading, nothing else.
+  expect_every_seq_in_order("a", n - 1);
+}
+
+TEST_F(E2eSpool, StatusShowsTheSpoolsDepthBytesAgeAndDrops) {
+  add_device("dev");
+  const auto socket = dir() / "control.sock";
+  write_config(config_head("reconnect_min = \"100ms\"\n") + "[control]\nsocket = \"" + socket.string() +
+               "\"\n\n" + serial_head("dev") + "parser = \"kv\"\n");
+  broker_.stop();
+  ASSERT_NO_FATAL_FAILURE(spawn_gateway());
+  ASSERT_TRUE(wait_log("serving")) << diagnostics();
+  ASSERT_TRUE(device("dev").send("a=1\na=2\na=3\n"));
+  ASSERT_TRUE(wait_counters("dev: ", " bytes read, ", [](const std::string& line) {
+    return counter(line, " readings") >= 3;
+  })) << diagnostics();
+  auto out = dir() / "status.txt";
+  auto status = run_to_end({FIELDGATE_BINARY, "status", "-s", socket.string()}, out, out);
+  ASSERT_TRUE(status && WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << read_text(out);
+  // The three readings wait in the spool (the device's "online" goes out only on a connect).
+  EXPECT_TRUE(std::regex_search(
+      read_text(out), std::regex("  spool: 3 messages, \\d+ bytes, oldest \\d+ ms ago, 0 dropped\n")))
+      << read_text(out);
 }
 
 }  // namespace
