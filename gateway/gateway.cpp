@@ -43,6 +43,9 @@ Gateway::Gateway(loop::Loop& loop, Config config)
 Gateway::~Gateway() = default;
 
 std::error_code Gateway::start() {
+  if (auto ec = open_spool()) {
+    return ec;
+  }
   started_at_ = loop_.now();
   auto session = mqtt::Session::create(loop_, session_options());
   if (!session) {
@@ -50,6 +53,9 @@ std::error_code Gateway::start() {
     return session.error();
   }
   session_.emplace(std::move(*session));
+  if (spool_->spool() != nullptr) {
+    session_->use_spool(*spool_->spool());
+  }
   session_->on_message([this](const mqtt::Message& m) { on_message(m); });
   session_->on_state([this](const mqtt::StateChange& s) { on_mqtt_state(s); });
   session_->on_drain([this] { pause_inputs(false); });
@@ -141,15 +147,19 @@ devices::Device::Sink Gateway::make_sink(const std::string& device, PayloadForm 
 }
 
 void Gateway::publish_reading(Route& route, Reading&& reading) {
-  reading.seq = ++route.seq[reading.channel];
+  std::string topic = topics_.reading(reading.device, reading.channel);
+  reading.seq = spool_->next_seq(topic);
   ++route.published;
+  ++route.channels[reading.channel];
   const PayloadForm form = route.payload;
-  std::string payload = form == PayloadForm::raw ? raw_payload(reading.value) : json_payload(reading);
-  session_->publish(topics_.reading(reading.device, reading.channel), payload,
-                    static_cast<mqtt::Qos>(config_.mqtt.qos), config_.mqtt.retain);
+  std::string payload =
+      form == PayloadForm::raw ? raw_payload(reading.value) : json_payload(reading, spool_->epoch());
+  session_->publish(mqtt::Publication{std::move(topic), payload, static_cast<mqtt::Qos>(config_.mqtt.qos),
+                                      config_.mqtt.retain});
+  spool_->written();
   if (replication_) {
     replication_->offer_reading(Replication::reading_key(config_.gateway.id, reading.device, reading.channel),
-                                form == PayloadForm::json ? std::move(payload) : json_payload(reading));
+                                form == PayloadForm::json ? std::move(payload) : json_payload(reading, spool_->epoch()));
   }
   if (!inputs_paused_ && session_->backlog() >= kMaxBacklog) {
     pause_inputs(true);
@@ -213,6 +223,7 @@ void Gateway::apply_command(std::string_view topic, std::string_view payload) {
 }
 
 void Gateway::on_mqtt_state(const mqtt::StateChange& change) {
+  spool_->on_state(change.state);
   if (change.state == mqtt::State::connected) {
     log(LogLevel::info, "mqtt: connected to {}:{}", config_.mqtt.session.host, config_.mqtt.session.port);
     // A broker without persistence forgets retained messages when it restarts: say them again.
@@ -369,6 +380,9 @@ void Gateway::shutdown() {
       log(LogLevel::warning,
           "stopping: {} messages not delivered to the broker are discarded (QoS 0: {}, QoS 1: {}{})",
           lost.total(), lost.qos0, lost.qos1, lost.qos2 > 0 ? fmt::format(", QoS 2: {}", lost.qos2) : "");
+    }
+    if (spool_) {
+      spool_->stopped();
     }
     signals_.reset();
     notify_.close();

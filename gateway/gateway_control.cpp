@@ -112,7 +112,7 @@ nlohmann::json Gateway::status_json() const {
     d.online = device->online();
     if (const auto route = routes_.find(device->name()); route != routes_.end()) {
       d.readings = route->second.published;
-      d.channels.insert(route->second.seq.begin(), route->second.seq.end());
+      d.channels.insert(route->second.channels.begin(), route->second.channels.end());
     }
     for (const devices::Counter& counter : device->counters()) {
       d.counters.emplace_back(std::string(counter.name), counter.value);
@@ -123,6 +123,16 @@ nlohmann::json Gateway::status_json() const {
   }
   status.outputs_restored = outputs_ready_;
   status.replication = replication_ ? replication_->status() : nlohmann::json(nullptr);
+  if (spool_ && spool_->spool() != nullptr) {
+    const SpoolStatus spool = spool_->status();
+    status.spool = {
+        {"depth", spool.depth},
+        {"bytes", spool.bytes},
+        {"oldest_age_ms", spool.oldest_age ? nlohmann::json(spool.oldest_age->count()) : nlohmann::json()},
+        {"dropped", spool.dropped},
+        {"syncs", spool.syncs},
+        {"epoch", spool_->epoch()}};
+  }
   return status_document(status);
 }
 

@@ -46,6 +46,9 @@ struct GatewaySection {
   // One MQTT topic level, [A-Za-z0-9_-]+. Defaults to the host name, sanitised (default_gateway_id()).
   std::string id;
   LogLevel log_level = LogLevel::info;
+  // The gateway's durable state: spool/ (the MQTT spool, the seq checkpoint and boot epoch). The
+  // service's StateDirectory.
+  std::string state_dir = "/var/lib/fieldgate";
 };
 
 // [mqtt]: the session's own settings, and the gateway's: where it publishes, and how it publishes readings.

@@ -76,8 +76,8 @@ class ReplicationSite : public ::testing::Test {
                  ", address = \"127.0.0.1:" + std::to_string(ports_[j - 1]) + "\" }";
       }
     }
-    return "[gateway]\nid = \"" + id(i) +
-           "\"\nlog_level = \"info\"\n\n[mqtt]\nhost = \"127.0.0.1\"\nport = " +
+    return "[gateway]\nid = \"" + id(i) + "\"\nlog_level = \"info\"\nstate_dir = \"" +
+           (dir_ / ("gateway-" + std::to_string(i))).string() + "\"\n\n[mqtt]\nhost = \"127.0.0.1\"\nport = " +
            std::to_string(broker_.port()) +
            "\nprefix = \"fg\"\n\n[replication]\nnode = " + std::to_string(i) +
            "\nlisten = \"127.0.0.1:" + std::to_string(ports_[i - 1]) + "\"\npeers = [" + peers +
