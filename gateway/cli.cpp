@@ -62,8 +62,9 @@ int check(const std::string& config_path) {
   if (!config) {
     return 1;
   }
-  fmt::print("{}: ok: gateway {}, {} serial device(s), broker {}:{}\n", config_path, config->gateway.id,
-             config->serial.size(), config->mqtt.session.host, config->mqtt.session.port);
+  fmt::print("{}: ok: gateway {}, {} serial device(s), {} GPIO device(s), broker {}:{}\n", config_path,
+             config->gateway.id, config->serial.size(), config->gpio.size(), config->mqtt.session.host,
+             config->mqtt.session.port);
   return 0;
 }
 
