@@ -125,6 +125,21 @@ int status(const std::string& socket, bool as_json, bool as_prometheus) {
   return 0;
 }
 
+// The daemon reads its config file again. Applied: the summary on stdout (and what failed of it on
+// stderr, exit 1). Refused: every error on stderr, as `fieldgate check` prints them, and exit 1.
+int reload(const std::string& socket) {
+  auto answer = ask_daemon(socket, {{"op", "reload"}});
+  if (!answer) {
+    return 1;
+  }
+  fmt::print("reloaded: {}\n", answer->value("summary", ""));
+  const auto errors = answer->value("errors", std::vector<std::string>{});
+  for (const auto& error : errors) {
+    std::fprintf(stderr, "%s\n", error.c_str());
+  }
+  return errors.empty() ? 0 : 1;
+}
+
 }  // namespace
 
 int run_cli(int argc, char** argv) {
@@ -189,6 +204,12 @@ int run_cli(int argc, char** argv) {
       ->excludes(json_flag);
   add_socket(status_cmd);
   status_cmd->callback([&] { status = fg::gateway::status(socket, as_json, as_prometheus); });
+  auto* reload_cmd = app.add_subcommand(
+      "reload",
+      "Make the running daemon read its configuration file again and apply what changed; a file with "
+      "errors changes nothing (the errors are printed, exit 1)");
+  add_socket(reload_cmd);
+  reload_cmd->callback([&] { status = fg::gateway::reload(socket); });
 
   try {
     app.parse(argc, argv);

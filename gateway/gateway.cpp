@@ -10,18 +10,26 @@
 #include "gateway/log.hpp"
 
 namespace fg::gateway {
-namespace {
 
 // The session's settings from the config, with the retained gateway status: the broker publishes
 // "offline" if we vanish, we say "online" on every connect and "offline" ourselves on a clean shutdown.
-mqtt::Options mqtt_options(const Config& config, const Topics& topics) {
-  mqtt::Options o = config.mqtt.session;
-  o.will = mqtt::Publication{topics.gateway_status(), "offline", mqtt::Qos::at_least_once, true};
-  o.birth = mqtt::Publication{topics.gateway_status(), "online", mqtt::Qos::at_least_once, true};
+mqtt::Options Gateway::session_options() const {
+  mqtt::Options o = config_.mqtt.session;
+  o.will = mqtt::Publication{topics_.gateway_status(), "offline", mqtt::Qos::at_least_once, true};
+  o.birth = mqtt::Publication{topics_.gateway_status(), "online", mqtt::Qos::at_least_once, true};
   return o;
 }
 
-}  // namespace
+// libmosquitto's own lines (TLS handshake failures are explained only there) cost a formatted line per
+// packet, so they are asked for only at debug level.
+void Gateway::follow_log_level() {
+  if (log_level() == LogLevel::debug) {
+    session_->on_log(
+        [](mqtt::LogLevel, std::string_view line) { log(LogLevel::debug, "libmosquitto: {}", line); });
+  } else {
+    session_->on_log(nullptr);
+  }
+}
 
 Gateway::Gateway(loop::Loop& loop, Config config)
     : loop_(loop),
@@ -36,7 +44,7 @@ Gateway::~Gateway() = default;
 
 std::error_code Gateway::start() {
   started_at_ = loop_.now();
-  auto session = mqtt::Session::create(loop_, mqtt_options(config_, topics_));
+  auto session = mqtt::Session::create(loop_, session_options());
   if (!session) {
     log(LogLevel::error, "mqtt: {}", session.error().message());
     return session.error();
@@ -45,12 +53,7 @@ std::error_code Gateway::start() {
   session_->on_message([this](const mqtt::Message& m) { on_message(m); });
   session_->on_state([this](const mqtt::StateChange& s) { on_mqtt_state(s); });
   session_->on_drain([this] { pause_inputs(false); });
-  // libmosquitto's own lines (TLS handshake failures are explained only there) cost a formatted line
-  // per packet, so they are asked for only at debug level.
-  if (log_level() == LogLevel::debug) {
-    session_->on_log(
-        [](mqtt::LogLevel, std::string_view line) { log(LogLevel::debug, "libmosquitto: {}", line); });
-  }
+  follow_log_level();
   for (const auto& filter : topics_.command_filters()) {
     session_->subscribe(filter, mqtt::Qos::at_least_once);
   }
@@ -90,8 +93,7 @@ std::error_code Gateway::start() {
         log_counters();
         break;
       default:
-        log(LogLevel::notice,
-            "SIGHUP: reloading the configuration is not supported yet; restart to apply it");
+        reload();  // SIGHUP; the result goes to the log
         break;
     }
   });

@@ -32,6 +32,19 @@ void Gateway::on_control(const nlohmann::json& request, ControlServer::Responder
     respond(nlohmann::json{{"status", status_json()}});
     return;
   }
+  if (op == "reload") {
+    auto result = reload();
+    if (result.applied) {
+      respond(nlohmann::json{{"summary", result.summary}, {"errors", result.errors}});
+    } else {
+      std::string errors;
+      for (const auto& line : result.errors) {
+        errors += (errors.empty() ? "" : "\n") + line;
+      }
+      respond.fail(errors);
+    }
+    return;
+  }
   if (op != "get" && op != "put") {
     respond.fail("unknown op");
     return;
