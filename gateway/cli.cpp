@@ -8,6 +8,7 @@
 
 #include "gateway/config/config.hpp"
 #include "gateway/control/client.hpp"
+#include "gateway/control/prometheus.hpp"
 #include "gateway/control/status.hpp"
 #include "gateway/gateway.hpp"
 #include "gateway/log.hpp"
@@ -109,12 +110,14 @@ int put(const std::string& socket, const std::string& key, const std::string& va
   return ask_daemon(socket, {{"op", "put"}, {"key", key}, {"value", value}}) ? 0 : 1;
 }
 
-int status(const std::string& socket, bool as_json) {
+int status(const std::string& socket, bool as_json, bool as_prometheus) {
   auto answer = ask_daemon(socket, {{"op", "status"}});
   if (!answer) {
     return 1;
   }
-  if (as_json) {
+  if (as_prometheus) {
+    fmt::print("{}", format_prometheus((*answer)["status"]));
+  } else if (as_json) {
     fmt::print("{}\n", (*answer)["status"].dump(2));
   } else {
     fmt::print("{}", format_status((*answer)["status"]));
@@ -176,6 +179,7 @@ int run_cli(int argc, char** argv) {
   std::string reg_key;
   std::string reg_value;
   bool as_json = false;
+  bool as_prometheus = false;
   auto add_socket = [&](CLI::App* cmd) {
     cmd->add_option("-s,--socket", socket, "The daemon's control socket ([control] socket)")
         ->capture_default_str();
@@ -193,9 +197,13 @@ int run_cli(int argc, char** argv) {
   put_cmd->callback([&] { status = put(socket, reg_key, reg_value); });
   auto* status_cmd =
       app.add_subcommand("status", "Show the running daemon's devices, broker and replication peers");
-  status_cmd->add_flag("--json", as_json, "Print the status as JSON");
+  auto* json_flag = status_cmd->add_flag("--json", as_json, "Print the status as JSON");
+  status_cmd
+      ->add_flag("--prometheus", as_prometheus,
+                 "Print the status in Prometheus' text format (for node_exporter's textfile collector)")
+      ->excludes(json_flag);
   add_socket(status_cmd);
-  status_cmd->callback([&] { status = fg::gateway::status(socket, as_json); });
+  status_cmd->callback([&] { status = fg::gateway::status(socket, as_json, as_prometheus); });
   auto* reload_cmd = app.add_subcommand(
       "reload",
       "Make the running daemon read its configuration file again and apply what changed; a file with "

@@ -2,6 +2,7 @@
 
 #include <optional>
 
+#include "devices/gpio/gpio_device.hpp"
 #include "devices/serial/serial_device.hpp"
 #include "gateway/topics.hpp"
 
@@ -58,6 +59,7 @@ std::expected<DeviceList, std::string> build_devices(loop::Loop& loop, const Con
   Builder build(loop, sinks, only);
   // Channel names found at run time become topic levels, so Topics::is_channel_name is every device's rule.
   build.all<devices::serial::SerialDevice>(config.serial);
+  build.all<devices::gpio::GpioDevice>(config.gpio);
   return build.take();
 }
 

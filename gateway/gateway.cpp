@@ -37,11 +37,13 @@ Gateway::Gateway(loop::Loop& loop, Config config)
       topics_(config_.mqtt.prefix, config_.gateway.id),
       notify_(loop),
       status_timer_(loop),
-      restore_timer_(loop) {}
+      restore_timer_(loop),
+      metrics_timer_(loop) {}
 
 Gateway::~Gateway() = default;
 
 std::error_code Gateway::start() {
+  started_at_ = loop_.now();
   auto session = mqtt::Session::create(loop_, session_options());
   if (!session) {
     log(LogLevel::error, "mqtt: {}", session.error().message());
@@ -67,6 +69,7 @@ std::error_code Gateway::start() {
     return std::make_error_code(std::errc::invalid_argument);
   }
   devices_ = std::move(*devices);
+  start_homeassistant();
 
   if (auto ec = start_replication()) {
     return ec;
@@ -108,6 +111,7 @@ std::error_code Gateway::start() {
             describe(event));
       });
   drop_watch_->start();
+  start_metrics();
   notify_.ready();
   update_status();
   log(LogLevel::notice, "fieldgate {} serving {} device(s), broker {}:{}", config_.gateway.id,
@@ -164,6 +168,9 @@ void Gateway::pause_inputs(bool paused) {
 }
 
 void Gateway::on_message(const mqtt::Message& message) {
+  if (discovery_ && discovery_->on_message(message.topic, message.text(), message.retain)) {
+    return;
+  }
   if (auto key = topics_.parse_register_get(message.topic)) {
     on_register_get(*key, message.text());
     return;
@@ -212,7 +219,14 @@ void Gateway::on_mqtt_state(const mqtt::StateChange& change) {
     for (const auto& device : devices_) {
       publish_device_status(*device);
     }
+    if (discovery_) {
+      discovery_->on_connected();
+    }
+    publish_metrics();
   } else if (change.state == mqtt::State::disconnected) {
+    if (discovery_) {
+      discovery_->on_disconnected();
+    }
     // The detail says why a TLS handshake failed ("certificate verify failed"); the code alone cannot.
     std::string reason = change.reason.message();
     if (!change.detail.empty()) {
@@ -251,6 +265,7 @@ void Gateway::update_status() {
   for (const auto& [name, route] : routes_) {
     readings += route.published;
   }
+  reading_rate_.sample(loop_.now(), readings);
   bool connected = session_ && session_->state() == mqtt::State::connected;
   std::string quorum;
   if (replication_) {
@@ -337,6 +352,7 @@ void Gateway::shutdown() {
   stopping_ = true;
   devices_.clear();
   status_timer_.stop();
+  metrics_timer_.close();
   restore_timer_.close();
   if (control_) {
     control_->close();

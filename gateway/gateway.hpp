@@ -15,7 +15,9 @@
 #include "gateway/config/config.hpp"
 #include "gateway/control/server.hpp"
 #include "gateway/drop_watch.hpp"
+#include "gateway/homeassistant/discovery.hpp"
 #include "gateway/payload.hpp"
+#include "gateway/reading_rate.hpp"
 #include "gateway/reload_plan.hpp"
 #include "gateway/replication.hpp"
 #include "gateway/systemd_notify.hpp"
@@ -92,6 +94,14 @@ class Gateway {
   void reload_devices(const ReloadPlan& plan, ReloadResult& result);
   void after_devices_changed();
 
+  // gateway_homeassistant.cpp: discovery and the metrics message. A live reload calls
+  // discovery_->update(device_list()) after it changed the devices.
+  void start_homeassistant();
+  std::vector<const devices::Device*> device_list() const;
+  homeassistant::DeviceOptions homeassistant_options(std::string_view device) const;
+  void start_metrics();
+  void publish_metrics();
+
   void on_mqtt_state(const mqtt::StateChange& change);
   void publish_device_status(const devices::Device& device);
   void pause_inputs(bool paused);
@@ -123,8 +133,12 @@ class Gateway {
   loop::Timer restore_timer_;
   bool stopping_ = false;
   bool inputs_paused_ = false;
-  std::uint64_t flow_control_pauses_ = 0;  // pauses and resumes
-  std::optional<DropWatch> drop_watch_;    // last: it reads everything above
+  std::uint64_t flow_control_pauses_ = 0;              // pauses and resumes
+  std::optional<homeassistant::Discovery> discovery_;  // unset with [homeassistant] enabled = false
+  loop::Timer metrics_timer_;
+  std::chrono::milliseconds started_at_{0};  // loop_.now() at start()
+  ReadingRate reading_rate_;
+  std::optional<DropWatch> drop_watch_;  // last: it reads everything above
 };
 
 }  // namespace fg::gateway

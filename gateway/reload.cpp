@@ -97,6 +97,13 @@ void Gateway::apply_reload(const ReloadPlan& plan, Config next, ReloadResult& re
     }
   }
   reload_devices(plan, result);
+  // Also when no device came or went: a channel's [homeassistant] overrides or a payload form may have
+  // changed the discovery documents (update() publishes only what changed).
+  after_devices_changed();
+  if (plan.metrics_interval_changed) {
+    metrics_timer_.stop();
+    start_metrics();
+  }
   if (plan.log_level_changed) {
     set_log_level(config_.gateway.log_level);
     follow_log_level();
@@ -141,12 +148,14 @@ void Gateway::reload_devices(const ReloadPlan& plan, ReloadResult& result) {
   std::stable_sort(devices_.begin(), devices_.end(), [&](const auto& a, const auto& b) {
     return rank[a->name()] < rank[b->name()];
   });
-  after_devices_changed();
 }
 
-// The one place to tell the parts that follow the device list that it changed. Home Assistant discovery
-// (issue 13, gateway/homeassistant/) belongs here: its update(devices) republishes the configs of new and
-// reopened devices and removes those of devices gone.
-void Gateway::after_devices_changed() {}
+// The one place to tell the parts that follow the device list that it changed: Home Assistant discovery
+// republishes the documents of new and changed devices and removes those of devices gone.
+void Gateway::after_devices_changed() {
+  if (discovery_) {
+    discovery_->update(device_list());
+  }
+}
 
 }  // namespace fg::gateway

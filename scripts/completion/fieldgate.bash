@@ -41,7 +41,7 @@ _fieldgate() {
         return
       fi
       options="--help" ;;
-    status) options="--json --socket --help" ;;
+    status) options="--json --prometheus --socket --help" ;;
     get|put|reload) options="--socket --help" ;;
     version) options="--help" ;;
   esac
