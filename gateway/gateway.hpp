@@ -88,12 +88,6 @@ class Gateway {
   void on_control(const nlohmann::json& request, ControlServer::Responder respond);
   nlohmann::json status_json() const;
 
-  // reload.cpp: SIGHUP and `fieldgate reload` read the config file again and apply what changed.
-  ReloadResult reload();
-  void apply_reload(const ReloadPlan& plan, Config next, ReloadResult& result);
-  void reload_devices(const ReloadPlan& plan, ReloadResult& result);
-  void after_devices_changed();
-
   // gateway_homeassistant.cpp: discovery and the metrics message. A live reload calls
   // discovery_->update(device_list()) after it changed the devices.
   void start_homeassistant();
@@ -101,6 +95,11 @@ class Gateway {
   homeassistant::DeviceOptions homeassistant_options(std::string_view device) const;
   void start_metrics();
   void publish_metrics();
+  // reload.cpp: SIGHUP and `fieldgate reload` read the config file again and apply what changed.
+  ReloadResult reload();
+  void apply_reload(const ReloadPlan& plan, Config next, ReloadResult& result);
+  void reload_devices(const ReloadPlan& plan, ReloadResult& result);
+  void after_devices_changed();
 
   void on_mqtt_state(const mqtt::StateChange& change);
   void publish_device_status(const devices::Device& device);

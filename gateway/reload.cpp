@@ -91,11 +91,15 @@ void Gateway::apply_reload(const ReloadPlan& plan, Config next, ReloadResult& re
     result.summary += fmt::format("; MQTT reconnects to {}:{}", config_.mqtt.session.host,
                                   config_.mqtt.session.port);
   }
-  for (const auto& section : config_.serial) {
-    if (contains(plan.payload_changed, section.device.name)) {
-      routes_[section.device.name].payload = section.payload;
+  auto follow_payload = [&](const auto& sections) {
+    for (const auto& section : sections) {
+      if (contains(plan.payload_changed, section.device.name)) {
+        routes_[section.device.name].payload = section.payload;
+      }
     }
-  }
+  };
+  follow_payload(config_.serial);
+  follow_payload(config_.gpio);
   reload_devices(plan, result);
   // Also when no device came or went: a channel's [homeassistant] overrides or a payload form may have
   // changed the discovery documents (update() publishes only what changed).
@@ -150,8 +154,9 @@ void Gateway::reload_devices(const ReloadPlan& plan, ReloadResult& result) {
   });
 }
 
-// The one place to tell the parts that follow the device list that it changed: Home Assistant discovery
-// republishes the documents of new and changed devices and removes those of devices gone.
+// The one place to tell the parts that follow the device list that it changed. Home Assistant discovery
+// republishes the documents that changed (new and reopened devices, a channel's changed overrides) and
+// removes those of devices gone; it publishes nothing when nothing changed, so it runs after every reload.
 void Gateway::after_devices_changed() {
   if (discovery_) {
     discovery_->update(device_list());

@@ -1,7 +1,6 @@
 #include "gateway/reload_plan.hpp"
 
 #include <algorithm>
-#include <tuple>
 
 #include <fmt/core.h>
 
@@ -9,44 +8,6 @@ namespace fg::gateway {
 namespace {
 
 constexpr const char* kRestart = "; restart fieldgate to apply it";
-
-// devices/gpio's settings have no operator==; they are compared here member by member. The structured
-// bindings name every member, so a member added to one of them is a compile error here until it is
-// compared too.
-bool same(const devices::gpio::LineSettings& x, const devices::gpio::LineSettings& y) {
-  const auto& [a1, a2, a3, a4, a5, a6, a7, a8] = x;
-  const auto& [b1, b2, b3, b4, b5, b6, b7, b8] = y;
-  return std::tie(a1, a2, a3, a4, a5, a6, a7, a8) == std::tie(b1, b2, b3, b4, b5, b6, b7, b8);
-}
-
-bool same(const devices::gpio::InputSettings& x, const devices::gpio::InputSettings& y) {
-  const auto& [a1, a2, a3] = x;
-  const auto& [b1, b2, b3] = y;
-  return std::tie(a1, a2, a3) == std::tie(b1, b2, b3);
-}
-
-bool same(const devices::gpio::OutputSettings& x, const devices::gpio::OutputSettings& y) {
-  const auto& [a1, a2, a3, a4] = x;
-  const auto& [b1, b2, b3, b4] = y;
-  return std::tie(a1, a2, a3, a4) == std::tie(b1, b2, b3, b4);
-}
-
-bool same(const devices::gpio::PwmSettings& x, const devices::gpio::PwmSettings& y) {
-  const auto& [a1, a2, a3, a4, a5, a6, a7] = x;
-  const auto& [b1, b2, b3, b4, b5, b6, b7] = y;
-  return std::tie(a1, a2, a3, a4, a5, a6, a7) == std::tie(b1, b2, b3, b4, b5, b6, b7);
-}
-
-bool same(const devices::gpio::GpioDeviceSettings& x, const devices::gpio::GpioDeviceSettings& y) {
-  const auto& [name_a, mode_a, line_a, input_a, output_a, pwm_a, state_dir_a, reopen_a] = x;
-  const auto& [name_b, mode_b, line_b, input_b, output_b, pwm_b, state_dir_b, reopen_b] = y;
-  return std::tie(name_a, mode_a, state_dir_a, reopen_a) == std::tie(name_b, mode_b, state_dir_b, reopen_b) &&
-         same(line_a, line_b) && same(input_a, input_b) && same(output_a, output_b) && same(pwm_a, pwm_b);
-}
-
-bool same(const devices::serial::SerialDeviceSettings& x, const devices::serial::SerialDeviceSettings& y) {
-  return x == y;
-}
 
 // The devices of one kind ([[serial]], ...). A device's own settings decide whether it is reopened; the
 // gateway's payload form only changes how its next readings are published.
@@ -63,7 +24,7 @@ void compare_devices(const std::vector<Section>& running, const std::vector<Sect
     const Section* before = find(running, name);
     if (before == nullptr) {
       plan.added.push_back(name);
-    } else if (!same(before->device, section.device)) {
+    } else if (!(before->device == section.device)) {
       plan.changed.push_back(name);
     } else {
       plan.unchanged.push_back(name);

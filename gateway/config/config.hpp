@@ -77,12 +77,16 @@ struct SerialSection {
   // Home Assistant: by channel, the channel's `homeassistant` table, and the channels whose set_format
   // the config writes (homeassistant::ChannelOptions::control).
   std::map<std::string, homeassistant::ChannelOptions, std::less<>> homeassistant;
+
+  bool operator==(const SerialSection&) const = default;
 };
 
 // One [[gpio]] entry: one line (or PWM channel), and how the gateway publishes its readings.
 struct GpioSection {
   devices::gpio::GpioDeviceSettings device;  // device.name: unique among all devices
   PayloadForm payload = PayloadForm::json;
+
+  bool operator==(const GpioSection&) const = default;
 };
 
 // One other member of the site: [[replication.peers]] or an inline table in replication.peers.
