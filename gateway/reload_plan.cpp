@@ -133,12 +133,15 @@ ReloadPlan plan_reload(const Config& running, const Config& next) {
   refuse_change(running.control.socket, next.control.socket, "control.socket",
                 "`fieldgate reload` itself comes through it", plan);
   compare_replication(running.replication, next.replication, plan);
-  refuse_change(running.homeassistant.enabled, next.homeassistant.enabled, "homeassistant.enabled",
-                "discovery is set up when fieldgate starts", plan);
-  refuse_change(running.homeassistant.prefix, next.homeassistant.prefix, "homeassistant.prefix",
-                "discovery is set up when fieldgate starts", plan);
-  refuse_change(running.mqtt.metrics_interval, next.mqtt.metrics_interval, "mqtt.metrics_interval",
-                "the metrics timer is set up when fieldgate starts", plan);
+  const std::string discovery = "Home Assistant discovery is set up with it at start";
+  refuse_change(running.homeassistant.enabled, next.homeassistant.enabled, "homeassistant.enabled", discovery,
+                plan);
+  refuse_change(running.homeassistant.prefix, next.homeassistant.prefix, "homeassistant.prefix", discovery,
+                plan);
+  // A new interval applies; turning the metrics on or off would add or remove Home Assistant's
+  // diagnostics device, which is set up at start.
+  refuse_change(running.mqtt.metrics_interval.count() == 0, next.mqtt.metrics_interval.count() == 0,
+                "mqtt.metrics_interval", "turning the metrics on or off; " + discovery, plan);
 
   // One line per kind of device, as in build_devices() (gateway/devices_factory.cpp).
   compare_devices(running.serial, next.serial, plan);
@@ -149,6 +152,7 @@ ReloadPlan plan_reload(const Config& running, const Config& next) {
       !(connection_settings(running.mqtt.session) == connection_settings(next.mqtt.session));
   plan.mqtt_publishing_changed = running.mqtt.qos != next.mqtt.qos || running.mqtt.retain != next.mqtt.retain;
   plan.log_level_changed = running.gateway.log_level != next.gateway.log_level;
+  plan.metrics_interval_changed = running.mqtt.metrics_interval != next.mqtt.metrics_interval;
   return plan;
 }
 

@@ -1,7 +1,8 @@
 // End to end: reloading the config of a running fieldgate (`fieldgate reload` over the control socket,
 // and SIGHUP). Readings of devices a reload leaves alone go on without a gap or a repeat while devices
 // come, go and change around them and the MQTT session reconnects; a config with errors, or one that
-// changes what cannot change live, changes nothing and says why as `fieldgate check` would.
+// changes what cannot change live, changes nothing and says why as `fieldgate check` would; Home
+// Assistant's discovery follows the devices.
 
 #include <atomic>
 #include <cstdint>
@@ -281,6 +282,36 @@ TEST_F(E2eReload, SighupReloadsAsTheCliDoes) {
   auto readings = wait_readings(topic("b/n"), 2);
   ASSERT_EQ(readings.size(), 2u);
   EXPECT_EQ(readings[1]["seq"], 2);
+}
+
+// Home Assistant follows a reload: a device added appears (its retained discovery document), a device
+// removed goes (an empty retained document), a device left alone is not published again.
+TEST_F(E2eReload, HomeAssistantDiscoveryFollowsTheConfig) {
+  add_device("a");
+  add_device("b");
+  test::MqttClient ha;
+  ASSERT_TRUE(ha.connect("127.0.0.1", broker_.port()));
+  ASSERT_TRUE(ha.subscribe("homeassistant/#"));
+  auto config_topic = [](const std::string& device) { return "homeassistant/device/t1/" + device + "/config"; };
+  const std::string one =
+      config_head() + control() + serial_head("a") + "parser = \"kv\"\n[serial.channels.t]\nunit = \"°C\"\n";
+  ASSERT_NO_FATAL_FAILURE(start_gateway(one, {"a"}));
+  ASSERT_TRUE(ha.wait_message(config_topic("a"))) << diagnostics();
+
+  std::size_t mark = ha.size();
+  write_config(one + serial_head("b") + "parser = \"kv\"\n[serial.channels.h]\nunit = \"%\"\n");
+  ASSERT_EQ(cli_reload().status, 0) << diagnostics();
+  auto added = ha.wait_message(config_topic("b"), std::nullopt, mark);
+  ASSERT_TRUE(added) << diagnostics();
+  const Json document = Json::parse(added->payload, nullptr, false);
+  ASSERT_TRUE(document.is_object()) << added->payload;
+  EXPECT_TRUE(document["cmps"].contains("h")) << added->payload;
+
+  mark = ha.size();
+  write_config(one);
+  ASSERT_EQ(cli_reload().status, 0) << diagnostics();
+  EXPECT_TRUE(ha.wait_message(config_topic("b"), std::string(), mark)) << "b's document is not removed";
+  EXPECT_TRUE(ha.on_topic(config_topic("a"), 0).size() == 1) << "a was left alone, its document too";
 }
 
 }  // namespace
