@@ -8,6 +8,7 @@
 
 #include "gateway/config/config.hpp"
 #include "gateway/control/client.hpp"
+#include "gateway/control/prometheus.hpp"
 #include "gateway/control/status.hpp"
 #include "gateway/gateway.hpp"
 #include "gateway/log.hpp"
@@ -143,17 +144,35 @@ int put(const std::string& socket, const std::string& key, const std::string& va
   return 1;
 }
 
-int status(const std::string& socket, bool as_json, std::chrono::milliseconds timeout) {
+int status(const std::string& socket, bool as_json, bool as_prometheus, std::chrono::milliseconds timeout) {
   auto answer = ask_daemon(socket, {{"op", "status"}}, timeout);
   if (!answer) {
     return 1;
   }
-  if (as_json) {
+  if (as_prometheus) {
+    fmt::print("{}", format_prometheus((*answer)["status"]));
+  } else if (as_json) {
     fmt::print("{}\n", (*answer)["status"].dump(2));
   } else {
     fmt::print("{}", format_status((*answer)["status"]));
   }
   return 0;
+}
+
+// The daemon reads its config file again. Applied: the summary on stdout (and what failed of it on
+// stderr, exit 1). Refused: every error on stderr, as `fieldgate check` prints them, and exit 1.
+int reload(const std::string& socket) {
+  // A reload reopens devices and reconnects; it is not bounded by the register's timeout.
+  auto answer = ask_daemon(socket, {{"op", "reload"}}, std::chrono::seconds(70));
+  if (!answer) {
+    return 1;
+  }
+  fmt::print("reloaded: {}\n", answer->value("summary", ""));
+  const auto errors = answer->value("errors", std::vector<std::string>{});
+  for (const auto& error : errors) {
+    std::fprintf(stderr, "%s\n", error.c_str());
+  }
+  return errors.empty() ? 0 : 1;
 }
 
 }  // namespace
@@ -195,10 +214,14 @@ int run_cli(int argc, char** argv) {
   std::string reg_key;
   std::string reg_value;
   bool as_json = false;
+  bool as_prometheus = false;
   double timeout_s = 5;
   auto add_socket = [&](CLI::App* cmd) {
     cmd->add_option("-s,--socket", socket, "The daemon's control socket ([control] socket)")
         ->capture_default_str();
+  };
+  // get, put and status: a daemon that runs answers within its replication.timeout (issue 10).
+  auto add_timeout = [&](CLI::App* cmd) {
     cmd->add_option("--timeout", timeout_s, "Seconds to wait for the answer (above replication.timeout)")
         ->capture_default_str()
         ->check(CLI::Range(0.1, 3600.0));
@@ -209,6 +232,7 @@ int run_cli(int argc, char** argv) {
       "Read KEY from the site's replicated register through the running daemon (exit 3: never written)");
   get_cmd->add_option("key", reg_key, "The key, e.g. gw-a/boiler/t")->required();
   add_socket(get_cmd);
+  add_timeout(get_cmd);
   get_cmd->callback([&] { status = get(socket, reg_key, timeout()); });
   auto* put_cmd = app.add_subcommand(
       "put",
@@ -216,12 +240,24 @@ int run_cli(int argc, char** argv) {
   put_cmd->add_option("key", reg_key, "The key")->required();
   put_cmd->add_option("value", reg_value, "The value (text, at most 1024 bytes)")->required();
   add_socket(put_cmd);
+  add_timeout(put_cmd);
   put_cmd->callback([&] { status = put(socket, reg_key, reg_value, timeout()); });
   auto* status_cmd =
       app.add_subcommand("status", "Show the running daemon's devices, broker and replication peers");
-  status_cmd->add_flag("--json", as_json, "Print the status as JSON");
+  auto* json_flag = status_cmd->add_flag("--json", as_json, "Print the status as JSON");
+  status_cmd
+      ->add_flag("--prometheus", as_prometheus,
+                 "Print the status in Prometheus' text format (for node_exporter's textfile collector)")
+      ->excludes(json_flag);
   add_socket(status_cmd);
-  status_cmd->callback([&] { status = fg::gateway::status(socket, as_json, timeout()); });
+  add_timeout(status_cmd);
+  status_cmd->callback([&] { status = fg::gateway::status(socket, as_json, as_prometheus, timeout()); });
+  auto* reload_cmd = app.add_subcommand(
+      "reload",
+      "Make the running daemon read its configuration file again and apply what changed; a file with "
+      "errors changes nothing (the errors are printed, exit 1)");
+  add_socket(reload_cmd);
+  reload_cmd->callback([&] { status = fg::gateway::reload(socket); });
 
   try {
     app.parse(argc, argv);

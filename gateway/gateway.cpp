@@ -10,18 +10,26 @@
 #include "gateway/log.hpp"
 
 namespace fg::gateway {
-namespace {
 
 // The session's settings from the config, with the retained gateway status: the broker publishes
 // "offline" if we vanish, we say "online" on every connect and "offline" ourselves on a clean shutdown.
-mqtt::Options mqtt_options(const Config& config, const Topics& topics) {
-  mqtt::Options o = config.mqtt.session;
-  o.will = mqtt::Publication{topics.gateway_status(), "offline", mqtt::Qos::at_least_once, true};
-  o.birth = mqtt::Publication{topics.gateway_status(), "online", mqtt::Qos::at_least_once, true};
+mqtt::Options Gateway::session_options() const {
+  mqtt::Options o = config_.mqtt.session;
+  o.will = mqtt::Publication{topics_.gateway_status(), "offline", mqtt::Qos::at_least_once, true};
+  o.birth = mqtt::Publication{topics_.gateway_status(), "online", mqtt::Qos::at_least_once, true};
   return o;
 }
 
-}  // namespace
+// libmosquitto's own lines (TLS handshake failures are explained only there) cost a formatted line per
+// packet, so they are asked for only at debug level.
+void Gateway::follow_log_level() {
+  if (log_level() == LogLevel::debug) {
+    session_->on_log(
+        [](mqtt::LogLevel, std::string_view line) { log(LogLevel::debug, "libmosquitto: {}", line); });
+  } else {
+    session_->on_log(nullptr);
+  }
+}
 
 Gateway::Gateway(loop::Loop& loop, Config config)
     : loop_(loop),
@@ -29,12 +37,14 @@ Gateway::Gateway(loop::Loop& loop, Config config)
       topics_(config_.mqtt.prefix, config_.gateway.id),
       notify_(loop),
       status_timer_(loop),
-      restore_timer_(loop) {}
+      restore_timer_(loop),
+      metrics_timer_(loop) {}
 
 Gateway::~Gateway() = default;
 
 std::error_code Gateway::start() {
-  auto session = mqtt::Session::create(loop_, mqtt_options(config_, topics_));
+  started_at_ = loop_.now();
+  auto session = mqtt::Session::create(loop_, session_options());
   if (!session) {
     log(LogLevel::error, "mqtt: {}", session.error().message());
     return session.error();
@@ -43,12 +53,7 @@ std::error_code Gateway::start() {
   session_->on_message([this](const mqtt::Message& m) { on_message(m); });
   session_->on_state([this](const mqtt::StateChange& s) { on_mqtt_state(s); });
   session_->on_drain([this] { pause_inputs(false); });
-  // libmosquitto's own lines (TLS handshake failures are explained only there) cost a formatted line
-  // per packet, so they are asked for only at debug level.
-  if (log_level() == LogLevel::debug) {
-    session_->on_log(
-        [](mqtt::LogLevel, std::string_view line) { log(LogLevel::debug, "libmosquitto: {}", line); });
-  }
+  follow_log_level();
   for (const auto& filter : topics_.command_filters()) {
     session_->subscribe(filter, mqtt::Qos::at_least_once);
   }
@@ -64,6 +69,7 @@ std::error_code Gateway::start() {
     return std::make_error_code(std::errc::invalid_argument);
   }
   devices_ = std::move(*devices);
+  start_homeassistant();
 
   if (auto ec = start_replication()) {
     return ec;
@@ -87,8 +93,7 @@ std::error_code Gateway::start() {
         log_counters();
         break;
       default:
-        log(LogLevel::notice,
-            "SIGHUP: reloading the configuration is not supported yet; restart to apply it");
+        reload();  // SIGHUP; the result goes to the log
         break;
     }
   });
@@ -106,6 +111,7 @@ std::error_code Gateway::start() {
             describe(event));
       });
   drop_watch_->start();
+  start_metrics();
   notify_.ready();
   update_status();
   auto say_serving = [this](std::string_view then) {
@@ -178,6 +184,9 @@ void Gateway::pause_inputs(bool paused) {
 }
 
 void Gateway::on_message(const mqtt::Message& message) {
+  if (discovery_ && discovery_->on_message(message.topic, message.text(), message.retain)) {
+    return;
+  }
   if (auto key = topics_.parse_register_get(message.topic)) {
     on_register_get(*key, message.text());
     return;
@@ -226,7 +235,14 @@ void Gateway::on_mqtt_state(const mqtt::StateChange& change) {
     for (const auto& device : devices_) {
       publish_device_status(*device);
     }
+    if (discovery_) {
+      discovery_->on_connected();
+    }
+    publish_metrics();
   } else if (change.state == mqtt::State::disconnected) {
+    if (discovery_) {
+      discovery_->on_disconnected();
+    }
     // The detail says why a TLS handshake failed ("certificate verify failed"); the code alone cannot.
     std::string reason = change.reason.message();
     if (!change.detail.empty()) {
@@ -265,6 +281,7 @@ void Gateway::update_status() {
   for (const auto& [name, route] : routes_) {
     readings += route.published;
   }
+  reading_rate_.sample(loop_.now(), readings);
   bool connected = session_ && session_->state() == mqtt::State::connected;
   std::string quorum;
   if (replication_) {
@@ -357,6 +374,7 @@ void Gateway::shutdown() {
   stopping_ = true;
   devices_.clear();
   status_timer_.stop();
+  metrics_timer_.close();
   restore_timer_.close();
   if (control_) {
     control_->close();

@@ -15,7 +15,10 @@
 #include "gateway/config/config.hpp"
 #include "gateway/control/server.hpp"
 #include "gateway/drop_watch.hpp"
+#include "gateway/homeassistant/discovery.hpp"
 #include "gateway/payload.hpp"
+#include "gateway/reading_rate.hpp"
+#include "gateway/reload_plan.hpp"
 #include "gateway/replication.hpp"
 #include "gateway/systemd_notify.hpp"
 #include "gateway/topics.hpp"
@@ -49,6 +52,14 @@ class Gateway {
   void shutdown();
 
  private:
+  // What a reload did: applied (with a one-line summary), or refused with every error, each as
+  // `fieldgate check` prints it.
+  struct ReloadResult {
+    bool applied = false;
+    std::string summary;
+    std::vector<std::string> errors;
+  };
+
   // Commands that arrive while outputs still wait for their desired states from the register.
   static constexpr std::size_t kMaxHeldCommands = 1000;
 
@@ -60,6 +71,8 @@ class Gateway {
     std::unordered_map<std::string, std::uint64_t> seq;  // by channel: the last seq published
   };
 
+  mqtt::Options session_options() const;
+  void follow_log_level();
   devices::Device::Sink make_sink(const std::string& device, PayloadForm payload);
   void publish_reading(Route& route, Reading&& reading);
   void on_message(const mqtt::Message& message);
@@ -74,6 +87,19 @@ class Gateway {
   void on_register_get(const std::string& key, std::string_view request);
   void on_control(const nlohmann::json& request, ControlServer::Responder respond);
   nlohmann::json status_json() const;
+
+  // gateway_homeassistant.cpp: discovery and the metrics message. A live reload calls
+  // discovery_->update(device_list()) after it changed the devices.
+  void start_homeassistant();
+  std::vector<const devices::Device*> device_list() const;
+  homeassistant::DeviceOptions homeassistant_options(std::string_view device) const;
+  void start_metrics();
+  void publish_metrics();
+  // reload.cpp: SIGHUP and `fieldgate reload` read the config file again and apply what changed.
+  ReloadResult reload();
+  void apply_reload(const ReloadPlan& plan, Config next, ReloadResult& result);
+  void reload_devices(const ReloadPlan& plan, ReloadResult& result);
+  void after_devices_changed();
 
   void on_mqtt_state(const mqtt::StateChange& change);
   void publish_device_status(const devices::Device& device);
@@ -106,8 +132,12 @@ class Gateway {
   loop::Timer restore_timer_;
   bool stopping_ = false;
   bool inputs_paused_ = false;
-  std::uint64_t flow_control_pauses_ = 0;  // pauses and resumes
-  std::optional<DropWatch> drop_watch_;    // last: it reads everything above
+  std::uint64_t flow_control_pauses_ = 0;              // pauses and resumes
+  std::optional<homeassistant::Discovery> discovery_;  // unset with [homeassistant] enabled = false
+  loop::Timer metrics_timer_;
+  std::chrono::milliseconds started_at_{0};  // loop_.now() at start()
+  ReadingRate reading_rate_;
+  std::optional<DropWatch> drop_watch_;  // last: it reads everything above
 };
 
 }  // namespace fg::gateway

@@ -4,6 +4,7 @@
 #include "gateway/control/status.hpp"
 #include "gateway/gateway.hpp"
 #include "gateway/log.hpp"
+#include "gateway/version.hpp"
 #include "quorum/error.hpp"
 
 namespace fg::gateway {
@@ -30,6 +31,19 @@ void Gateway::on_control(const nlohmann::json& request, ControlServer::Responder
   const std::string op = request.value("op", "");
   if (op == "status") {
     respond(nlohmann::json{{"status", status_json()}});
+    return;
+  }
+  if (op == "reload") {
+    auto result = reload();
+    if (result.applied) {
+      respond(nlohmann::json{{"summary", result.summary}, {"errors", result.errors}});
+    } else {
+      std::string errors;
+      for (const auto& line : result.errors) {
+        errors += (errors.empty() ? "" : "\n") + line;
+      }
+      respond.fail(errors, "reload_refused");
+    }
     return;
   }
   if (op != "get" && op != "put") {
@@ -82,10 +96,32 @@ nlohmann::json Gateway::status_json() const {
   status.gateway = config_.gateway.id;
   status.broker = config_.mqtt.session.host + ":" + std::to_string(config_.mqtt.session.port);
   status.connected = session_ && session_->state() == mqtt::State::connected;
+  status.version = kVersion;
+  status.uptime_s = static_cast<std::uint64_t>((loop_.now() - started_at_).count() / 1000);
+  status.readings_per_min = reading_rate_.per_minute();
+  std::vector<DropWatch::Sample> drops;
+  collect_drops(drops);
+  for (const auto& drop : drops) {
+    status.dropped += drop.value;
+  }
+  if (session_) {
+    const auto& m = session_->counters();
+    status.mqtt = {m.published, m.acknowledged, m.dropped, m.reconnects, session_->outbox_size()};
+  }
   for (const auto& device : devices_) {
-    const auto route = routes_.find(device->name());
-    status.devices.push_back(
-        {device->name(), device->online(), route == routes_.end() ? 0 : route->second.published});
+    DeviceStatus& d = status.devices.emplace_back();
+    d.name = device->name();
+    d.online = device->online();
+    if (const auto route = routes_.find(device->name()); route != routes_.end()) {
+      d.readings = route->second.published;
+      d.channels.insert(route->second.seq.begin(), route->second.seq.end());
+    }
+    for (const devices::Counter& counter : device->counters()) {
+      d.counters.emplace_back(std::string(counter.name), counter.value);
+      if (counter.drop) {
+        d.drop_counters.emplace_back(counter.name);
+      }
+    }
   }
   status.outputs_restored = outputs_ready_;
   status.replication = replication_ ? replication_->status() : nlohmann::json(nullptr);

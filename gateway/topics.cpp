@@ -10,6 +10,10 @@ std::string Topics::gateway_status() const {
   return base_ + "status";
 }
 
+std::string Topics::metrics() const {
+  return base_ + "metrics";
+}
+
 std::string Topics::device_status(std::string_view device) const {
   return base_ + std::string(device) + "/status";
 }
@@ -30,7 +34,7 @@ bool Topics::is_channel_name(std::string_view name) noexcept {
 }
 
 std::vector<std::string> Topics::command_filters() const {
-  return {base_ + "+/write", base_ + "+/request", base_ + "+/+/set"};
+  return {base_ + "+/write", base_ + "+/request", base_ + "+/+/set", base_ + "+/+/pulse"};
 }
 
 std::optional<Topics::Command> Topics::parse_command(std::string_view topic) const {
@@ -51,6 +55,9 @@ std::optional<Topics::Command> Topics::parse_command(std::string_view topic) con
   }
   if (levels.size() == 3 && levels[2] == "set") {
     return Command{CommandKind::set, std::string(levels[0]), std::string(levels[1])};
+  }
+  if (levels.size() == 3 && levels[2] == "pulse") {
+    return Command{CommandKind::pulse, std::string(levels[0]), std::string(levels[1])};
   }
   return std::nullopt;
 }

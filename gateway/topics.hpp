@@ -1,10 +1,12 @@
 #pragma once
 // The MQTT topic layout (DESIGN.md):
 //   <prefix>/<gateway>/status                    retained online / offline (the will)
+//   <prefix>/<gateway>/metrics                   retained counters, every [mqtt] metrics_interval
 //   <prefix>/<gateway>/<device>/status           retained online / offline: the device's port is open
 //   <prefix>/<gateway>/<device>/<channel>        readings
 //   <prefix>/<gateway>/<device>/write            command: raw bytes to a serial port
 //   <prefix>/<gateway>/<device>/<channel>/set    command: set a channel (written with its set_format)
+//   <prefix>/<gateway>/<device>/<channel>/pulse  command: a GPIO output on for a while (payload: duration)
 //   <prefix>/<gateway>/<device>/request          command: write, then wait for a matching reply
 //   <prefix>/<gateway>/<device>/reply            the reply (or the timeout) of a request
 //   <prefix>/<gateway>/register/get/<key>        request: read <key> of the site's replicated register
@@ -25,6 +27,7 @@ class Topics {
   Topics(std::string prefix, std::string gateway_id);
 
   std::string gateway_status() const;
+  std::string metrics() const;
   std::string device_status(std::string_view device) const;
   std::string reading(std::string_view device, std::string_view channel) const;
   std::string reply(std::string_view device) const;
@@ -37,7 +40,7 @@ class Topics {
   struct Command {
     CommandKind kind;
     std::string device;
-    std::string channel;  // set only
+    std::string channel;  // set and pulse
   };
   // Whether a field name can be the last level of a reading's topic: not empty, no '/', '+', '#' or
   // NUL, and none of the names the layout gives a meaning after <device>/ (status, write, request,

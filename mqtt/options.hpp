@@ -30,6 +30,8 @@ struct TlsOptions {
   // verified against ca_file). For tests and for brokers reached by an address their certificate does
   // not name; it lets anyone holding any certificate of that CA impersonate the broker.
   bool insecure = false;
+
+  bool operator==(const TlsOptions&) const = default;
 };
 
 struct ReconnectOptions {
@@ -44,6 +46,8 @@ struct ReconnectOptions {
   std::chrono::milliseconds connect_timeout{10'000};
   // Seed of the jitter; 0 takes one from std::random_device.
   std::uint64_t jitter_seed = 0;
+
+  bool operator==(const ReconnectOptions&) const = default;
 };
 
 struct Options {
@@ -71,6 +75,8 @@ struct Options {
   // Messages kept while disconnected; when full the oldest is dropped and counted.
   std::size_t outbox_limit = 1000;
   ReconnectOptions reconnect;
+
+  bool operator==(const Options&) const = default;
 };
 
 }  // namespace fg::mqtt

@@ -8,6 +8,8 @@
 #   scripts/install-deps.sh armv6    ... the armel cross compiler for the static ARMv6 build (Pi Zero W,
 #                                    Pi 1); its libraries are unpacked by scripts/armv6-sysroot.sh
 #   scripts/install-deps.sh pkg      ... what builds, checks and install-tests the Debian packages
+#   scripts/install-deps.sh gpio-vm  ... what builds and boots the gpio-sim VM (tests/gpio-vm): kernel
+#                                    headers and source for gpiosim.ko, qemu, busybox, cpio
 # Sets combine: scripts/install-deps.sh arm64 armhf armv6 pkg
 set -euo pipefail
 
@@ -47,8 +49,11 @@ for set in "$@"; do
       ;;
     armv6) cross+=(crossbuild-essential-armel qemu-user dpkg-dev) ;;
     pkg) cross+=(debhelper dpkg-dev lintian pandoc bash-completion debootstrap iproute2 file) ;;
+    # The kernel image itself is downloaded, not installed, by tests/gpio-vm/kernel.sh (the headers'
+    # version); binutils' objcopy strips the programs copied into the initramfs.
+    gpio-vm) cross+=(linux-headers-amd64 linux-source-6.1 qemu-system-x86 busybox-static cpio kmod xz-utils binutils make bc) ;;
     *)
-      echo "usage: $0 [arm64] [armhf] [armv6] [pkg]" >&2
+      echo "usage: $0 [arm64] [armhf] [armv6] [pkg] [gpio-vm]" >&2
       exit 2
       ;;
   esac

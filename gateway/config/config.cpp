@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <map>
 #include <system_error>
 #include <utility>
 
@@ -63,7 +64,9 @@ std::expected<Config, std::vector<ConfigIssue>> parse_config(std::string_view to
   if (config.mqtt.session.client_id.empty()) {
     config.mqtt.session.client_id = "fieldgate-" + config.gateway.id;
   }
-  config_detail::read_serial_array(root, config.serial);
+  std::map<std::string, std::string> device_names;  // unique across every kind of device
+  config_detail::read_serial_array(root, config.serial, device_names);
+  config_detail::read_gpio_array(root, config.gpio, device_names);
   if (root.has("replication")) {
     if (auto replication = root.subtable("replication")) {
       config_detail::read_replication(*replication, config.replication.emplace());
@@ -74,6 +77,12 @@ std::expected<Config, std::vector<ConfigIssue>> parse_config(std::string_view to
     if (auto control = root.subtable("control")) {
       config_detail::read_control(*control, config.control);
       control->finish();
+    }
+  }
+  if (root.has("homeassistant")) {
+    if (auto homeassistant = root.subtable("homeassistant")) {
+      config_detail::read_homeassistant(*homeassistant, config.homeassistant);
+      homeassistant->finish();
     }
   }
   root.finish();

@@ -8,12 +8,15 @@
 #include <cstddef>
 #include <cstdint>
 #include <expected>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "devices/gpio/gpio_settings.hpp"
 #include "devices/serial/serial_settings.hpp"
+#include "gateway/homeassistant/options.hpp"
 #include "gateway/log.hpp"
 #include "mqtt/options.hpp"
 
@@ -58,6 +61,9 @@ struct MqttSection {
   std::string prefix = "fieldgate";  // first topic level(s): no + or #, no leading or trailing /
   std::uint8_t qos = 1;              // for readings
   bool retain = false;               // for readings
+  // How often the retained <prefix>/<id>/metrics document is published; 0: never (and no diagnostics
+  // device in Home Assistant, which would have nothing to show).
+  std::chrono::milliseconds metrics_interval{60000};
 };
 
 // The form of a published reading: a JSON object (value, unit, time, seq) or the bare value as text.
@@ -68,12 +74,27 @@ enum class PayloadForm : std::uint8_t { json, raw };
 struct SerialSection {
   devices::serial::SerialDeviceSettings device;  // device.name: [A-Za-z0-9_-]+, unique among all devices
   PayloadForm payload = PayloadForm::json;
+  // Home Assistant: by channel, the channel's `homeassistant` table, and the channels whose set_format
+  // the config writes (homeassistant::ChannelOptions::control).
+  std::map<std::string, homeassistant::ChannelOptions, std::less<>> homeassistant;
+
+  bool operator==(const SerialSection&) const = default;
+};
+
+// One [[gpio]] entry: one line (or PWM channel), and how the gateway publishes its readings.
+struct GpioSection {
+  devices::gpio::GpioDeviceSettings device;  // device.name: unique among all devices
+  PayloadForm payload = PayloadForm::json;
+
+  bool operator==(const GpioSection&) const = default;
 };
 
 // One other member of the site: [[replication.peers]] or an inline table in replication.peers.
 struct ReplicationPeer {
   std::uint32_t node = 0;  // 1..65535, unique in the site
   std::string address;     // "A.B.C.D:port" or "[v6]:port", checked by quorum::parse_endpoint
+
+  bool operator==(const ReplicationPeer&) const = default;
 };
 
 // [replication]: this gateway is a member of the site's replicated register (quorum/). Absent: it is not.
@@ -95,6 +116,8 @@ struct ReplicationSection {
   // drop_large_for after the first one.
   std::vector<std::uint32_t> drop_large_to;
   std::chrono::milliseconds drop_large_for{3000};
+
+  bool operator==(const ReplicationSection&) const = default;
 };
 
 // [control]: the local control socket of `fieldgate status`, `get` and `put`.
@@ -106,8 +129,10 @@ struct Config {
   GatewaySection gateway;
   MqttSection mqtt;
   std::vector<SerialSection> serial;
+  std::vector<GpioSection> gpio;
   std::optional<ReplicationSection> replication;
   ControlSection control;
+  homeassistant::Settings homeassistant;
   std::string source;  // the file name it was read from, as given
 };
 

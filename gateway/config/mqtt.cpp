@@ -37,10 +37,12 @@ void read_tls(TableReader& table, mqtt::TlsOptions& out) {
   }
 }
 
-void read_prefix(TableReader& table, MqttSection& out) {
+}  // namespace
+
+std::optional<std::string> read_topic_prefix(TableReader& table) {
   auto prefix = table.string("prefix");
   if (!prefix) {
-    return;
+    return std::nullopt;
   }
   if (prefix->empty()) {
     table.error("prefix", "must not be empty");
@@ -49,11 +51,10 @@ void read_prefix(TableReader& table, MqttSection& out) {
   } else if (prefix->front() == '/' || prefix->back() == '/') {
     table.error("prefix", "must not start or end with /, got " + quote(*prefix));
   } else {
-    out.prefix = *prefix;
+    return prefix;
   }
+  return std::nullopt;
 }
-
-}  // namespace
 
 void read_mqtt(TableReader& table, MqttSection& section) {
   mqtt::Options& out = section.session;
@@ -92,12 +93,21 @@ void read_mqtt(TableReader& table, MqttSection& section) {
   if (!out.password_file.empty() && out.username.empty() && out.protocol == mqtt::Protocol::v311) {
     table.error("password_file", "needs a username with protocol \"3.1.1\"");
   }
-  read_prefix(table, section);
+  if (auto prefix = read_topic_prefix(table)) {
+    section.prefix = *prefix;
+  }
   if (auto qos = table.integer("qos", 0, 2)) {
     section.qos = static_cast<std::uint8_t>(*qos);
   }
   if (auto retain = table.boolean("retain")) {
     section.retain = *retain;
+  }
+  if (auto interval = table.duration("metrics_interval", DurationBounds{})) {
+    if (interval->count() != 0 && *interval < std::chrono::seconds(1)) {
+      table.error("metrics_interval", "must be 0s (off) or at least 1s, got " + format_duration(*interval));
+    } else {
+      section.metrics_interval = *interval;
+    }
   }
   if (auto outbox = table.integer("outbox", 0)) {
     out.outbox_limit = static_cast<std::size_t>(*outbox);

@@ -18,11 +18,6 @@
 namespace fg::gateway::config_detail {
 namespace {
 
-// The topic level after <prefix>/<gateway>/ that the replicated register's topics use. It is reserved
-// whether or not [replication] is set, so that turning replication on never makes a device's name, and
-// the topics every subscriber of that device uses, invalid.
-constexpr std::string_view kReservedDeviceName = "register";
-
 void read_port(TableReader& table, ds::PortSettings& port) {
   if (!table.has("path")) {
     table.missing("path");
@@ -158,8 +153,8 @@ void read_channel(TableReader& table, const std::string& name, std::size_t issue
   }
 }
 
-void read_channels(TableReader& device, const std::optional<Produced>& produced,
-                   ds::SerialDeviceSettings& out) {
+void read_channels(TableReader& device, const std::optional<Produced>& produced, SerialSection& section) {
+  ds::SerialDeviceSettings& out = section.device;
   if (!device.has("channels")) {
     return;
   }
@@ -195,7 +190,13 @@ void read_channels(TableReader& device, const std::optional<Produced>& produced,
         table->error_here("not a named group of pattern, whose groups are " + groups);
       }
     }
-    read_channel(*table, name, issues_before, out.channels.emplace_back());
+    ds::ChannelSettings& channel = out.channels.emplace_back();
+    read_channel(*table, name, issues_before, channel);
+    homeassistant::ChannelOptions ha;
+    read_channel_homeassistant(*table, channel, ha);
+    if (ha.control || table->has("homeassistant")) {
+      section.homeassistant[name] = std::move(ha);
+    }
     table->finish();
   }
   channels->finish();
@@ -226,19 +227,7 @@ void read_request(TableReader& device, ds::SerialDeviceSettings& out) {
 
 void read_serial_device(TableReader& table, SerialSection& section) {
   ds::SerialDeviceSettings& out = section.device;
-  if (!table.has("name")) {
-    table.missing("name");
-  } else if (auto name = table.string("name")) {
-    if (!is_identifier(*name)) {
-      table.error("name", "must match [A-Za-z0-9_-]+ (one MQTT topic level), got " + quote(*name));
-    } else if (*name == kReservedDeviceName) {
-      table.error("name", "the device name " + quote(*name) +
-                              " is taken by the topic layout (<prefix>/<gateway>/register/... is the "
-                              "replicated register)");
-    } else {
-      out.name = *name;
-    }
-  }
+  read_device_name(table, out.name);
   read_port(table, out.port);
   read_framer(table, out);
   const std::optional<Produced> produced = read_parser(table, out);
@@ -254,49 +243,33 @@ void read_serial_device(TableReader& table, SerialSection& section) {
     out.unlisted = *unlisted;
   }
   read_request(table, out);
-  read_channels(table, produced, out);
+  read_channels(table, produced, section);
 }
 
 }  // namespace
 
-void read_serial_array(TableReader& root, std::vector<SerialSection>& out) {
-  const toml::node* node = root.find("serial");
-  if (node == nullptr) {
-    return;
-  }
-  const toml::array* array = node->as_array();
+void read_serial_array(TableReader& root, std::vector<SerialSection>& out,
+                       std::map<std::string, std::string>& names) {
+  const toml::array* array = root_array(root, "serial");
   if (array == nullptr) {
-    root.error("serial", "expected an array of tables ([[serial]]), got " +
-                             std::string(config_detail::type_name(node->type())));
     return;
   }
-  // Device names and paths must be unique: name (path) -> index of the first device that has it. Two
-  // devices on one path would both read it (root gets past TIOCEXCL) and split its lines between them;
-  // the same node under two different paths (a by-id link and ttyUSB0) is refused when the port opens
-  // (devices/serial/port.hpp), since only the running system knows where a link points.
-  std::map<std::string, std::size_t, std::less<>> names;
+  // Paths must be unique: path -> index of the first device that has it. Two devices on one path would
+  // both read it (root gets past TIOCEXCL) and split its lines between them; the same node under two
+  // different paths (a by-id link and ttyUSB0) is refused when the port opens (devices/serial/port.hpp),
+  // since only the running system knows where a link points.
   std::map<std::string, std::size_t, std::less<>> paths;
   for (std::size_t i = 0; i < array->size(); ++i) {
-    const toml::node& element = *array->get(i);
     const std::string path = "serial[" + std::to_string(i) + "]";
-    const toml::table* table = element.as_table();
+    const toml::table* table = array_table(root, *array, i, path);
     if (table == nullptr) {
-      root.issues().add(element.source().begin, path,
-                        "expected a table, got " + std::string(config_detail::type_name(element.type())));
       continue;
     }
     TableReader reader(*table, path, root.issues());
     SerialSection& section = out.emplace_back();
     read_serial_device(reader, section);
     reader.finish();
-    const std::string& name = section.device.name;
-    if (!name.empty()) {
-      const auto [first, inserted] = names.emplace(name, i);
-      if (!inserted) {
-        reader.error("name", "duplicate device name " + quote(name) + ", already used by serial[" +
-                                 std::to_string(first->second) + "]");
-      }
-    }
+    unique_device_name(reader, section.device.name, path, names);
     const std::string& port_path = section.device.port.path;
     if (!port_path.empty()) {
       // "/dev/./ttyUSB0" is "/dev/ttyUSB0" too; links are left to the open-time check.

@@ -27,7 +27,9 @@ std::string hint_for(int err) {
     case ECONNREFUSED:
       return " - is fieldgate running?";
     case EACCES:
-      return " - is this user in the group that owns the socket?";
+      // The packaged daemon's socket belongs to the group fieldgate (docs/home-assistant.md).
+      return " - is this user in the group that owns the socket? (for the packaged service: "
+             "sudo adduser $USER fieldgate, then log in again)";
     case EAGAIN:
     case ETIMEDOUT:
       return " - fieldgate is not accepting connections";

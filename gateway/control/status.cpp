@@ -2,30 +2,65 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <iterator>
 
 namespace fg::gateway {
 
 nlohmann::json status_document(const Status& status) {
   nlohmann::json devices = nlohmann::json::array();
+  std::uint64_t readings = 0;
   for (const auto& device : status.devices) {
-    devices.push_back({{"name", device.name}, {"online", device.online}, {"readings", device.readings}});
+    nlohmann::json counters = nlohmann::json::object();
+    for (const auto& [name, value] : device.counters) {
+      counters[name] = value;
+    }
+    devices.push_back({{"name", device.name},
+                       {"online", device.online},
+                       {"readings", device.readings},
+                       {"counters", std::move(counters)},
+                       {"drop_counters", device.drop_counters},
+                       {"channels", device.channels}});
+    readings += device.readings;
   }
-  return nlohmann::json{
+  nlohmann::json document{
       {"gateway", status.gateway},
-      {"mqtt", {{"broker", status.broker}, {"connected", status.connected}}},
+      {"version", status.version},
+      {"uptime_s", status.uptime_s},
+      {"readings", readings},
+      // Two decimals: a rate, not a count, and JSON readers need no more.
+      {"readings_per_min", std::round(status.readings_per_min * 100) / 100},
+      {"dropped", status.dropped},
+      {"mqtt",
+       {{"broker", status.broker},
+        {"connected", status.connected},
+        {"published", status.mqtt.published},
+        {"acknowledged", status.mqtt.acknowledged},
+        {"dropped", status.mqtt.dropped},
+        {"reconnects", status.mqtt.reconnects},
+        {"outbox", status.mqtt.outbox}}},
       {"devices", std::move(devices)},
       {"outputs_restored", status.outputs_restored},
       {"replication", status.replication},
   };
+  if (status.replication.is_object() && status.replication.contains("peers")) {
+    std::size_t up = 0;
+    for (const auto& peer : status.replication["peers"]) {
+      up += peer.value("up", false) ? 1 : 0;
+    }
+    document["peers_up"] = up;
+  }
+  // TODO(spool): "spool": {"depth": ...} once the disk spool is wired in (homeassistant::Diagnostics).
+  return document;
 }
 
 std::string format_status(const nlohmann::json& s) {
   std::string out;
   auto to = std::back_inserter(out);
-  fmt::format_to(to, "gateway {}: broker {} {}\n", s["gateway"].get<std::string>(),
-                 s["mqtt"]["broker"].get<std::string>(),
-                 s["mqtt"]["connected"].get<bool>() ? "connected" : "disconnected");
+  fmt::format_to(to, "gateway {}: broker {} {}, up {} s, {} readings/min, {} dropped\n",
+                 s["gateway"].get<std::string>(), s["mqtt"]["broker"].get<std::string>(),
+                 s["mqtt"]["connected"].get<bool>() ? "connected" : "disconnected", s.value("uptime_s", 0),
+                 s.value("readings_per_min", 0.0), s.value("dropped", 0));
   for (const auto& d : s["devices"]) {
     fmt::format_to(to, "  device {}: {}, {} readings\n", d["name"].get<std::string>(),
                    d["online"].get<bool>() ? "online" : "offline", d["readings"].get<std::uint64_t>());

@@ -827,3 +827,65 @@ kind = "float"
 
 }  // namespace
 }  // namespace fg::gateway
+
+namespace fg::gateway {
+namespace {
+
+TEST(ConfigHomeAssistant, DefaultsAndSettings) {
+  Config defaults = parse("");
+  EXPECT_TRUE(defaults.homeassistant.enabled);
+  EXPECT_EQ(defaults.homeassistant.prefix, "homeassistant");
+  EXPECT_EQ(defaults.mqtt.metrics_interval, std::chrono::seconds(60));
+  Config c = parse("[homeassistant]\nenabled = false\nprefix = \"ha/site\"\n[mqtt]\nmetrics_interval = \"0s\"\n");
+  EXPECT_FALSE(c.homeassistant.enabled);
+  EXPECT_EQ(c.homeassistant.prefix, "ha/site");
+  EXPECT_EQ(c.mqtt.metrics_interval.count(), 0);
+}
+
+TEST(ConfigHomeAssistant, BadValuesNameTheirPlace) {
+  EXPECT_EQ(issue("[homeassistant]\nprefix = \"ha/#\"\n"),
+            "site.toml:2:10: homeassistant.prefix: must not contain the wildcards + or #, got \"ha/#\"");
+  EXPECT_EQ(issue("[homeassistant]\nenable = true\n"),
+            "site.toml:2:1: homeassistant.enable: unknown key; did you mean \"enabled\"?");
+  EXPECT_EQ(issue("[mqtt]\nmetrics_interval = \"500ms\"\n"),
+            "site.toml:2:20: mqtt.metrics_interval: must be 0s (off) or at least 1s, got 500ms");
+}
+
+TEST(ConfigHomeAssistant, ChannelOverridesAndControls) {
+  Config c = parse(
+      "[[serial]]\nname = \"bench\"\npath = \"/dev/ttyUSB0\"\n"
+      "[serial.channels.t]\nunit = \"°C\"\n"
+      "[serial.channels.t.homeassistant]\nname = \"Bench temperature\"\ndevice_class = \"temperature\"\n"
+      "icon = \"mdi:thermometer\"\nenabled_by_default = false\n"
+      "[serial.channels.relay]\nkind = \"boolean\"\nset_format = \"R{value}\"\n"
+      "[serial.channels.plain]\n");
+  const auto& ha = c.serial.at(0).homeassistant;
+  ASSERT_TRUE(ha.contains("t"));
+  EXPECT_EQ(ha.at("t").name, "Bench temperature");
+  EXPECT_EQ(ha.at("t").device_class, "temperature");
+  EXPECT_EQ(ha.at("t").icon, "mdi:thermometer");
+  EXPECT_EQ(ha.at("t").enabled_by_default, false);
+  EXPECT_FALSE(ha.at("t").control) << "the default set_format makes no control";
+  ASSERT_TRUE(ha.contains("relay"));
+  EXPECT_TRUE(ha.at("relay").control);
+  EXPECT_FALSE(ha.contains("plain"));
+}
+
+TEST(ConfigHomeAssistant, DeviceClassIsCheckedForThePlatformTheChannelBecomes) {
+  const std::string head = "[[serial]]\nname = \"b\"\npath = \"/dev/ttyUSB0\"\n";
+  EXPECT_EQ(issue(head + "[serial.channels.t.homeassistant]\ndevice_class = \"temprature\"\n"),
+            "site.toml:5:16: serial[0].channels.t.homeassistant.device_class: Home Assistant has no sensor "
+            "device class \"temprature\" (\"\" for none)");
+  EXPECT_EQ(issue(head + "[serial.channels.d]\nkind = \"boolean\"\n[serial.channels.d.homeassistant]\n"
+                         "device_class = \"temperature\"\n"),
+            "site.toml:7:16: serial[0].channels.d.homeassistant.device_class: Home Assistant has no "
+            "binary_sensor device class \"temperature\" (\"\" for none)");
+  EXPECT_EQ(issue(head + "[serial.channels.t.homeassistant]\nicon = \"thermometer\"\n"),
+            "site.toml:5:8: serial[0].channels.t.homeassistant.icon: must be an icon name with its set, such as "
+            "\"mdi:thermometer\", got \"thermometer\"");
+  EXPECT_EQ(issue(head + "[serial.channels.t.homeassistant]\ncolour = \"red\"\n"),
+            "site.toml:5:1: serial[0].channels.t.homeassistant.colour: unknown key");
+}
+
+}  // namespace
+}  // namespace fg::gateway

@@ -18,7 +18,7 @@ TEST(Topics, SubscribesToCommandsOnlyNotItsOwnReadings) {
   for (const auto& filter : kTopics.command_filters()) {
     EXPECT_EQ(filter.find('#'), std::string::npos) << filter;
   }
-  EXPECT_EQ(kTopics.command_filters().size(), 3u);
+  EXPECT_EQ(kTopics.command_filters().size(), 4u);
 }
 
 TEST(Topics, ParsesCommands) {
@@ -33,6 +33,11 @@ TEST(Topics, ParsesCommands) {
   auto request = kTopics.parse_command("fieldgate/shed-pi/weather/request");
   ASSERT_TRUE(request);
   EXPECT_EQ(request->kind, Topics::CommandKind::request);
+  auto pulse = kTopics.parse_command("fieldgate/shed-pi/relay/state/pulse");
+  ASSERT_TRUE(pulse);
+  EXPECT_EQ(pulse->kind, Topics::CommandKind::pulse);
+  EXPECT_EQ(pulse->device, "relay");
+  EXPECT_EQ(pulse->channel, "state");
 }
 
 TEST(Topics, IgnoresEverythingElse) {
