@@ -120,8 +120,24 @@ std::error_code Gateway::start() {
   start_metrics();
   notify_.ready();
   update_status();
-  log(LogLevel::notice, "fieldgate {} serving {} device(s), broker {}:{}", config_.gateway.id,
-      devices_.size(), config_.mqtt.session.host, config_.mqtt.session.port);
+  auto say_serving = [this](std::string_view then) {
+    log(LogLevel::notice, "fieldgate {} serving {} device(s), broker {}:{}{}", config_.gateway.id,
+        devices_.size(), config_.mqtt.session.host, config_.mqtt.session.port, then);
+  };
+  if (replication_ && !replication_->serving()) {
+    // "Serving" only once it is true: a member restoring from its peers answers no register operation
+    // and holds its outputs' commands until it has (issue 10).
+    log(LogLevel::notice,
+        "fieldgate {} started with {} device(s), broker {}:{}; the register is restoring its state from its "
+        "peers and serves once it has",
+        config_.gateway.id, devices_.size(), config_.mqtt.session.host, config_.mqtt.session.port);
+    replication_->on_serving([this, say_serving] {
+      say_serving("; the register has restored its state");
+      update_status();
+    });
+  } else {
+    say_serving("");
+  }
   return {};
 }
 
@@ -337,9 +353,15 @@ void Gateway::collect_drops(std::vector<DropWatch::Sample>& out) const {
     const auto datagrams = replication_->status()["datagrams"];
     std::uint64_t refused = datagrams["malformed"].get<std::uint64_t>();
     for (const auto& [reason, count] : datagrams["dropped"].items()) {
-      refused += count.get<std::uint64_t>();
+      refused += reason == "replayed" ? 0 : count.get<std::uint64_t>();
     }
     out.push_back({"replication", "received datagrams", refused});
+    // Replays by peer: a member whose boot epoch went back (a new SD card while its clock was behind) is
+    // shut out until it moves past what its peers remember; each episode is logged (issue 10).
+    for (const auto& peer : config_.replication->peers) {
+      out.push_back({"replication", fmt::format("datagrams of peer {} as replays", peer.node),
+                     replication_->replayed_from(peer.node)});
+    }
     out.push_back({"replication", "datagrams to send", datagrams["send_errors"].get<std::uint64_t>()});
     out.push_back({"replication", "readings too large", replication_->counters().readings_too_large});
   }

@@ -115,6 +115,10 @@ struct ReplicationSection {
   std::chrono::milliseconds restore_timeout{
       10000};                             // how long outputs wait for their desired states at start
   std::vector<std::uint32_t> drop_peers;  // fault injection for tests: cut the links to these nodes
+  // Fault injection for tests: drop the large datagrams (stores of large values) to these nodes for
+  // drop_large_for after the first one.
+  std::vector<std::uint32_t> drop_large_to;
+  std::chrono::milliseconds drop_large_for{3000};
 
   bool operator==(const ReplicationSection&) const = default;
 };
