@@ -17,7 +17,8 @@ void Gateway::start_homeassistant() {
                                    kVersion};
   // The diagnostics device shows the metrics message, so it comes with it.
   homeassistant::Diagnostics diagnostics{.enabled = config_.mqtt.metrics_interval.count() != 0,
-                                         .replication = config_.replication.has_value()};
+                                         .replication = config_.replication.has_value(),
+                                         .spool = spool_ && spool_->spool() != nullptr};
   auto lookup = [this](std::string_view device) { return homeassistant_options(device); };
   auto publish = [this](const std::string& topic, const std::string& payload) {
     session_->publish(topic, payload, mqtt::Qos::at_least_once, true);

@@ -51,7 +51,6 @@ nlohmann::json status_document(const Status& status) {
     }
     document["peers_up"] = up;
   }
-  // TODO(spool): "spool": {"depth": ...} once the disk spool is wired in (homeassistant::Diagnostics).
   return document;
 }
 

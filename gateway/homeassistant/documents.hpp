@@ -53,7 +53,7 @@ nlohmann::json device_config(const Identity& id, std::string_view device, std::s
 struct Diagnostics {
   bool enabled = true;       // off without the metrics message ([mqtt] metrics_interval = "0s")
   bool replication = false;  // replication peers up
-  bool spool = false;        // spool depth. TODO(spool): set when the disk spool is wired into the gateway
+  bool spool = false;        // spool depth ([mqtt] spool on)
 };
 nlohmann::json gateway_config(const Identity& id, const Diagnostics& diagnostics);
 
