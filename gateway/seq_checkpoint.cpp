@@ -62,13 +62,15 @@ std::expected<SeqState, std::error_code> read_seq_checkpoint(storage::Disk& disk
 
 std::error_code write_seq_checkpoint(storage::Disk& disk, const SeqState& state) {
   std::string out = storage::record_format::encode_header(kMagic, kVersion);
-  std::string record = "E";
-  put_u64(record, state.epoch);
-  storage::record_format::append_record(out, record);
+  std::string epoch(1, 'E');
+  put_u64(epoch, state.epoch);
+  storage::record_format::append_record(out, epoch);
   for (const auto& [topic, seq] : state.seq) {
-    record = "S";
+    std::string record;
+    record.reserve(9 + topic.size());
+    record.push_back('S');
     put_u64(record, seq);
-    record += topic;
+    record.append(topic);
     storage::record_format::append_record(out, record);
   }
   return disk.replace(kSeqCheckpointName, out);
