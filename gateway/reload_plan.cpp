@@ -101,6 +101,7 @@ mqtt::Options connection_settings(const mqtt::Options& options) {
   o.will.reset();
   o.birth.reset();
   o.outbox_limit = 0;
+  o.spool = {};
   return o;
 }
 
@@ -121,6 +122,14 @@ ReloadPlan plan_reload(const Config& running, const Config& next) {
   refuse_change(running.mqtt.prefix, next.mqtt.prefix, "mqtt.prefix", topics, plan);
   refuse_change(running.mqtt.session.outbox_limit, next.mqtt.session.outbox_limit, "mqtt.outbox",
                 "the outbox holds the messages waiting for the broker", plan);
+  const auto& spool_before = running.mqtt.session.spool;
+  const auto& spool_after = next.mqtt.session.spool;
+  const std::string spool = "the spool is opened with its settings when fieldgate starts";
+  refuse_change(running.gateway.state_dir, next.gateway.state_dir, "gateway.state_dir", spool, plan);
+  refuse_change(spool_before.enabled, spool_after.enabled, "mqtt.spool", spool, plan);
+  refuse_change(spool_before.sync, spool_after.sync, "mqtt.spool_sync", spool, plan);
+  refuse_change(spool_before.mode, spool_after.mode, "mqtt.spool_mode", spool, plan);
+  refuse_change(spool_before.max_bytes, spool_after.max_bytes, "mqtt.spool_max", spool, plan);
   refuse_change(running.control.socket, next.control.socket, "control.socket",
                 "`fieldgate reload` itself comes through it", plan);
   compare_replication(running.replication, next.replication, plan);
