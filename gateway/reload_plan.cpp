@@ -92,6 +92,8 @@ void compare_replication(const std::optional<ReplicationSection>& before,
   refuse_change(before->timeout, after->timeout, "replication.timeout", fixed, plan);
   refuse_change(before->heartbeat, after->heartbeat, "replication.heartbeat", fixed, plan);
   refuse_change(before->drop_peers, after->drop_peers, "replication.drop_peers", fixed, plan);
+  refuse_change(before->drop_large_to, after->drop_large_to, "replication.drop_large_to", fixed, plan);
+  refuse_change(before->drop_large_for, after->drop_large_for, "replication.drop_large_for", fixed, plan);
 }
 
 // The session's options without what the gateway itself sets (will, birth) and without the outbox size,
