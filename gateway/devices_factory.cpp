@@ -14,7 +14,8 @@ namespace {
 // device's own settings (`device`, with its `name`) and the gateway's `payload` form.
 class Builder {
  public:
-  Builder(loop::Loop& loop, const SinkFactory& sinks) : loop_(loop), sinks_(sinks) {}
+  Builder(loop::Loop& loop, const SinkFactory& sinks, const DeviceFilter& only)
+      : loop_(loop), sinks_(sinks), only_(only) {}
 
   template <typename Kind, typename Section>
   void all(const std::vector<Section>& sections) {
@@ -23,6 +24,9 @@ class Builder {
         return;
       }
       const std::string& name = section.device.name;
+      if (only_ && !only_(name)) {
+        continue;
+      }
       auto made =
           Kind::create(loop_, section.device, sinks_(name, section.payload), &Topics::is_channel_name);
       if (!made) {
@@ -43,6 +47,7 @@ class Builder {
  private:
   loop::Loop& loop_;
   const SinkFactory& sinks_;
+  const DeviceFilter& only_;
   DeviceList devices_;
   std::optional<std::string> error_;
 };
@@ -50,8 +55,8 @@ class Builder {
 }  // namespace
 
 std::expected<DeviceList, std::string> build_devices(loop::Loop& loop, const Config& config,
-                                                     const SinkFactory& sinks) {
-  Builder build(loop, sinks);
+                                                     const SinkFactory& sinks, const DeviceFilter& only) {
+  Builder build(loop, sinks, only);
   // Channel names found at run time become topic levels, so Topics::is_channel_name is every device's rule.
   build.all<devices::serial::SerialDevice>(config.serial);
   build.all<devices::gpio::GpioDevice>(config.gpio);

@@ -20,9 +20,13 @@ using SinkFactory = std::function<devices::Device::Sink(const std::string& devic
 
 using DeviceList = std::vector<std::unique_ptr<devices::Device>>;
 
-// Builds every device of the config, in the config's order. A device that cannot be built (its path
-// cannot even be watched) is an error that names it; a device that is merely absent is not.
+// Which devices of the config to build, by name (a reload builds only the new and changed ones).
+using DeviceFilter = std::function<bool(const std::string& device)>;
+
+// Builds every device of the config (or those `only` accepts), in the config's order. A device that
+// cannot be built (its path cannot even be watched) is an error that names it; a device that is merely
+// absent is not.
 std::expected<DeviceList, std::string> build_devices(loop::Loop& loop, const Config& config,
-                                                     const SinkFactory& sinks);
+                                                     const SinkFactory& sinks, const DeviceFilter& only = {});
 
 }  // namespace fg::gateway

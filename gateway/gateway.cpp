@@ -10,18 +10,26 @@
 #include "gateway/log.hpp"
 
 namespace fg::gateway {
-namespace {
 
 // The session's settings from the config, with the retained gateway status: the broker publishes
 // "offline" if we vanish, we say "online" on every connect and "offline" ourselves on a clean shutdown.
-mqtt::Options mqtt_options(const Config& config, const Topics& topics) {
-  mqtt::Options o = config.mqtt.session;
-  o.will = mqtt::Publication{topics.gateway_status(), "offline", mqtt::Qos::at_least_once, true};
-  o.birth = mqtt::Publication{topics.gateway_status(), "online", mqtt::Qos::at_least_once, true};
+mqtt::Options Gateway::session_options() const {
+  mqtt::Options o = config_.mqtt.session;
+  o.will = mqtt::Publication{topics_.gateway_status(), "offline", mqtt::Qos::at_least_once, true};
+  o.birth = mqtt::Publication{topics_.gateway_status(), "online", mqtt::Qos::at_least_once, true};
   return o;
 }
 
-}  // namespace
+// libmosquitto's own lines (TLS handshake failures are explained only there) cost a formatted line per
+// packet, so they are asked for only at debug level.
+void Gateway::follow_log_level() {
+  if (log_level() == LogLevel::debug) {
+    session_->on_log(
+        [](mqtt::LogLevel, std::string_view line) { log(LogLevel::debug, "libmosquitto: {}", line); });
+  } else {
+    session_->on_log(nullptr);
+  }
+}
 
 Gateway::Gateway(loop::Loop& loop, Config config)
     : loop_(loop),
@@ -39,7 +47,7 @@ std::error_code Gateway::start() {
     return ec;
   }
   started_at_ = loop_.now();
-  auto session = mqtt::Session::create(loop_, mqtt_options(config_, topics_));
+  auto session = mqtt::Session::create(loop_, session_options());
   if (!session) {
     log(LogLevel::error, "mqtt: {}", session.error().message());
     return session.error();
@@ -51,12 +59,7 @@ std::error_code Gateway::start() {
   session_->on_message([this](const mqtt::Message& m) { on_message(m); });
   session_->on_state([this](const mqtt::StateChange& s) { on_mqtt_state(s); });
   session_->on_drain([this] { pause_inputs(false); });
-  // libmosquitto's own lines (TLS handshake failures are explained only there) cost a formatted line
-  // per packet, so they are asked for only at debug level.
-  if (log_level() == LogLevel::debug) {
-    session_->on_log(
-        [](mqtt::LogLevel, std::string_view line) { log(LogLevel::debug, "libmosquitto: {}", line); });
-  }
+  follow_log_level();
   for (const auto& filter : topics_.command_filters()) {
     session_->subscribe(filter, mqtt::Qos::at_least_once);
   }
@@ -96,8 +99,7 @@ std::error_code Gateway::start() {
         log_counters();
         break;
       default:
-        log(LogLevel::notice,
-            "SIGHUP: reloading the configuration is not supported yet; restart to apply it");
+        reload();  // SIGHUP; the result goes to the log
         break;
     }
   });
@@ -118,8 +120,24 @@ std::error_code Gateway::start() {
   start_metrics();
   notify_.ready();
   update_status();
-  log(LogLevel::notice, "fieldgate {} serving {} device(s), broker {}:{}", config_.gateway.id,
-      devices_.size(), config_.mqtt.session.host, config_.mqtt.session.port);
+  auto say_serving = [this](std::string_view then) {
+    log(LogLevel::notice, "fieldgate {} serving {} device(s), broker {}:{}{}", config_.gateway.id,
+        devices_.size(), config_.mqtt.session.host, config_.mqtt.session.port, then);
+  };
+  if (replication_ && !replication_->serving()) {
+    // "Serving" only once it is true: a member restoring from its peers answers no register operation
+    // and holds its outputs' commands until it has (issue 10).
+    log(LogLevel::notice,
+        "fieldgate {} started with {} device(s), broker {}:{}; the register is restoring its state from its "
+        "peers and serves once it has",
+        config_.gateway.id, devices_.size(), config_.mqtt.session.host, config_.mqtt.session.port);
+    replication_->on_serving([this, say_serving] {
+      say_serving("; the register has restored its state");
+      update_status();
+    });
+  } else {
+    say_serving("");
+  }
   return {};
 }
 
@@ -335,9 +353,15 @@ void Gateway::collect_drops(std::vector<DropWatch::Sample>& out) const {
     const auto datagrams = replication_->status()["datagrams"];
     std::uint64_t refused = datagrams["malformed"].get<std::uint64_t>();
     for (const auto& [reason, count] : datagrams["dropped"].items()) {
-      refused += count.get<std::uint64_t>();
+      refused += reason == "replayed" ? 0 : count.get<std::uint64_t>();
     }
     out.push_back({"replication", "received datagrams", refused});
+    // Replays by peer: a member whose boot epoch went back (a new SD card while its clock was behind) is
+    // shut out until it moves past what its peers remember; each episode is logged (issue 10).
+    for (const auto& peer : config_.replication->peers) {
+      out.push_back({"replication", fmt::format("datagrams of peer {} as replays", peer.node),
+                     replication_->replayed_from(peer.node)});
+    }
     out.push_back({"replication", "datagrams to send", datagrams["send_errors"].get<std::uint64_t>()});
     out.push_back({"replication", "readings too large", replication_->counters().readings_too_large});
   }

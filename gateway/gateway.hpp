@@ -19,6 +19,7 @@
 #include "gateway/payload.hpp"
 #include "gateway/publish_spool.hpp"
 #include "gateway/reading_rate.hpp"
+#include "gateway/reload_plan.hpp"
 #include "gateway/replication.hpp"
 #include "gateway/systemd_notify.hpp"
 #include "gateway/topics.hpp"
@@ -52,6 +53,14 @@ class Gateway {
   void shutdown();
 
  private:
+  // What a reload did: applied (with a one-line summary), or refused with every error, each as
+  // `fieldgate check` prints it.
+  struct ReloadResult {
+    bool applied = false;
+    std::string summary;
+    std::vector<std::string> errors;
+  };
+
   // Commands that arrive while outputs still wait for their desired states from the register.
   static constexpr std::size_t kMaxHeldCommands = 1000;
 
@@ -64,6 +73,8 @@ class Gateway {
     std::map<std::string, std::uint64_t> channels;  // readings published since the start, by channel
   };
 
+  mqtt::Options session_options() const;
+  void follow_log_level();
   devices::Device::Sink make_sink(const std::string& device, PayloadForm payload);
   void publish_reading(Route& route, Reading&& reading);
   void on_message(const mqtt::Message& message);
@@ -88,6 +99,11 @@ class Gateway {
   homeassistant::DeviceOptions homeassistant_options(std::string_view device) const;
   void start_metrics();
   void publish_metrics();
+  // reload.cpp: SIGHUP and `fieldgate reload` read the config file again and apply what changed.
+  ReloadResult reload();
+  void apply_reload(const ReloadPlan& plan, Config next, ReloadResult& result);
+  void reload_devices(const ReloadPlan& plan, ReloadResult& result);
+  void after_devices_changed();
 
   void on_mqtt_state(const mqtt::StateChange& change);
   void publish_device_status(const devices::Device& device);

@@ -5,6 +5,7 @@
 #include "gateway/gateway.hpp"
 #include "gateway/log.hpp"
 #include "gateway/version.hpp"
+#include "quorum/error.hpp"
 
 namespace fg::gateway {
 
@@ -32,27 +33,41 @@ void Gateway::on_control(const nlohmann::json& request, ControlServer::Responder
     respond(nlohmann::json{{"status", status_json()}});
     return;
   }
+  if (op == "reload") {
+    auto result = reload();
+    if (result.applied) {
+      respond(nlohmann::json{{"summary", result.summary}, {"errors", result.errors}});
+    } else {
+      std::string errors;
+      for (const auto& line : result.errors) {
+        errors += (errors.empty() ? "" : "\n") + line;
+      }
+      respond.fail(errors, "reload_refused");
+    }
+    return;
+  }
   if (op != "get" && op != "put") {
-    respond.fail("unknown op");
+    respond.fail("unknown op", "unknown_op");
     return;
   }
   if (!replication_ && waiting_for_clock_) {
-    respond.fail("the register waits for the wall clock to be set: try again after NTP has set it");
+    respond.fail("the register waits for the wall clock to be set: try again after NTP has set it",
+                 "clock_unset");
     return;
   }
   if (!replication_) {
-    respond.fail("this gateway has no [replication] section: there is no register to " + op);
+    respond.fail("this gateway has no [replication] section: there is no register to " + op, "no_register");
     return;
   }
   auto key = request.find("key");
   if (key == request.end() || !key->is_string()) {
-    respond.fail("\"key\" must be a string");
+    respond.fail("\"key\" must be a string", "bad_request");
     return;
   }
   if (op == "get") {
     replication_->read(key->get<std::string>(), [respond](quorum::OpResult<quorum::Versioned> r) {
       if (!r) {
-        respond.fail(r.error().message());
+        respond.fail(r.error().message(), quorum::code_name(r.error().code));
       } else if (r->tag.is_zero()) {
         respond(nlohmann::json{{"value", nullptr}});
       } else {
@@ -63,13 +78,13 @@ void Gateway::on_control(const nlohmann::json& request, ControlServer::Responder
   }
   auto value = request.find("value");
   if (value == request.end() || !value->is_string()) {
-    respond.fail("\"value\" must be a string");
+    respond.fail("\"value\" must be a string", "bad_request");
     return;
   }
   replication_->write(key->get<std::string>(), value->get<std::string>(),
                       [respond](quorum::OpResult<quorum::Tag> r) {
                         if (!r) {
-                          respond.fail(r.error().message());
+                          respond.fail(r.error().message(), quorum::code_name(r.error().code));
                         } else {
                           respond(nlohmann::json{{"tag", Replication::tag_json(*r)}});
                         }

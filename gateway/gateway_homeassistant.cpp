@@ -45,6 +45,13 @@ homeassistant::DeviceOptions Gateway::homeassistant_options(std::string_view dev
     options.raw_payload = serial->payload == PayloadForm::raw;
     options.channels = serial->homeassistant;
     options.settable_is_control = false;  // every serial channel takes /set by default (options.hpp)
+    return options;
+  }
+  // A GPIO output or PWM channel is settable because it is one: a control (settable_is_control).
+  auto gpio = std::find_if(config_.gpio.begin(), config_.gpio.end(),
+                           [&](const GpioSection& g) { return g.device.name == device; });
+  if (gpio != config_.gpio.end()) {
+    options.raw_payload = gpio->payload == PayloadForm::raw;
   }
   return options;
 }

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <string>
 
 #include "loop/unique_fd.hpp"
 
@@ -122,6 +124,13 @@ SystemdNotify::SystemdNotify(loop::Loop& loop) {
 // to tell, and under one a missing READY=1 ends in the unit's start timeout, which systemd reports.
 void SystemdNotify::ready() {
   (void)sd_notify_message("READY=1");
+}
+
+void SystemdNotify::reloading() {
+  timespec now{};
+  ::clock_gettime(CLOCK_MONOTONIC, &now);
+  const auto usec = static_cast<std::uint64_t>(now.tv_sec) * 1'000'000 + static_cast<std::uint64_t>(now.tv_nsec) / 1000;
+  (void)sd_notify_message("RELOADING=1\nMONOTONIC_USEC=" + std::to_string(usec));
 }
 
 void SystemdNotify::status(const std::string& line) {

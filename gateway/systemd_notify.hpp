@@ -27,6 +27,9 @@ class SystemdNotify {
   explicit SystemdNotify(loop::Loop& loop);
 
   void ready();
+  // A reload begins: RELOADING=1 with the time (MONOTONIC_USEC, which systemd 253's Type=notify-reload
+  // requires and systemd 252 ignores); ready() says it ended, applied or refused.
+  void reloading();
   void status(const std::string& line);
   void stopping();
   // Stops the watchdog timer so the loop can end.

@@ -37,6 +37,8 @@ struct Publication {
   std::string payload;  // bytes; std::string only because it owns them and converts from text easily
   Qos qos = Qos::at_most_once;
   bool retain = false;
+
+  bool operator==(const Publication&) const = default;
 };
 
 }  // namespace fg::mqtt

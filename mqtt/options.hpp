@@ -30,6 +30,8 @@ struct TlsOptions {
   // verified against ca_file). For tests and for brokers reached by an address their certificate does
   // not name; it lets anyone holding any certificate of that CA impersonate the broker.
   bool insecure = false;
+
+  bool operator==(const TlsOptions&) const = default;
 };
 
 struct ReconnectOptions {
@@ -44,6 +46,8 @@ struct ReconnectOptions {
   std::chrono::milliseconds connect_timeout{10'000};
   // Seed of the jitter; 0 takes one from std::random_device.
   std::uint64_t jitter_seed = 0;
+
+  bool operator==(const ReconnectOptions&) const = default;
 };
 
 // The disk spool (mqtt/spool.hpp) for QoS 1 / 2 messages: the owner of the session opens it with these
@@ -62,6 +66,8 @@ struct SpoolSettings {
   // rest wait in the spool, not in libmosquitto's unbounded memory. libmosquitto's own in-flight window
   // is 20 (max_inflight_messages): more would only queue inside it.
   std::size_t window = 20;
+
+  bool operator==(const SpoolSettings&) const = default;
 };
 
 struct Options {
@@ -90,6 +96,8 @@ struct Options {
   std::size_t outbox_limit = 1000;
   ReconnectOptions reconnect;
   SpoolSettings spool;
+
+  bool operator==(const Options&) const = default;
 };
 
 }  // namespace fg::mqtt

@@ -124,21 +124,19 @@ const char* to_string(State state) noexcept {
 
 std::error_code Session::Core::init(const std::string& password) {
   init_library_once();
+  password_ = password;
   const char* id = options_.client_id.empty() ? nullptr : options_.client_id.c_str();
   errno = 0;
   mosq_.reset(mosquitto_new(id, options_.clean_session, this));
   if (!mosq_) {
     return errno == ENOMEM ? std::make_error_code(std::errc::not_enough_memory) : invalid();
   }
+  log_registered_ = false;  // a new instance (reconfigure()) has no callback yet
   mosquitto* m = mosq_.get();
-  int version = options_.protocol == Protocol::v5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311;
   // Readings are small and each should leave at once: without TCP_NODELAY, Nagle's algorithm holds a
   // small packet back while an earlier one is unacknowledged, and with the broker's delayed ACK that
   // adds tens of milliseconds to a reading now and then.
   if (int rc = mosquitto_int_option(m, MOSQ_OPT_TCP_NODELAY, 1)) {
-    return mosquitto_error(rc);
-  }
-  if (int rc = mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION, version)) {
     return mosquitto_error(rc);
   }
   if (options_.tls) {
@@ -152,10 +150,8 @@ std::error_code Session::Core::init(const std::string& password) {
       return mosquitto_error(rc);
     }
   }
-  const char* user = options_.username.empty() ? nullptr : options_.username.c_str();
-  const char* pass = password.empty() ? nullptr : password.c_str();
-  if (int rc = mosquitto_username_pw_set(m, user, pass)) {
-    return mosquitto_error(rc);
+  if (auto ec = apply_settings()) {
+    return ec;
   }
   mosquitto_connect_v5_callback_set(m, &Core::on_connect);
   mosquitto_disconnect_v5_callback_set(m, &Core::on_disconnect);
@@ -213,26 +209,48 @@ std::error_code validate(const Options& o) {
   return {};
 }
 
-}  // namespace
+std::error_code moved_from() {
+  return std::make_error_code(std::errc::bad_file_descriptor);
+}
 
-std::expected<Session, std::error_code> Session::create(loop::Loop& loop, Options options) {
+// The options checked and their password read, for create() and reconfigure().
+std::expected<std::string, std::error_code> checked_password(const Options& options) {
   if (auto ec = validate(options)) {
     return std::unexpected(ec);
   }
-  std::string password;
-  if (!options.password_file.empty()) {
-    auto secret = read_secret_file(options.password_file);
-    if (!secret) {
-      return std::unexpected(secret.error());
-    }
-    password = std::move(*secret);
+  if (options.password_file.empty()) {
+    return std::string();
+  }
+  return read_secret_file(options.password_file);
+}
+
+}  // namespace
+
+std::expected<Session, std::error_code> Session::create(loop::Loop& loop, Options options) {
+  auto password = checked_password(options);
+  if (!password) {
+    return std::unexpected(password.error());
   }
   auto* core = new Core(loop, std::move(options));
   Session session(core);
-  if (auto ec = core->init(password)) {
+  if (auto ec = core->init(*password)) {
     return std::unexpected(ec);
   }
   return session;
+}
+
+std::expected<bool, std::error_code> Session::reconfigure(Options options) {
+  if (core_ == nullptr) {
+    return std::unexpected(moved_from());
+  }
+  auto password = checked_password(options);
+  if (!password) {
+    return std::unexpected(password.error());
+  }
+  std::expected<bool, std::error_code> result;
+  auto* core = core_;
+  core->enter([&] { result = core->reconfigure(std::move(options), std::move(*password)); });
+  return result;
 }
 
 
@@ -300,11 +318,6 @@ void Session::on_log(LogCallback callback) {
   }
 }
 
-namespace {
-std::error_code moved_from() {
-  return std::make_error_code(std::errc::bad_file_descriptor);
-}
-}  // namespace
 
 std::error_code Session::start() {
   if (core_ == nullptr) {

@@ -128,6 +128,21 @@ class Session {
   std::error_code subscribe(std::string_view filter, Qos qos = Qos::at_least_once);
   std::error_code unsubscribe(std::string_view filter);
 
+  // New options while running: a site moves its broker, rotates its password, changes TLS files. Checked
+  // and the password read as by create() (the same errors); nothing changes on an error. When a setting
+  // the broker sees changed (host, port, client id, keepalive, user name, password, TLS, protocol, clean
+  // session, will) the session reconnects with them at once and returns true; false when none did (new
+  // reconnect timings or birth message apply all the same). Nothing queued is lost: while connected, new
+  // messages wait in the outbox until the broker has acknowledged every QoS 1 / 2 message in flight (at
+  // most reconnect.connect_timeout), then DISCONNECT (the broker discards the will: subscribers never see
+  // the session offline) and a new attempt starts without backoff; subscriptions are restored and the
+  // outbox sent after it, as after any reconnect. The next state change reported is the new connect (or
+  // its failure). outbox_limit cannot change (std::errc::operation_not_supported); after shutdown():
+  // std::errc::operation_canceled. Known limit: a new client id, clean session or TLS settings need a new
+  // libmosquitto instance, so QoS 1 / 2 messages still unacknowledged when the wait ends are counted as
+  // dropped rather than sent again.
+  std::expected<bool, std::error_code> reconfigure(Options options);
+
   // Clean shutdown: publishes `final_message` if connected (the retained "offline" that the will would
   // otherwise carry), waits until the broker has acknowledged every QoS 1 / 2 message in flight or
   // `timeout` has passed, sends DISCONNECT (so the broker discards the will), closes every handle and

@@ -84,6 +84,14 @@ void Session::Core::on_retry() {
 void Session::Core::begin_attempt() {
   addresses_.clear();
   next_address_ = 0;
+  if (!mosq_) {
+    // reconfigure() could not make its new instance (out of memory): try again with each attempt.
+    if (auto ec = init(password_)) {
+      phase_ = Phase::connecting;
+      attempt_failed(ec);
+      return;
+    }
+  }
   if (is_numeric_address(options_.host)) {
     addresses_.push_back(options_.host);
     connect_next();
@@ -318,7 +326,8 @@ void Session::Core::on_connected() {
       kMiscInterval,
       [this] {
         enter([&] {
-          if ((phase_ == Phase::connected || phase_ == Phase::draining) && socket_alive()) {
+          if ((phase_ == Phase::connected || phase_ == Phase::draining || phase_ == Phase::reconfiguring) &&
+              socket_alive()) {
             // Sends PINGREQ when due, and closes the connection (on_disconnect with MOSQ_ERR_KEEPALIVE)
             // when the broker has not answered within the keepalive.
             last_rc_ = mosquitto_loop_misc(mosq_.get());
@@ -354,6 +363,12 @@ void Session::Core::handle_lost(std::error_code reason) {
         backoff_.reset();
       }
       schedule_retry(reason ? reason : make_error_code(MosquittoErrc::conn_lost));
+      break;
+    case Phase::reconfiguring:
+    case Phase::reconnecting:
+      // Our DISCONNECT for reconfigure(), or a loss while waiting for it: either way, on with the new
+      // options at once.
+      reconnect_reconfigured();
       break;
     case Phase::draining:
     case Phase::disconnecting:

@@ -41,6 +41,8 @@ State Session::Core::state() const noexcept {
     case Phase::connecting:
       return State::connecting;
     case Phase::connected:
+    case Phase::reconfiguring:  // still connected: acknowledgements come in until the DISCONNECT
+    case Phase::reconnecting:
       return State::connected;
     case Phase::waiting:
       return State::disconnected;
@@ -85,6 +87,10 @@ void Session::Core::settle() {
     }
     if (phase_ == Phase::draining && in_flight_.empty()) {
       disconnect_now();
+      continue;
+    }
+    if (phase_ == Phase::reconfiguring && in_flight_.empty()) {
+      disconnect_to_reconfigure();
       continue;
     }
     if (std::exchange(drained_, false) && drain_callback_) {

@@ -5,6 +5,7 @@
 //   session_connect.cpp   an attempt: resolving, address rotation, TCP, TLS, CONNACK; losses, backoff
 //   session_publish.cpp   publishing from the PublishQueue, in-flight tracking, flow control
 //   session_shutdown.cpp  the clean shutdown: final message, draining, DISCONNECT, closing handles
+//   session_reconfigure.cpp  new options while running: draining, DISCONNECT, connecting with them
 // Not included by any public header (it includes <mosquitto.h>).
 
 #include <mosquitto.h>
@@ -76,6 +77,8 @@ class Session::Core {
     connecting,     // libmosquitto connecting: TCP, TLS, CONNECT, waiting for CONNACK
     connected,      // CONNACK accepted
     waiting,        // between attempts (backoff timer, or the next address of this round)
+    reconfiguring,  // reconfigure() while connected: new messages wait, acknowledgements are awaited
+    reconnecting,   // reconfigure(): DISCONNECT sent; the new options apply when the socket closes
     draining,       // shutdown(): waiting for acknowledgements
     disconnecting,  // shutdown(): DISCONNECT sent, waiting for libmosquitto to close
     finishing,      // shutdown(): the final step is scheduled
@@ -141,6 +144,8 @@ class Session::Core {
   std::error_code unsubscribe(std::string_view filter);
   std::error_code shutdown(std::chrono::milliseconds timeout, std::optional<Publication> final_message,
                            DoneCallback done);
+  // Options validated and the password read by Session::reconfigure.
+  std::expected<bool, std::error_code> reconfigure(Options options, std::string password);
 
   State state() const noexcept;
   const Counters& counters() const noexcept { return counters_; }
@@ -209,6 +214,12 @@ class Session::Core {
   void schedule_finish();
   void finish();
   void resubscribe();
+  // session_reconfigure.cpp
+  void disconnect_to_reconfigure();
+  void reconnect_reconfigured();
+  std::error_code take_pending_options();
+  // The protocol version, user name and password of options_ / password_, into the instance.
+  std::error_code apply_settings();
   void flush_queue();
   // Hands spooled messages to libmosquitto while the window has room (session_publish.cpp).
   void flush_spool();
@@ -230,6 +241,9 @@ class Session::Core {
 
   loop::Loop& loop_;
   Options options_;
+  std::string password_;  // read from options_.password_file when the options were given
+  // reconfigure(): the options (and their password) that take over when the connection has closed.
+  std::optional<std::pair<Options, std::string>> pending_options_;
   detail::MosquittoPtr mosq_;
   Backoff backoff_;
   // Where messages wait for the broker; the session publishes from it in order (mqtt/publish_queue.hpp).
@@ -272,7 +286,7 @@ class Session::Core {
 
   loop::Timer misc_timer_;      // mosquitto_loop_misc every second while connected (keepalive)
   loop::Timer retry_timer_;     // the next attempt
-  loop::Timer connect_timer_;   // the limit of one attempt
+  loop::Timer connect_timer_;   // the limit of one attempt, or of the wait for acknowledgements of reconfigure()
   loop::Timer shutdown_timer_;  // the limit of shutdown()
   loop::Timer finish_timer_;    // runs the final step of shutdown() from the loop
   DoneCallback done_callback_;

@@ -26,7 +26,7 @@ std::error_code Session::Core::shutdown(std::chrono::milliseconds timeout,
   retry_timer_.stop();
   connect_timer_.stop();
   cancel_resolution();
-  if (phase_ != Phase::connected) {
+  if (phase_ != Phase::connected && phase_ != Phase::reconfiguring) {
     // Nothing to say goodbye to; the broker has published (or will publish) the will already.
     counters_.dropped += final_message ? 1 : 0;
     abandon_socket();

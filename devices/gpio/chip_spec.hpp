@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "devices/gpio/gpio_settings.hpp"
+#include "devices/gpio/line.hpp"
 
 namespace fg::devices::gpio {
 
@@ -23,5 +24,11 @@ std::vector<std::string> list_chip_names(const std::string& dir);
 
 // What the chip setting looks for, for the error when it is not found: "chip \"pinctrl-rp1\"".
 std::string chip_wanted(const LineSettings& line);
+
+// A failed request or export: "cannot WHAT: <error>", with who holds the line when it is busy.
+LineError line_error(std::error_code ec, const std::string& what);
+
+// Sets O_NONBLOCK: an event descriptor is drained until EAGAIN after each wake-up and must never block.
+std::error_code set_nonblocking(int fd);
 
 }  // namespace fg::devices::gpio

@@ -103,6 +103,9 @@ void GpioDevice::Core::opened() {
   if (orphaned_) {
     return;
   }
+  if (line_) {
+    watch_chip();
+  }
   switch (settings_.mode) {
     case Mode::pwm:
       if (auto ec = apply_pwm()) {
@@ -144,8 +147,37 @@ void GpioDevice::Core::opened() {
   }
 }
 
+void GpioDevice::Core::watch_chip() {
+  if (line_->chip_node().empty()) {
+    return;
+  }
+  auto watch = loop::PathWatch::create(
+      loop_, line_->chip_node(),
+      [this](loop::PathChange change) {
+        if (change != loop::PathChange::disappeared && change != loop::PathChange::replaced) {
+          return;
+        }
+        // Not from inside the watch's own callback: lost() destroys the watch.
+        retry_timer_.start(std::chrono::milliseconds(0), [this] {
+          enter([this] {
+            if (line_) {
+              lost(std::make_error_code(std::errc::no_such_device), line_->description() + ": the chip went away");
+            }
+          });
+        });
+      },
+      loop::PathWatch::Scope::existence);
+  if (watch) {
+    chip_watch_.emplace(std::move(*watch));
+  } else {
+    log(Severity::warning, "cannot watch " + line_->chip_node() + " (" + watch.error().message() +
+                               "): an unplug of the chip will go unnoticed");
+  }
+}
+
 void GpioDevice::Core::lost(std::error_code why, const std::string& text) {
   ++counters_.losses;
+  chip_watch_.reset();
   poll_.reset();
   line_.reset();
   pwm_.reset();
@@ -164,6 +196,7 @@ void GpioDevice::Core::release() noexcept {
   go_safe();
   save_count();
   orphaned_ = true;
+  chip_watch_.reset();
   poll_.reset();
   if (depth_ == 0) {
     delete this;

@@ -14,6 +14,7 @@
 #include "devices/gpio/gpio_device.hpp"
 #include "devices/gpio/line.hpp"
 #include "devices/gpio/pwm_channel.hpp"
+#include "loop/path_watch.hpp"
 #include "loop/poll.hpp"
 #include "loop/timer.hpp"
 
@@ -67,6 +68,7 @@ class GpioDevice::Core {
   void try_open();
   void opened();
   void lost(std::error_code why, const std::string& text);
+  void watch_chip();
   void log(Severity severity, std::string_view message) const;
 
   // Inputs (gpio_device_input.cpp).
@@ -119,7 +121,8 @@ class GpioDevice::Core {
   loop::Timer pulse_timer_;
   std::optional<PwmChannel> pwm_;
   std::unique_ptr<Line> line_;
-  std::optional<loop::Poll> poll_;  // last: watches line_'s descriptor
+  std::optional<loop::PathWatch> chip_watch_;  // the chip's node, while the line is open
+  std::optional<loop::Poll> poll_;             // last: watches line_'s descriptor
 };
 
 }  // namespace fg::devices::gpio

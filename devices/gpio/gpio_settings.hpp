@@ -46,6 +46,8 @@ struct LineSettings {
   // Where the backends look; tests point them elsewhere.
   std::string dev_dir = "/dev";
   std::string sysfs_gpio_dir = "/sys/class/gpio";
+
+  bool operator==(const LineSettings&) const = default;
 };
 
 struct InputSettings {
@@ -55,6 +57,8 @@ struct InputSettings {
   std::chrono::milliseconds debounce{0};
   // counter: how often the count and the rate are published (and the count saved).
   std::chrono::milliseconds interval{60000};
+
+  bool operator==(const InputSettings&) const = default;
 };
 
 struct OutputSettings {
@@ -62,6 +66,8 @@ struct OutputSettings {
   SafeState safe = SafeState::off;
   std::chrono::milliseconds pulse{500};      // a pulse with an empty payload
   std::chrono::milliseconds max_pulse{3600000};  // longer pulses are refused
+
+  bool operator==(const OutputSettings&) const = default;
 };
 
 struct PwmSettings {
@@ -72,6 +78,8 @@ struct PwmSettings {
   double min_frequency = 1;
   double max_frequency = 1000000;
   std::optional<double> safe_duty;  // per cent at shutdown; nullopt: the output is disabled
+
+  bool operator==(const PwmSettings&) const = default;
 };
 
 struct GpioDeviceSettings {
@@ -85,6 +93,9 @@ struct GpioDeviceSettings {
   std::string state_dir = "/var/lib/fieldgate/gpio";
   // How often a line (or PWM channel) that could not be opened is tried again.
   std::chrono::milliseconds reopen_interval{5000};
+
+  // A reload reopens a device whose settings differ.
+  bool operator==(const GpioDeviceSettings&) const = default;
 };
 
 }  // namespace fg::devices::gpio

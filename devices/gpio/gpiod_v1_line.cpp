@@ -1,12 +1,11 @@
 // The libgpiod v1 (1.6) backend: Debian 12 and Raspberry Pi OS bookworm. Compiled when FG_GPIOD_API is 1.
 // v1 has no kernel debounce and no sequence numbers: the device debounces in software.
 
-#include <fcntl.h>
 #include <time.h>
 
 #include <cerrno>
 
-#include "devices/gpio/gpiod_chip_lookup.hpp"
+#include "devices/gpio/gpiod_common.hpp"
 #include "devices/gpio/gpiod_handles.hpp"
 
 namespace fg::devices::gpio {
@@ -14,55 +13,40 @@ namespace {
 
 using gpiod_handles::Chip;
 
+constexpr int kEvents = 16;
+
 std::error_code last_error() {
   return {errno, std::generic_category()};
 }
 
 class GpiodV1Line final : public Line {
  public:
-  GpiodV1Line(Chip chip, gpiod_line* line, std::string description)
-      : chip_(std::move(chip)), line_(line), description_(std::move(description)) {}
+  GpiodV1Line(Chip chip, gpiod_line* line, std::string description, std::string chip_node)
+      : chip_(std::move(chip)), line_(line), description_(std::move(description)), chip_node_(std::move(chip_node)) {}
   ~GpiodV1Line() override { gpiod_line_release(line_); }
 
   int event_fd() const noexcept override { return fd_; }
   loop::PollEvents event_kind() const noexcept override { return loop::PollEvents::readable; }
   const std::string& description() const noexcept override { return description_; }
+  const std::string& chip_node() const noexcept override { return chip_node_; }
 
   std::error_code watch() {
     fd_ = gpiod_line_event_get_fd(line_);
     if (fd_ < 0) {
       return last_error();
     }
-    // Drained until EAGAIN after each wake-up, so a read must never block.
-    const int flags = ::fcntl(fd_, F_GETFL);
-    if (flags < 0 || ::fcntl(fd_, F_SETFL, flags | O_NONBLOCK) < 0) {
-      return last_error();
-    }
-    return {};
+    return set_nonblocking(fd_);
   }
 
   std::error_code read_events(std::vector<LineEvent>& out) override {
-    gpiod_line_event events[16];
-    for (;;) {
-      const int got = gpiod_line_event_read_fd_multiple(fd_, events, 16);
-      if (got < 0) {
-        if (errno == EAGAIN) {
-          return {};
-        }
-        if (errno == EINTR) {
-          continue;
-        }
-        return last_error();
-      }
-      for (int i = 0; i < got; ++i) {
-        // CLOCK_MONOTONIC since Linux 5.7 (every Pi kernel in use).
-        const auto ts = std::chrono::seconds(events[i].ts.tv_sec) + std::chrono::nanoseconds(events[i].ts.tv_nsec);
-        out.push_back({events[i].event_type == GPIOD_LINE_EVENT_RISING_EDGE, ts, 0});
-      }
-      if (got < 16) {
-        return {};
-      }
-    }
+    gpiod_line_event events[kEvents];
+    return drain_events(
+        kEvents, [&] { return gpiod_line_event_read_fd_multiple(fd_, events, kEvents); },
+        [&](int i) {
+          // CLOCK_MONOTONIC since Linux 5.7 (every Pi kernel in use).
+          const auto ts = std::chrono::seconds(events[i].ts.tv_sec) + std::chrono::nanoseconds(events[i].ts.tv_nsec);
+          out.push_back({events[i].event_type == GPIOD_LINE_EVENT_RISING_EDGE, ts, 0});
+        });
   }
 
   std::expected<bool, std::error_code> value() override {
@@ -81,6 +65,7 @@ class GpiodV1Line final : public Line {
   Chip chip_;
   gpiod_line* line_;  // owned by chip_; released by the destructor
   std::string description_;
+  std::string chip_node_;
   int fd_ = -1;
 };
 
@@ -124,16 +109,12 @@ LineResult open_gpiod_line(const LineRequest& request) {
   }
   const std::string description = "gpiod v1 " + where + " line " + request.line.line;
   if (gpiod_line_request(line, &config, request.initial ? 1 : 0) < 0) {
-    const std::error_code ec = last_error();
-    return std::unexpected(LineError{ec, "cannot request " + description + ": " + ec.message() +
-                                             (ec == std::errc::device_or_resource_busy
-                                                  ? " (another process holds it)"
-                                                  : "")});
+    return std::unexpected(line_error(last_error(), "request " + description));
   }
-  auto result = std::make_unique<GpiodV1Line>(std::move(chip), line, description);
+  auto result = std::make_unique<GpiodV1Line>(std::move(chip), line, description, path);
   if (!request.output) {
     if (auto ec = result->watch()) {
-      return std::unexpected(LineError{ec, "cannot watch " + description + ": " + ec.message()});
+      return std::unexpected(line_error(ec, "watch " + description));
     }
   }
   return result;

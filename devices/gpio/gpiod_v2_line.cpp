@@ -2,11 +2,10 @@
 // FG_GPIOD_API is 2. The kernel debounces (debounce_period_us) and numbers each line's edges, so a gap
 // in the sequence numbers is a count of edges the kernel dropped (its event buffer was full).
 
-#include <fcntl.h>
 
 #include <cerrno>
 
-#include "devices/gpio/gpiod_chip_lookup.hpp"
+#include "devices/gpio/gpiod_common.hpp"
 #include "devices/gpio/gpiod_handles.hpp"
 
 namespace fg::devices::gpio {
@@ -18,56 +17,41 @@ std::error_code last_error() {
   return {errno, std::generic_category()};
 }
 
-constexpr std::size_t kEvents = 16;
+constexpr int kEvents = 16;
 
 class GpiodV2Line final : public Line {
  public:
-  GpiodV2Line(h::Request request, unsigned offset, bool debounced, std::string description)
+  GpiodV2Line(h::Request request, unsigned offset, bool debounced, std::string description, std::string chip_node)
       : request_(std::move(request)),
         offset_(offset),
         debounced_(debounced),
         description_(std::move(description)),
+        chip_node_(std::move(chip_node)),
         buffer_(gpiod_edge_event_buffer_new(kEvents)) {}
 
   int event_fd() const noexcept override { return fd_; }
   loop::PollEvents event_kind() const noexcept override { return loop::PollEvents::readable; }
   bool kernel_debounce() const noexcept override { return debounced_; }
   const std::string& description() const noexcept override { return description_; }
+  const std::string& chip_node() const noexcept override { return chip_node_; }
 
   std::error_code watch() {
     if (!buffer_) {
       return last_error();
     }
     fd_ = gpiod_line_request_get_fd(request_.get());
-    const int flags = ::fcntl(fd_, F_GETFL);
-    if (flags < 0 || ::fcntl(fd_, F_SETFL, flags | O_NONBLOCK) < 0) {
-      return last_error();
-    }
-    return {};
+    return set_nonblocking(fd_);
   }
 
   std::error_code read_events(std::vector<LineEvent>& out) override {
-    for (;;) {
-      const int got = gpiod_line_request_read_edge_events(request_.get(), buffer_.get(), kEvents);
-      if (got < 0) {
-        if (errno == EAGAIN) {
-          return {};
-        }
-        if (errno == EINTR) {
-          continue;
-        }
-        return last_error();
-      }
-      for (int i = 0; i < got; ++i) {
-        gpiod_edge_event* event = gpiod_edge_event_buffer_get_event(buffer_.get(), static_cast<unsigned long>(i));
-        out.push_back({gpiod_edge_event_get_event_type(event) == GPIOD_EDGE_EVENT_RISING_EDGE,
-                       std::chrono::nanoseconds(gpiod_edge_event_get_timestamp_ns(event)),
-                       gpiod_edge_event_get_line_seqno(event)});
-      }
-      if (static_cast<std::size_t>(got) < kEvents) {
-        return {};
-      }
-    }
+    return drain_events(
+        kEvents, [&] { return gpiod_line_request_read_edge_events(request_.get(), buffer_.get(), kEvents); },
+        [&](int i) {
+          gpiod_edge_event* event = gpiod_edge_event_buffer_get_event(buffer_.get(), static_cast<unsigned long>(i));
+          out.push_back({gpiod_edge_event_get_event_type(event) == GPIOD_EDGE_EVENT_RISING_EDGE,
+                         std::chrono::nanoseconds(gpiod_edge_event_get_timestamp_ns(event)),
+                         gpiod_edge_event_get_line_seqno(event)});
+        });
   }
 
   std::expected<bool, std::error_code> value() override {
@@ -90,6 +74,7 @@ class GpiodV2Line final : public Line {
   unsigned offset_;
   bool debounced_;
   std::string description_;
+  std::string chip_node_;
   h::EventBuffer buffer_;
   int fd_ = -1;
 };
@@ -113,10 +98,7 @@ LineResult open_gpiod_line(const LineRequest& request) {
   }
   auto& [chip, path] = *found;
   const std::string where = path + " (" + chip_label(chip.get()) + ")";
-  const auto fail = [](std::string text) {
-    const std::error_code ec = last_error();
-    return std::unexpected(LineError{ec, text + ": " + ec.message()});
-  };
+  const auto fail = [](const std::string& what) { return std::unexpected(line_error(last_error(), what)); };
   unsigned offset = 0;
   if (const auto number = line_offset(request.line.line)) {
     offset = *number;
@@ -139,7 +121,7 @@ LineResult open_gpiod_line(const LineRequest& request) {
   h::LineConfig line_config(gpiod_line_config_new());
   h::RequestConfig request_config(gpiod_request_config_new());
   if (!settings || !line_config || !request_config) {
-    return fail("cannot request " + description);
+    return fail("request " + description);
   }
   gpiod_line_settings_set_active_low(settings.get(), request.line.active_low);
   gpiod_line_settings_set_bias(settings.get(), [&] {
@@ -166,21 +148,17 @@ LineResult open_gpiod_line(const LineRequest& request) {
     }
   }
   if (gpiod_line_config_add_line_settings(line_config.get(), &offset, 1, settings.get()) < 0) {
-    return fail("cannot request " + description);
+    return fail("request " + description);
   }
   gpiod_request_config_set_consumer(request_config.get(), request.consumer.c_str());
   h::Request line_request(gpiod_chip_request_lines(chip.get(), request_config.get(), line_config.get()));
   if (!line_request) {
-    const std::error_code ec = last_error();
-    return std::unexpected(LineError{ec, "cannot request " + description + ": " + ec.message() +
-                                             (ec == std::errc::device_or_resource_busy
-                                                  ? " (another process holds it)"
-                                                  : "")});
+    return std::unexpected(line_error(last_error(), "request " + description));
   }
-  auto result = std::make_unique<GpiodV2Line>(std::move(line_request), offset, debounced, description);
+  auto result = std::make_unique<GpiodV2Line>(std::move(line_request), offset, debounced, description, path);
   if (!request.output) {
     if (auto ec = result->watch()) {
-      return std::unexpected(LineError{ec, "cannot watch " + description + ": " + ec.message()});
+      return std::unexpected(line_error(ec, "watch " + description));
     }
   }
   return result;

@@ -1,8 +1,10 @@
 // What the backends share: line offsets, chip names, and the choice of backend.
 
 #include <dirent.h>
+#include <fcntl.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 
 #include "devices/gpio/chip_spec.hpp"
@@ -61,6 +63,19 @@ std::string chip_wanted(const LineSettings& line) {
     labels += (labels.empty() ? "" : ", ") + label;
   }
   return "the header chip (chip = \"auto\": a chip labelled " + labels + ")";
+}
+
+LineError line_error(std::error_code ec, const std::string& what) {
+  return {ec, "cannot " + what + ": " + ec.message() +
+                  (ec == std::errc::device_or_resource_busy ? " (another process holds it)" : "")};
+}
+
+std::error_code set_nonblocking(int fd) {
+  const int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+    return {errno, std::generic_category()};
+  }
+  return {};
 }
 
 LineResult open_line(const LineRequest& request) {

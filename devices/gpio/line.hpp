@@ -58,6 +58,10 @@ class Line {
   virtual bool kernel_debounce() const noexcept { return false; }
   // "gpiod v1 /dev/gpiochip0 line 17", for the log.
   virtual const std::string& description() const noexcept = 0;
+  // The chip's character device ("/dev/gpiochip0"), empty if there is none. The device watches it with
+  // inotify: the kernel (6.1) does not wake a request's descriptor when its chip goes away, so an unplug
+  // is seen as the node disappearing.
+  virtual const std::string& chip_node() const noexcept = 0;
 };
 
 using LineResult = std::expected<std::unique_ptr<Line>, LineError>;

@@ -72,7 +72,8 @@ std::string cdev_name(const std::string& dir) {
     return {};
   }
   const auto parent = real.parent_path();
-  return parent.filename() == "gpio" ? parent.parent_path().filename().string() : std::string();
+  std::string name = parent.filename() == "gpio" ? parent.parent_path().filename().string() : std::string();
+  return name.starts_with("gpiochip") ? name : std::string();
 }
 
 std::expected<SysfsChip, LineError> find_chip(const LineSettings& line) {
@@ -115,7 +116,7 @@ std::expected<SysfsChip, LineError> find_chip(const LineSettings& line) {
   }
   if (best_rank == SIZE_MAX) {
     return std::unexpected(LineError{make_error_code(GpioError::chip_not_found),
-                                     "no " + chip_wanted(line) + " among " + std::to_string(names.size()) +
+                                     "cannot find " + chip_wanted(line) + " among " + std::to_string(names.size()) +
                                          " GPIO chip(s) in " + line.sysfs_gpio_dir});
   }
   return best;
@@ -123,8 +124,11 @@ std::expected<SysfsChip, LineError> find_chip(const LineSettings& line) {
 
 class SysfsLine final : public Line {
  public:
-  SysfsLine(std::string gpio_dir, unsigned number, std::string description)
-      : gpio_dir_(std::move(gpio_dir)), number_(number), description_(std::move(description)) {}
+  SysfsLine(std::string gpio_dir, unsigned number, std::string description, std::string chip_node)
+      : gpio_dir_(std::move(gpio_dir)),
+        number_(number),
+        description_(std::move(description)),
+        chip_node_(std::move(chip_node)) {}
   ~SysfsLine() override {
     value_fd_.reset();
     // The line goes back to the kernel, so another process (or our next start) can take it.
@@ -157,6 +161,7 @@ class SysfsLine final : public Line {
     }
     output_ = request.output;
     auto first = value();  // the first read also clears the POLLPRI pending since the export
+    last_level_ = first.value_or(false);
     return first ? std::error_code{} : first.error();
   }
 
@@ -165,13 +170,22 @@ class SysfsLine final : public Line {
   int event_fd() const noexcept override { return output_ ? -1 : value_fd_.get(); }
   loop::PollEvents event_kind() const noexcept override { return loop::PollEvents::priority; }
   const std::string& description() const noexcept override { return description_; }
+  const std::string& chip_node() const noexcept override { return chip_node_; }
 
+  // sysfs says only that something changed, and the level now. A wake-up that finds the level it found
+  // last time missed at least a change and back (a short pulse, or several, coalesced by the kernel):
+  // it is reported as one such pair, so a counter undercounts fast pulses rather than missing them all.
   std::error_code read_events(std::vector<LineEvent>& out) override {
     auto level = value();
     if (!level) {
       return level.error();
     }
-    out.push_back({*level, monotonic_now(), 0});
+    const auto now = monotonic_now();
+    if (*level == last_level_) {
+      out.push_back({!*level, now, 0});
+    }
+    out.push_back({*level, now, 0});
+    last_level_ = *level;
     return {};
   }
 
@@ -196,8 +210,10 @@ class SysfsLine final : public Line {
   std::string gpio_dir_;
   unsigned number_;
   std::string description_;
+  std::string chip_node_;  // known limit: without a character device, an unplug goes unnoticed here
   loop::UniqueFd value_fd_;
   bool output_ = false;
+  bool last_level_ = false;
 };
 
 }  // namespace
@@ -231,16 +247,15 @@ LineResult open_sysfs_line(const LineRequest& request) {
     // character device by another process (no directory: busy).
     std::error_code exists;
     if (ec != std::errc::device_or_resource_busy || !std::filesystem::is_directory(line_dir, exists)) {
-      return std::unexpected(LineError{ec, "cannot export " + description + ": " + ec.message() +
-                                               (ec == std::errc::device_or_resource_busy
-                                                    ? " (another process holds it)"
-                                                    : "")});
+      return std::unexpected(line_error(ec, "export " + description));
     }
   }
   // From here on the destructor unexports the line again.
-  auto line = std::make_unique<SysfsLine>(request.line.sysfs_gpio_dir, number, description);
+  const std::string cdev = cdev_name(chip->dir);
+  auto line = std::make_unique<SysfsLine>(request.line.sysfs_gpio_dir, number, description,
+                                          cdev.empty() ? "" : request.line.dev_dir + "/" + cdev);
   if (auto ec = line->open(request)) {
-    return std::unexpected(LineError{ec, "cannot set up " + description + ": " + ec.message()});
+    return std::unexpected(line_error(ec, "set up " + description));
   }
   return line;
 }

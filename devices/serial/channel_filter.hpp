@@ -16,6 +16,8 @@ struct FilterSpec {
   double deadband = 0.0;
   // Drop a value that comes sooner than this after the last one published.
   std::chrono::steady_clock::duration min_interval{0};
+
+  bool operator==(const FilterSpec&) const = default;
 };
 
 enum class FilterVerdict : std::uint8_t { publish, unchanged, too_soon };

@@ -21,6 +21,8 @@ struct ChannelSpec {
   double offset = 0.0;
   std::string unit;  // carried along for the payload and discovery, never interpreted
   FilterSpec filter;
+
+  bool operator==(const ChannelSpec&) const = default;
 };
 
 enum class ConvertError : std::uint8_t {

@@ -16,6 +16,8 @@ namespace fg::devices::serial {
 struct CobsFramerConfig {
   // The largest payload accepted, in bytes, not counting the header and CRC of the frame.
   std::size_t max_payload = 256;
+
+  bool operator==(const CobsFramerConfig&) const = default;
 };
 
 // Splits a byte stream into the COBS frames of firmware/protocol/frame.h and checks each one: frames

@@ -14,6 +14,8 @@ namespace fg::devices::serial {
 
 struct FixedFramerConfig {
   std::size_t record_size = 0;  // bytes per record; must be set
+
+  bool operator==(const FixedFramerConfig&) const = default;
 };
 
 // Cuts a byte stream into records of record_size bytes.

@@ -13,6 +13,8 @@ namespace fg::devices::serial {
 struct JsonParserConfig {
   // Levels of nesting below the top-level object that are flattened; deeper subtrees are skipped.
   std::size_t max_depth = 4;
+
+  bool operator==(const JsonParserConfig&) const = default;
 };
 
 // One JSON object per line. Members become fields, in the order of the line: numbers as doubles, booleans,

@@ -16,6 +16,8 @@ struct KvParserConfig {
   std::string pair_separator;
   // Between key and value, the first occurrence in each pair; the rest belongs to the value.
   std::string key_value_separator = "=";
+
+  bool operator==(const KvParserConfig&) const = default;
 };
 
 // Key-value pairs: each pair becomes a field named by its key with its value as text, both trimmed of

@@ -22,6 +22,8 @@ struct LineFramerConfig {
   std::size_t max_length = 1024;
   // Empty lines (two delimiters in a row) are counted and skipped rather than delivered.
   bool skip_empty = true;
+
+  bool operator==(const LineFramerConfig&) const = default;
 };
 
 // Splits a byte stream into lines at a delimiter.

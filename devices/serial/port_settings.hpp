@@ -22,6 +22,8 @@ struct PortSettings {
   FlowControl flow_control = FlowControl::none;
   std::size_t write_queue_limit = 64 * 1024;
   std::chrono::milliseconds reopen_interval{2000};
+
+  bool operator==(const PortSettings&) const = default;
 };
 
 // Errors of the port's own making, in their own category; everything else is an errno value.

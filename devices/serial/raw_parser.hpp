@@ -12,6 +12,8 @@ namespace fg::devices::serial {
 
 struct RawParserConfig {
   std::string channel = "value";
+
+  bool operator==(const RawParserConfig&) const = default;
 };
 
 // The whole line, without surrounding ASCII whitespace, is one text value of one channel.

@@ -21,6 +21,8 @@ struct RegexParserConfig {
   // RE2 syntax; named groups (?P<name>...) become channels. Matching is unanchored: the pattern may match
   // anywhere in the line unless it starts with ^ and ends with $.
   std::string pattern;
+
+  bool operator==(const RegexParserConfig&) const = default;
 };
 
 // Named groups of a regular expression become fields, as text. RE2 matches in time linear in the line, so

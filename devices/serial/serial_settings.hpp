@@ -28,6 +28,8 @@ enum class UnlistedPolicy : std::uint8_t {
 struct RequestSettings {
   std::string reply_pattern;  // RE2 syntax
   std::chrono::milliseconds timeout{1000};
+
+  bool operator==(const RequestSettings&) const = default;
 };
 
 // One listed channel: how its values are converted and filtered, and how a `set` command is written.
@@ -35,6 +37,8 @@ struct ChannelSettings {
   ChannelSpec spec;  // spec.name is the field name the parser produces
   // A fmt format string with {channel} and {value}; {{ and }} are literal braces. Empty: no `set`.
   std::string set_format = "{channel}={value}";
+
+  bool operator==(const ChannelSettings&) const = default;
 };
 
 struct SerialDeviceSettings {
@@ -46,6 +50,8 @@ struct SerialDeviceSettings {
   UnlistedPolicy unlisted = UnlistedPolicy::publish;
   std::optional<RequestSettings> request;  // empty: commands are written and forgotten
   std::vector<ChannelSettings> channels;   // in order of name
+
+  bool operator==(const SerialDeviceSettings&) const = default;
 };
 
 }  // namespace fg::devices::serial

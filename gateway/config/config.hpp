@@ -80,18 +80,24 @@ struct SerialSection {
   // Home Assistant: by channel, the channel's `homeassistant` table, and the channels whose set_format
   // the config writes (homeassistant::ChannelOptions::control).
   std::map<std::string, homeassistant::ChannelOptions, std::less<>> homeassistant;
+
+  bool operator==(const SerialSection&) const = default;
 };
 
 // One [[gpio]] entry: one line (or PWM channel), and how the gateway publishes its readings.
 struct GpioSection {
   devices::gpio::GpioDeviceSettings device;  // device.name: unique among all devices
   PayloadForm payload = PayloadForm::json;
+
+  bool operator==(const GpioSection&) const = default;
 };
 
 // One other member of the site: [[replication.peers]] or an inline table in replication.peers.
 struct ReplicationPeer {
   std::uint32_t node = 0;  // 1..65535, unique in the site
   std::string address;     // "A.B.C.D:port" or "[v6]:port", checked by quorum::parse_endpoint
+
+  bool operator==(const ReplicationPeer&) const = default;
 };
 
 // [replication]: this gateway is a member of the site's replicated register (quorum/). Absent: it is not.
@@ -109,6 +115,12 @@ struct ReplicationSection {
   std::chrono::milliseconds restore_timeout{
       10000};                             // how long outputs wait for their desired states at start
   std::vector<std::uint32_t> drop_peers;  // fault injection for tests: cut the links to these nodes
+  // Fault injection for tests: drop the large datagrams (stores of large values) to these nodes for
+  // drop_large_for after the first one.
+  std::vector<std::uint32_t> drop_large_to;
+  std::chrono::milliseconds drop_large_for{3000};
+
+  bool operator==(const ReplicationSection&) const = default;
 };
 
 // [control]: the local control socket of `fieldgate status`, `get` and `put`.

@@ -39,7 +39,9 @@ std::string unique_id(std::string_view gateway, std::string_view device, std::st
 // [A-Za-z0-9_-] replaced by '_' (HA uses it in the entity's discovery id).
 std::string component_id(std::string_view channel);
 
-// What the channel becomes in HA, and the component's options (without the shared ones).
+// What the channel becomes in HA, and the component's options (without the shared ones). A channel that
+// is both settable and pulsed (a GPIO output) also gets a button, `<component id>_pulse`, from
+// device_config().
 nlohmann::json channel_component(const Identity& id, std::string_view device,
                                  const devices::ChannelInfo& channel, const DeviceOptions& options);
 

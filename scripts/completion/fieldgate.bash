@@ -8,7 +8,7 @@ _fieldgate() {
   local cur prev words cword
   _init_completion || return
 
-  local commands="run check status get put keygen version"
+  local commands="run check status reload get put keygen version"
   local command="" i
   for ((i = 1; i < cword; i++)); do
     case "${words[i]}" in
@@ -42,7 +42,7 @@ _fieldgate() {
       fi
       options="--help" ;;
     status) options="--json --prometheus --socket --help" ;;
-    get|put) options="--socket --help" ;;
+    get|put|reload) options="--socket --help" ;;
     version) options="--help" ;;
   esac
   mapfile -t COMPREPLY < <(compgen -W "$options" -- "$cur")

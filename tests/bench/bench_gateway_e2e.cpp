@@ -136,7 +136,8 @@ int main(int argc, char** argv) {
   }
   std::vector<std::unique_ptr<fg::test::PtyDevice>> devices;
   std::string config =
-      "[gateway]\nid = \"bench\"\nlog_level = \"warning\"\n[mqtt]\nhost = \"127.0.0.1\"\nport = " +
+      "[gateway]\nid = \"bench\"\nlog_level = \"warning\"\nstate_dir = \"" + (dir / "state").string() +
+      "\"\n[mqtt]\nhost = \"127.0.0.1\"\nport = " +
       std::to_string(broker.port()) + "\nprefix = \"fg\"\nqos = " + (user_defaults ? "1" : "0") + "\n";
   for (size_t i = 0; i < kPorts; ++i) {
     devices.push_back(std::make_unique<fg::test::PtyDevice>(dir / ("dev" + std::to_string(i))));

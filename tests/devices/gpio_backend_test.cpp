@@ -12,6 +12,7 @@
 #include "devices/gpio/gpio_device_core.hpp"
 #include "devices/gpio/gpio_error.hpp"
 #include "devices/gpio/line.hpp"
+#include "tests/devices/gpio_test_util.hpp"
 #include "tests/support/loop_fixture.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -21,10 +22,7 @@ namespace {
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
-std::string slurp(const fs::path& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
+using fg::test::slurp;
 
 TEST(GpioAddressing, ChipSettingsAreAutoPathNameOrLabel) {
   EXPECT_EQ(parse_chip_spec("auto").kind, ChipSpec::Kind::automatic);
@@ -62,9 +60,10 @@ TEST(GpioOutputValues, OnOffNumbersBooleansAndToggle) {
 class GpioBackendSelection : public test::LoopTest {
  protected:
   test::TempDir dir;
-  std::vector<Reading> readings;
-  std::vector<std::pair<bool, std::error_code>> availability;
-  std::vector<std::string> log_lines;
+  fg::test::DeviceRecord record;
+  std::vector<Reading>& readings = record.readings;
+  std::vector<std::pair<bool, std::error_code>>& availability = record.availability;
+  std::vector<std::string>& log_lines = record.log_lines;
 
   GpioDeviceSettings settings(Mode mode = Mode::state) {
     GpioDeviceSettings s;
@@ -79,26 +78,25 @@ class GpioBackendSelection : public test::LoopTest {
     return s;
   }
 
-  Device::Sink sink() {
-    Device::Sink s;
-    s.on_reading = [this](Reading&& r) {
-      readings.push_back(std::move(r));
-      loop.stop();
-    };
-    s.on_availability = [this](bool online, std::error_code why) { availability.emplace_back(online, why); };
-    s.on_log = [this](Severity, std::string_view line) {
-      log_lines.emplace_back(line);
-      loop.stop();
-    };
-    return s;
-  }
+  Device::Sink sink() { return record.sink(loop); }
 
   // A chip of the kernel's sysfs interface: /sys/class/gpio/gpiochip<base>, with one exported line's
   // files already there (the kernel makes them on export; here the tree is static).
-  void sysfs_chip(const std::string& label, unsigned base, unsigned ngpio, unsigned exported) {
+  // With `cdev`, the chip directory sits where the kernel puts it, under its character device's
+  // (devices/.../<cdev>/gpio/gpiochip<base>, linked from /sys/class/gpio), and dev/<cdev> exists.
+  void sysfs_chip(const std::string& label, unsigned base, unsigned ngpio, unsigned exported,
+                  const std::string& cdev = "") {
     const fs::path root = dir.path() / "gpio";
-    const fs::path chip = root / ("gpiochip" + std::to_string(base));
-    fs::create_directories(chip);
+    const std::string name = "gpiochip" + std::to_string(base);
+    fs::path chip = root / name;
+    if (cdev.empty()) {
+      fs::create_directories(chip);
+    } else {
+      const fs::path real = dir.path() / "devices" / cdev / "gpio" / name;
+      fs::create_directories(real);
+      fs::create_directory_symlink(real, chip);
+      std::ofstream(dir.path() / "dev" / cdev);
+    }
     std::ofstream(chip / "label") << label << "\n";
     std::ofstream(chip / "base") << base << "\n";
     std::ofstream(chip / "ngpio") << ngpio << "\n";
@@ -169,6 +167,34 @@ TEST_F(GpioBackendSelection, SysfsFindsTheChipByLabelAndDrivesAnOutput) {
   // Shutdown: the safe state, and the line goes back to the kernel.
   EXPECT_EQ(slurp(dir.path() / "gpio" / "gpio529" / "value").substr(0, 1), "0");
   EXPECT_EQ(slurp(dir.path() / "gpio" / "unexport"), "529");
+}
+
+TEST_F(GpioBackendSelection, AChipWhoseNodeDisappearsIsLostAndOpenedAgainWhenItReturns) {
+  auto s = settings(Mode::output);  // settings() makes dev/ and gpio/
+  sysfs_chip("sim", 0, 8, 2, "gpiochip3");
+  s.line.chip = "gpiochip3";  // by the character device's name, which sysfs finds through the link
+  s.line.line = "2";
+  s.line.backend = Backend::sysfs;
+  auto device = GpioDevice::create(loop, s, sink(), {});
+  ASSERT_TRUE(device);
+  ASSERT_TRUE((*device)->online()) << (log_lines.empty() ? "" : log_lines.back());
+  ASSERT_EQ(availability.size(), 1u);
+  // The unplug: the kernel removes the node and the sysfs chip.
+  fs::remove(dir.path() / "gpio" / "gpiochip0");
+  fs::remove(dir.path() / "dev" / "gpiochip3");
+  while (availability.size() < 2) {
+    ASSERT_FALSE(loop.run_for(5s)) << "the unplug went unnoticed";
+  }
+  EXPECT_FALSE(availability[1].first);
+  EXPECT_EQ((*device)->offline_reason(), std::errc::no_such_device);
+  loop.run_for(50ms);  // tries again, and fails: the chip is not there
+  EXPECT_FALSE((*device)->online());
+  fs::create_directory_symlink(dir.path() / "devices" / "gpiochip3" / "gpio" / "gpiochip0", dir.path() / "gpio" / "gpiochip0");
+  std::ofstream(dir.path() / "dev" / "gpiochip3");  // plugged back
+  while (availability.size() < 3) {
+    ASSERT_FALSE(loop.run_for(5s)) << "the replug went unnoticed";
+  }
+  EXPECT_TRUE((*device)->online());
 }
 
 TEST_F(GpioBackendSelection, APulseEndsOnItsOwnAndASecondRestartsIt) {

@@ -9,6 +9,7 @@
 
 #include "devices/gpio/gpio_device.hpp"
 #include "devices/gpio/gpio_error.hpp"
+#include "tests/devices/gpio_test_util.hpp"
 #include "tests/support/loop_fixture.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -18,10 +19,7 @@ namespace {
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
-std::string slurp(const fs::path& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
+using fg::test::slurp;
 
 class GpioPwmOnFakeSysfsTree : public test::LoopTest {
  protected:

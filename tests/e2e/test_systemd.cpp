@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include <algorithm>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -70,19 +71,33 @@ int count(const std::vector<std::string>& messages, const std::string& prefix) {
   return n;
 }
 
-TEST(E2eSystemd, NotifiesReadyStatusWatchdogAndStopping) {
+// A broker, a notify socket playing systemd, and fieldgate started with a config of no devices, told about
+// the socket (and given `env`).
+struct ServiceManaged {
   test::TempDir dir;
   test::MosquittoBroker broker;
-  ASSERT_TRUE(broker.start()) << broker.last_error();
-  NotifySocket systemd(dir / "notify");
-  ASSERT_TRUE(systemd.bound());
-  std::ofstream(dir / "fieldgate.toml")
-      << "[gateway]\nid = \"sd\"\n[mqtt]\nhost = \"127.0.0.1\"\nport = " << broker.port() << "\n";
+  NotifySocket systemd{dir / "notify"};
   test::ChildProcess gateway;
-  gateway.add_env("NOTIFY_SOCKET=" + (dir / "notify").string());
-  gateway.add_env("WATCHDOG_USEC=200000");  // pings expected every 100 ms
-  ASSERT_TRUE(gateway.spawn({FIELDGATE_BINARY, "run", "--config", (dir / "fieldgate.toml").string()},
-                            dir / "gateway.log"));
+
+  void start(const std::vector<std::string>& env) {
+    ASSERT_TRUE(broker.start()) << broker.last_error();
+    ASSERT_TRUE(systemd.bound());
+    std::ofstream(dir / "fieldgate.toml")
+        << "[gateway]\nid = \"sd\"\nstate_dir = \"" << (dir / "state").string() << "\"\n[mqtt]\nhost = \"127.0.0.1\"\nport = " << broker.port() << "\n";
+    gateway.add_env("NOTIFY_SOCKET=" + (dir / "notify").string());
+    for (const auto& assignment : env) {
+      gateway.add_env(assignment);
+    }
+    ASSERT_TRUE(gateway.spawn({FIELDGATE_BINARY, "run", "--config", (dir / "fieldgate.toml").string()},
+                              dir / "gateway.log"));
+  }
+};
+
+TEST(E2eSystemd, NotifiesReadyStatusWatchdogAndStopping) {
+  ServiceManaged managed;
+  ASSERT_NO_FATAL_FAILURE(managed.start({"WATCHDOG_USEC=200000"}));  // pings expected every 100 ms
+  auto& systemd = managed.systemd;
+  auto& gateway = managed.gateway;
 
   bool serving = systemd.collect_until(
       [](const auto& m) {
@@ -98,6 +113,35 @@ TEST(E2eSystemd, NotifiesReadyStatusWatchdogAndStopping) {
   EXPECT_TRUE(systemd.collect_until([](const auto& m) { return count(m, "STOPPING=1") == 1; }, 10s));
   ASSERT_TRUE(gateway.wait_exit(10s));
   ASSERT_TRUE(gateway.status());
+  EXPECT_TRUE(WIFEXITED(*gateway.status()) && WEXITSTATUS(*gateway.status()) == 0)
+      << test::ChildProcess::describe(gateway.status());
+}
+
+// A reload (SIGHUP, as systemd's ExecReload sends it) is bracketed by RELOADING=1 with the time, which
+// systemd 253's Type=notify-reload requires, and READY=1 when it is over, applied or refused.
+TEST(E2eSystemd, ReloadIsBracketedByReloadingAndReady) {
+  ServiceManaged managed;
+  ASSERT_NO_FATAL_FAILURE(managed.start({}));
+  auto& systemd = managed.systemd;
+  auto& gateway = managed.gateway;
+  const auto& dir = managed.dir;
+  ASSERT_TRUE(systemd.collect_until([](const auto& m) { return count(m, "READY=1") == 1; }, 10s));
+  for (const char* extra : {"", "bogus = 1\n"}) {
+    std::ofstream(dir / "fieldgate.toml", std::ios::app) << extra;
+    const std::size_t mark = systemd.messages.size();
+    gateway.signal(SIGHUP);
+    ASSERT_TRUE(systemd.collect_until(
+        [&](const auto& m) { return count({m.begin() + mark, m.end()}, "READY=1") == 1; }, 10s))
+        << "got: " << testing::PrintToString(systemd.messages);
+    const std::vector<std::string> reload(systemd.messages.begin() + mark, systemd.messages.end());
+    EXPECT_EQ(count(reload, "RELOADING=1\nMONOTONIC_USEC="), 1) << testing::PrintToString(reload);
+    auto reloading = std::find_if(reload.begin(), reload.end(),
+                                  [](const std::string& m) { return m.starts_with("RELOADING=1\n"); });
+    EXPECT_LT(reloading - reload.begin(), std::find(reload.begin(), reload.end(), "READY=1") - reload.begin())
+        << "RELOADING=1 comes before READY=1: " << testing::PrintToString(reload);
+  }
+  gateway.signal(SIGTERM);
+  ASSERT_TRUE(gateway.wait_exit(10s));
   EXPECT_TRUE(WIFEXITED(*gateway.status()) && WEXITSTATUS(*gateway.status()) == 0)
       << test::ChildProcess::describe(gateway.status());
 }

@@ -1,6 +1,6 @@
 #pragma once
-// Finding a chip through libgpiod, the same for v1 and v2: Open(path) gives a chip or null, Label(chip)
-// its label. Private to devices/gpio.
+// What the libgpiod v1 and v2 backends share: finding a chip (Open(path) gives a chip or null,
+// Label(chip) its label) and draining a request's events. Private to devices/gpio.
 
 #include <cerrno>
 #include <cstring>
@@ -56,10 +56,34 @@ std::expected<std::pair<ChipPtr, std::string>, LineError> find_gpiod_chip(const 
   }
   if (best_rank == SIZE_MAX) {
     return std::unexpected(LineError{make_error_code(GpioError::chip_not_found),
-                                     "no " + chip_wanted(line) + " among " + std::to_string(names.size()) +
+                                     "cannot find " + chip_wanted(line) + " among " + std::to_string(names.size()) +
                                          " GPIO chip(s) in " + line.dev_dir});
   }
   return best;
+}
+
+// Reads batches of events until the (non-blocking) descriptor has none left: read() returns how many it
+// read into its batch of `batch`, or -1 with errno; take(i) appends event i of that batch.
+template <typename Read, typename Take>
+std::error_code drain_events(int batch, Read read, Take take) {
+  for (;;) {
+    const int got = read();
+    if (got < 0) {
+      if (errno == EAGAIN) {
+        return {};
+      }
+      if (errno == EINTR) {
+        continue;
+      }
+      return {errno, std::generic_category()};
+    }
+    for (int i = 0; i < got; ++i) {
+      take(i);
+    }
+    if (got < batch) {
+      return {};
+    }
+  }
 }
 
 }  // namespace fg::devices::gpio
