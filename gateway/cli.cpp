@@ -62,8 +62,9 @@ int check(const std::string& config_path) {
   if (!config) {
     return 1;
   }
-  fmt::print("{}: ok: gateway {}, {} serial device(s), broker {}:{}\n", config_path, config->gateway.id,
-             config->serial.size(), config->mqtt.session.host, config->mqtt.session.port);
+  fmt::print("{}: ok: gateway {}, {} serial device(s), {} GPIO device(s), broker {}:{}\n", config_path,
+             config->gateway.id, config->serial.size(), config->gpio.size(), config->mqtt.session.host,
+             config->mqtt.session.port);
   return 0;
 }
 
@@ -76,15 +77,33 @@ int keygen(const std::string& path) {
   return 0;
 }
 
+// Exit statuses (docs/man/fieldgate.1.md): 0 done, 1 an error, 2 a command line it does not understand,
+// 3 `get` of a key never written, 4 a `put` that may or may not have taken effect.
+constexpr int kNeverWritten = 3;
+constexpr int kOutcomeUnknown = 4;
+
 // One request to the running daemon over its control socket; the answer, or a message on stderr.
-std::optional<nlohmann::json> ask_daemon(const std::string& socket, nlohmann::json request) {
+// `failure` (if given) says how it went wrong. A daemon alive answers within its replication.timeout;
+// one that does not within `timeout` is paused, stuck or overloaded, and the CLI says so and gives up.
+std::optional<nlohmann::json> ask_daemon(const std::string& socket, nlohmann::json request,
+                                         std::chrono::milliseconds timeout,
+                                         ControlClient::LastFailure* failure = nullptr) {
   auto client = ControlClient::connect(socket);
   if (!client) {
     std::fprintf(stderr, "%s\n", client.error().c_str());
     return std::nullopt;
   }
-  // A quorum operation takes at most its timeout (replication.timeout, 2 s by default); allow more.
-  auto answer = client->request(std::move(request), std::chrono::seconds(70));
+  auto answer = client->request(std::move(request), timeout);
+  if (failure) {
+    *failure = client->last_failure();
+  }
+  if (!answer && client->last_failure().kind == ControlClient::Failure::timed_out) {
+    std::fprintf(stderr,
+                 "fieldgate at %s did not answer within %.1f s: it may be paused or overloaded "
+                 "(fieldgate status tells; raise --timeout above replication.timeout if that is longer)\n",
+                 socket.c_str(), static_cast<double>(timeout.count()) / 1000);
+    return std::nullopt;
+  }
   if (!answer) {
     std::fprintf(stderr, "%s\n", answer.error().c_str());
     return std::nullopt;
@@ -92,26 +111,42 @@ std::optional<nlohmann::json> ask_daemon(const std::string& socket, nlohmann::js
   return std::move(*answer);
 }
 
-// Exit status: 0 with the value on stdout; 3 if the key was never written; 1 on an error.
-int get(const std::string& socket, const std::string& key) {
-  auto answer = ask_daemon(socket, {{"op", "get"}, {"key", key}});
+int get(const std::string& socket, const std::string& key, std::chrono::milliseconds timeout) {
+  auto answer = ask_daemon(socket, {{"op", "get"}, {"key", key}}, timeout);
   if (!answer) {
     return 1;
   }
   if ((*answer)["value"].is_null()) {
     std::fprintf(stderr, "%s: never written\n", key.c_str());
-    return 3;
+    return kNeverWritten;
   }
   fmt::print("{}\n", (*answer)["value"].get<std::string>());
   return 0;
 }
 
-int put(const std::string& socket, const std::string& key, const std::string& value) {
-  return ask_daemon(socket, {{"op", "put"}, {"key", key}, {"value", value}}) ? 0 : 1;
+int put(const std::string& socket, const std::string& key, const std::string& value,
+        std::chrono::milliseconds timeout) {
+  ControlClient::LastFailure failure;
+  if (ask_daemon(socket, {{"op", "put"}, {"key", key}, {"value", value}}, timeout, &failure)) {
+    return 0;
+  }
+  // Once the request was sent, only an answer that says so proves the write did not happen: a daemon
+  // that crashed, hung or timed out in the store phase may have stored it on a majority already.
+  using Failure = ControlClient::Failure;
+  bool unknown = failure.kind == Failure::closed || failure.kind == Failure::timed_out ||
+                 (failure.kind == Failure::answered &&
+                  (failure.code == "outcome_unknown" || failure.code == "no_answer" ||
+                   failure.code == "internal_error"));
+  if (unknown) {
+    std::fprintf(stderr, "the write of %s may or may not have taken effect (fieldgate get %s tells)\n",
+                 key.c_str(), key.c_str());
+    return kOutcomeUnknown;
+  }
+  return 1;
 }
 
-int status(const std::string& socket, bool as_json, bool as_prometheus) {
-  auto answer = ask_daemon(socket, {{"op", "status"}});
+int status(const std::string& socket, bool as_json, bool as_prometheus, std::chrono::milliseconds timeout) {
+  auto answer = ask_daemon(socket, {{"op", "status"}}, timeout);
   if (!answer) {
     return 1;
   }
@@ -128,7 +163,8 @@ int status(const std::string& socket, bool as_json, bool as_prometheus) {
 // The daemon reads its config file again. Applied: the summary on stdout (and what failed of it on
 // stderr, exit 1). Refused: every error on stderr, as `fieldgate check` prints them, and exit 1.
 int reload(const std::string& socket) {
-  auto answer = ask_daemon(socket, {{"op", "reload"}});
+  // A reload reopens devices and reconnects; it is not bounded by the register's timeout.
+  auto answer = ask_daemon(socket, {{"op", "reload"}}, std::chrono::seconds(70));
   if (!answer) {
     return 1;
   }
@@ -180,21 +216,33 @@ int run_cli(int argc, char** argv) {
   std::string reg_value;
   bool as_json = false;
   bool as_prometheus = false;
+  double timeout_s = 5;
   auto add_socket = [&](CLI::App* cmd) {
     cmd->add_option("-s,--socket", socket, "The daemon's control socket ([control] socket)")
         ->capture_default_str();
   };
+  // get, put and status: a daemon that runs answers within its replication.timeout (issue 10).
+  auto add_timeout = [&](CLI::App* cmd) {
+    cmd->add_option("--timeout", timeout_s, "Seconds to wait for the answer (above replication.timeout)")
+        ->capture_default_str()
+        ->check(CLI::Range(0.1, 3600.0));
+  };
+  auto timeout = [&] { return std::chrono::milliseconds(static_cast<std::int64_t>(timeout_s * 1000)); };
   auto* get_cmd = app.add_subcommand(
       "get",
       "Read KEY from the site's replicated register through the running daemon (exit 3: never written)");
   get_cmd->add_option("key", reg_key, "The key, e.g. gw-a/boiler/t")->required();
   add_socket(get_cmd);
-  get_cmd->callback([&] { status = get(socket, reg_key); });
-  auto* put_cmd = app.add_subcommand("put", "Write VALUE under KEY in the site's replicated register");
+  add_timeout(get_cmd);
+  get_cmd->callback([&] { status = get(socket, reg_key, timeout()); });
+  auto* put_cmd = app.add_subcommand(
+      "put",
+      "Write VALUE under KEY in the site's replicated register (exit 4: may or may not have taken effect)");
   put_cmd->add_option("key", reg_key, "The key")->required();
   put_cmd->add_option("value", reg_value, "The value (text, at most 1024 bytes)")->required();
   add_socket(put_cmd);
-  put_cmd->callback([&] { status = put(socket, reg_key, reg_value); });
+  add_timeout(put_cmd);
+  put_cmd->callback([&] { status = put(socket, reg_key, reg_value, timeout()); });
   auto* status_cmd =
       app.add_subcommand("status", "Show the running daemon's devices, broker and replication peers");
   auto* json_flag = status_cmd->add_flag("--json", as_json, "Print the status as JSON");
@@ -203,7 +251,8 @@ int run_cli(int argc, char** argv) {
                  "Print the status in Prometheus' text format (for node_exporter's textfile collector)")
       ->excludes(json_flag);
   add_socket(status_cmd);
-  status_cmd->callback([&] { status = fg::gateway::status(socket, as_json, as_prometheus); });
+  add_timeout(status_cmd);
+  status_cmd->callback([&] { status = fg::gateway::status(socket, as_json, as_prometheus, timeout()); });
   auto* reload_cmd = app.add_subcommand(
       "reload",
       "Make the running daemon read its configuration file again and apply what changed; a file with "

@@ -43,6 +43,9 @@ Gateway::Gateway(loop::Loop& loop, Config config)
 Gateway::~Gateway() = default;
 
 std::error_code Gateway::start() {
+  if (auto ec = open_spool()) {
+    return ec;
+  }
   started_at_ = loop_.now();
   auto session = mqtt::Session::create(loop_, session_options());
   if (!session) {
@@ -50,6 +53,9 @@ std::error_code Gateway::start() {
     return session.error();
   }
   session_.emplace(std::move(*session));
+  if (spool_->spool() != nullptr) {
+    session_->use_spool(*spool_->spool());
+  }
   session_->on_message([this](const mqtt::Message& m) { on_message(m); });
   session_->on_state([this](const mqtt::StateChange& s) { on_mqtt_state(s); });
   session_->on_drain([this] { pause_inputs(false); });
@@ -114,8 +120,24 @@ std::error_code Gateway::start() {
   start_metrics();
   notify_.ready();
   update_status();
-  log(LogLevel::notice, "fieldgate {} serving {} device(s), broker {}:{}", config_.gateway.id,
-      devices_.size(), config_.mqtt.session.host, config_.mqtt.session.port);
+  auto say_serving = [this](std::string_view then) {
+    log(LogLevel::notice, "fieldgate {} serving {} device(s), broker {}:{}{}", config_.gateway.id,
+        devices_.size(), config_.mqtt.session.host, config_.mqtt.session.port, then);
+  };
+  if (replication_ && !replication_->serving()) {
+    // "Serving" only once it is true: a member restoring from its peers answers no register operation
+    // and holds its outputs' commands until it has (issue 10).
+    log(LogLevel::notice,
+        "fieldgate {} started with {} device(s), broker {}:{}; the register is restoring its state from its "
+        "peers and serves once it has",
+        config_.gateway.id, devices_.size(), config_.mqtt.session.host, config_.mqtt.session.port);
+    replication_->on_serving([this, say_serving] {
+      say_serving("; the register has restored its state");
+      update_status();
+    });
+  } else {
+    say_serving("");
+  }
   return {};
 }
 
@@ -141,15 +163,19 @@ devices::Device::Sink Gateway::make_sink(const std::string& device, PayloadForm 
 }
 
 void Gateway::publish_reading(Route& route, Reading&& reading) {
-  reading.seq = ++route.seq[reading.channel];
+  std::string topic = topics_.reading(reading.device, reading.channel);
+  reading.seq = spool_->next_seq(topic);
   ++route.published;
+  ++route.channels[reading.channel];
   const PayloadForm form = route.payload;
-  std::string payload = form == PayloadForm::raw ? raw_payload(reading.value) : json_payload(reading);
-  session_->publish(topics_.reading(reading.device, reading.channel), payload,
-                    static_cast<mqtt::Qos>(config_.mqtt.qos), config_.mqtt.retain);
+  std::string payload =
+      form == PayloadForm::raw ? raw_payload(reading.value) : json_payload(reading, spool_->epoch());
+  session_->publish(mqtt::Publication{std::move(topic), payload, static_cast<mqtt::Qos>(config_.mqtt.qos),
+                                      config_.mqtt.retain});
+  spool_->written();
   if (replication_) {
     replication_->offer_reading(Replication::reading_key(config_.gateway.id, reading.device, reading.channel),
-                                form == PayloadForm::json ? std::move(payload) : json_payload(reading));
+                                form == PayloadForm::json ? std::move(payload) : json_payload(reading, spool_->epoch()));
   }
   if (!inputs_paused_ && session_->backlog() >= kMaxBacklog) {
     pause_inputs(true);
@@ -213,6 +239,7 @@ void Gateway::apply_command(std::string_view topic, std::string_view payload) {
 }
 
 void Gateway::on_mqtt_state(const mqtt::StateChange& change) {
+  spool_->on_state(change.state);
   if (change.state == mqtt::State::connected) {
     log(LogLevel::info, "mqtt: connected to {}:{}", config_.mqtt.session.host, config_.mqtt.session.port);
     // A broker without persistence forgets retained messages when it restarts: say them again.
@@ -326,9 +353,15 @@ void Gateway::collect_drops(std::vector<DropWatch::Sample>& out) const {
     const auto datagrams = replication_->status()["datagrams"];
     std::uint64_t refused = datagrams["malformed"].get<std::uint64_t>();
     for (const auto& [reason, count] : datagrams["dropped"].items()) {
-      refused += count.get<std::uint64_t>();
+      refused += reason == "replayed" ? 0 : count.get<std::uint64_t>();
     }
     out.push_back({"replication", "received datagrams", refused});
+    // Replays by peer: a member whose boot epoch went back (a new SD card while its clock was behind) is
+    // shut out until it moves past what its peers remember; each episode is logged (issue 10).
+    for (const auto& peer : config_.replication->peers) {
+      out.push_back({"replication", fmt::format("datagrams of peer {} as replays", peer.node),
+                     replication_->replayed_from(peer.node)});
+    }
     out.push_back({"replication", "datagrams to send", datagrams["send_errors"].get<std::uint64_t>()});
     out.push_back({"replication", "readings too large", replication_->counters().readings_too_large});
   }
@@ -369,6 +402,9 @@ void Gateway::shutdown() {
       log(LogLevel::warning,
           "stopping: {} messages not delivered to the broker are discarded (QoS 0: {}, QoS 1: {}{})",
           lost.total(), lost.qos0, lost.qos1, lost.qos2 > 0 ? fmt::format(", QoS 2: {}", lost.qos2) : "");
+    }
+    if (spool_) {
+      spool_->stopped();
     }
     signals_.reset();
     notify_.close();

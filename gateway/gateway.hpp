@@ -17,6 +17,7 @@
 #include "gateway/drop_watch.hpp"
 #include "gateway/homeassistant/discovery.hpp"
 #include "gateway/payload.hpp"
+#include "gateway/publish_spool.hpp"
 #include "gateway/reading_rate.hpp"
 #include "gateway/reload_plan.hpp"
 #include "gateway/replication.hpp"
@@ -65,10 +66,11 @@ class Gateway {
 
   // What the gateway keeps for each device beside the device itself: how its readings are published, and
   // their numbering (devices/reading.hpp: seq is the gateway's, per channel, from 1 at start).
+  // seq is numbered by the PublishSpool, per reading topic, across restarts.
   struct Route {
     PayloadForm payload = PayloadForm::json;
     std::uint64_t published = 0;
-    std::unordered_map<std::string, std::uint64_t> seq;  // by channel: the last seq published
+    std::map<std::string, std::uint64_t> channels;  // readings published since the start, by channel
   };
 
   mqtt::Options session_options() const;
@@ -88,6 +90,8 @@ class Gateway {
   void on_control(const nlohmann::json& request, ControlServer::Responder respond);
   nlohmann::json status_json() const;
 
+  // gateway_spool.cpp: the disk spool, seq and epoch.
+  std::error_code open_spool();
   // gateway_homeassistant.cpp: discovery and the metrics message. A live reload calls
   // discovery_->update(device_list()) after it changed the devices.
   void start_homeassistant();
@@ -113,6 +117,7 @@ class Gateway {
   Config config_;
   Topics topics_;
   SystemdNotify notify_;
+  std::unique_ptr<PublishSpool> spool_;  // before session_, which publishes through it
   std::optional<mqtt::Session> session_;
   std::vector<std::unique_ptr<devices::Device>> devices_;  // every kind, built by build_devices()
   std::map<std::string, Route, std::less<>> routes_;       // by device name; nodes stay put

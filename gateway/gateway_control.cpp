@@ -5,6 +5,7 @@
 #include "gateway/gateway.hpp"
 #include "gateway/log.hpp"
 #include "gateway/version.hpp"
+#include "quorum/error.hpp"
 
 namespace fg::gateway {
 
@@ -41,31 +42,32 @@ void Gateway::on_control(const nlohmann::json& request, ControlServer::Responder
       for (const auto& line : result.errors) {
         errors += (errors.empty() ? "" : "\n") + line;
       }
-      respond.fail(errors);
+      respond.fail(errors, "reload_refused");
     }
     return;
   }
   if (op != "get" && op != "put") {
-    respond.fail("unknown op");
+    respond.fail("unknown op", "unknown_op");
     return;
   }
   if (!replication_ && waiting_for_clock_) {
-    respond.fail("the register waits for the wall clock to be set: try again after NTP has set it");
+    respond.fail("the register waits for the wall clock to be set: try again after NTP has set it",
+                 "clock_unset");
     return;
   }
   if (!replication_) {
-    respond.fail("this gateway has no [replication] section: there is no register to " + op);
+    respond.fail("this gateway has no [replication] section: there is no register to " + op, "no_register");
     return;
   }
   auto key = request.find("key");
   if (key == request.end() || !key->is_string()) {
-    respond.fail("\"key\" must be a string");
+    respond.fail("\"key\" must be a string", "bad_request");
     return;
   }
   if (op == "get") {
     replication_->read(key->get<std::string>(), [respond](quorum::OpResult<quorum::Versioned> r) {
       if (!r) {
-        respond.fail(r.error().message());
+        respond.fail(r.error().message(), quorum::code_name(r.error().code));
       } else if (r->tag.is_zero()) {
         respond(nlohmann::json{{"value", nullptr}});
       } else {
@@ -76,13 +78,13 @@ void Gateway::on_control(const nlohmann::json& request, ControlServer::Responder
   }
   auto value = request.find("value");
   if (value == request.end() || !value->is_string()) {
-    respond.fail("\"value\" must be a string");
+    respond.fail("\"value\" must be a string", "bad_request");
     return;
   }
   replication_->write(key->get<std::string>(), value->get<std::string>(),
                       [respond](quorum::OpResult<quorum::Tag> r) {
                         if (!r) {
-                          respond.fail(r.error().message());
+                          respond.fail(r.error().message(), quorum::code_name(r.error().code));
                         } else {
                           respond(nlohmann::json{{"tag", Replication::tag_json(*r)}});
                         }
@@ -112,7 +114,7 @@ nlohmann::json Gateway::status_json() const {
     d.online = device->online();
     if (const auto route = routes_.find(device->name()); route != routes_.end()) {
       d.readings = route->second.published;
-      d.channels.insert(route->second.seq.begin(), route->second.seq.end());
+      d.channels.insert(route->second.channels.begin(), route->second.channels.end());
     }
     for (const devices::Counter& counter : device->counters()) {
       d.counters.emplace_back(std::string(counter.name), counter.value);
@@ -123,6 +125,16 @@ nlohmann::json Gateway::status_json() const {
   }
   status.outputs_restored = outputs_ready_;
   status.replication = replication_ ? replication_->status() : nlohmann::json(nullptr);
+  if (spool_ && spool_->spool() != nullptr) {
+    const SpoolStatus spool = spool_->status();
+    status.spool = {
+        {"depth", spool.depth},
+        {"bytes", spool.bytes},
+        {"oldest_age_ms", spool.oldest_age ? nlohmann::json(spool.oldest_age->count()) : nlohmann::json()},
+        {"dropped", spool.dropped},
+        {"syncs", spool.syncs},
+        {"epoch", spool_->epoch()}};
+  }
   return status_document(status);
 }
 

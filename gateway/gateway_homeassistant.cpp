@@ -17,7 +17,8 @@ void Gateway::start_homeassistant() {
                                    kVersion};
   // The diagnostics device shows the metrics message, so it comes with it.
   homeassistant::Diagnostics diagnostics{.enabled = config_.mqtt.metrics_interval.count() != 0,
-                                         .replication = config_.replication.has_value()};
+                                         .replication = config_.replication.has_value(),
+                                         .spool = spool_ && spool_->spool() != nullptr};
   auto lookup = [this](std::string_view device) { return homeassistant_options(device); };
   auto publish = [this](const std::string& topic, const std::string& payload) {
     session_->publish(topic, payload, mqtt::Qos::at_least_once, true);
@@ -45,6 +46,13 @@ homeassistant::DeviceOptions Gateway::homeassistant_options(std::string_view dev
     options.raw_payload = serial->payload == PayloadForm::raw;
     options.channels = serial->homeassistant;
     options.settable_is_control = false;  // every serial channel takes /set by default (options.hpp)
+    return options;
+  }
+  // A GPIO output or PWM channel is settable because it is one: a control (settable_is_control).
+  auto gpio = std::find_if(config_.gpio.begin(), config_.gpio.end(),
+                           [&](const GpioSection& g) { return g.device.name == device; });
+  if (gpio != config_.gpio.end()) {
+    options.raw_payload = gpio->payload == PayloadForm::raw;
   }
   return options;
 }

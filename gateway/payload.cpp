@@ -57,7 +57,7 @@ std::string format_rfc3339(std::chrono::system_clock::time_point time) {
 
 // Written by hand rather than through a JSON DOM: this runs for every reading, and building and
 // dumping an object costs several allocations each time.
-std::string json_payload(const Reading& reading) {
+std::string json_payload(const Reading& reading, std::uint64_t epoch) {
   std::string out;
   out.reserve(96);
   out += "{\"value\":";
@@ -73,7 +73,11 @@ std::string json_payload(const Reading& reading) {
     out += format_rfc3339(reading.time);
     out += '"';
   }
-  fmt::format_to(std::back_inserter(out), ",\"seq\":{}}}", reading.seq);
+  fmt::format_to(std::back_inserter(out), ",\"seq\":{}", reading.seq);
+  if (epoch != 0) {
+    fmt::format_to(std::back_inserter(out), ",\"epoch\":{}", epoch);
+  }
+  out += '}';
   return out;
 }
 

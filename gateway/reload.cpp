@@ -101,7 +101,13 @@ void Gateway::apply_reload(const ReloadPlan& plan, Config next, ReloadResult& re
   follow_payload(config_.serial);
   follow_payload(config_.gpio);
   reload_devices(plan, result);
+  // Also when no device came or went: a channel's [homeassistant] overrides or a payload form may have
+  // changed the discovery documents (update() publishes only what changed).
   after_devices_changed();
+  if (plan.metrics_interval_changed) {
+    metrics_timer_.stop();
+    start_metrics();
+  }
   if (plan.log_level_changed) {
     set_log_level(config_.gateway.log_level);
     follow_log_level();

@@ -92,6 +92,8 @@ void compare_replication(const std::optional<ReplicationSection>& before,
   refuse_change(before->timeout, after->timeout, "replication.timeout", fixed, plan);
   refuse_change(before->heartbeat, after->heartbeat, "replication.heartbeat", fixed, plan);
   refuse_change(before->drop_peers, after->drop_peers, "replication.drop_peers", fixed, plan);
+  refuse_change(before->drop_large_to, after->drop_large_to, "replication.drop_large_to", fixed, plan);
+  refuse_change(before->drop_large_for, after->drop_large_for, "replication.drop_large_for", fixed, plan);
 }
 
 // The session's options without what the gateway itself sets (will, birth) and without the outbox size,
@@ -101,6 +103,7 @@ mqtt::Options connection_settings(const mqtt::Options& options) {
   o.will.reset();
   o.birth.reset();
   o.outbox_limit = 0;
+  o.spool = {};
   return o;
 }
 
@@ -121,15 +124,26 @@ ReloadPlan plan_reload(const Config& running, const Config& next) {
   refuse_change(running.mqtt.prefix, next.mqtt.prefix, "mqtt.prefix", topics, plan);
   refuse_change(running.mqtt.session.outbox_limit, next.mqtt.session.outbox_limit, "mqtt.outbox",
                 "the outbox holds the messages waiting for the broker", plan);
+  const auto& spool_before = running.mqtt.session.spool;
+  const auto& spool_after = next.mqtt.session.spool;
+  const std::string spool = "the spool is opened with its settings when fieldgate starts";
+  refuse_change(running.gateway.state_dir, next.gateway.state_dir, "gateway.state_dir", spool, plan);
+  refuse_change(spool_before.enabled, spool_after.enabled, "mqtt.spool", spool, plan);
+  refuse_change(spool_before.sync, spool_after.sync, "mqtt.spool_sync", spool, plan);
+  refuse_change(spool_before.mode, spool_after.mode, "mqtt.spool_mode", spool, plan);
+  refuse_change(spool_before.max_bytes, spool_after.max_bytes, "mqtt.spool_max", spool, plan);
   refuse_change(running.control.socket, next.control.socket, "control.socket",
                 "`fieldgate reload` itself comes through it", plan);
   compare_replication(running.replication, next.replication, plan);
-  refuse_change(running.homeassistant.enabled, next.homeassistant.enabled, "homeassistant.enabled",
-                "discovery is set up when fieldgate starts", plan);
-  refuse_change(running.homeassistant.prefix, next.homeassistant.prefix, "homeassistant.prefix",
-                "discovery is set up when fieldgate starts", plan);
-  refuse_change(running.mqtt.metrics_interval, next.mqtt.metrics_interval, "mqtt.metrics_interval",
-                "the metrics timer is set up when fieldgate starts", plan);
+  const std::string discovery = "Home Assistant discovery is set up with it at start";
+  refuse_change(running.homeassistant.enabled, next.homeassistant.enabled, "homeassistant.enabled", discovery,
+                plan);
+  refuse_change(running.homeassistant.prefix, next.homeassistant.prefix, "homeassistant.prefix", discovery,
+                plan);
+  // A new interval applies; turning the metrics on or off would add or remove Home Assistant's
+  // diagnostics device, which is set up at start.
+  refuse_change(running.mqtt.metrics_interval.count() == 0, next.mqtt.metrics_interval.count() == 0,
+                "mqtt.metrics_interval", "turning the metrics on or off; " + discovery, plan);
 
   // One line per kind of device, as in build_devices() (gateway/devices_factory.cpp).
   compare_devices(running.serial, next.serial, plan);
@@ -140,6 +154,7 @@ ReloadPlan plan_reload(const Config& running, const Config& next) {
       !(connection_settings(running.mqtt.session) == connection_settings(next.mqtt.session));
   plan.mqtt_publishing_changed = running.mqtt.qos != next.mqtt.qos || running.mqtt.retain != next.mqtt.retain;
   plan.log_level_changed = running.gateway.log_level != next.gateway.log_level;
+  plan.metrics_interval_changed = running.mqtt.metrics_interval != next.mqtt.metrics_interval;
   return plan;
 }
 

@@ -36,6 +36,7 @@ struct ReloadPlan {
   bool mqtt_session_changed = false;  // [mqtt] connection settings: the session reconnects
   bool mqtt_publishing_changed = false;  // qos or retain of readings
   bool log_level_changed = false;
+  bool metrics_interval_changed = false;  // a new interval, the metrics on before and after
 
   bool devices_changed() const { return !added.empty() || !removed.empty() || !changed.empty(); }
   // One line for the log and `fieldgate reload`: "devices: 2 unchanged, 1 added (c), ...; mqtt reconnects".

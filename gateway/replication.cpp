@@ -76,6 +76,8 @@ std::expected<std::unique_ptr<Replication>, std::string> Replication::open(loop:
   options.peer_timing.interval = config.heartbeat;
   options.peer_timing.down_after = config.heartbeat * 3 + config.heartbeat / 2;
   options.blocked_peers.assign(config.drop_peers.begin(), config.drop_peers.end());
+  options.large_drop.peers.assign(config.drop_large_to.begin(), config.drop_large_to.end());
+  options.large_drop.duration = config.drop_large_for;
   auto node =
       quorum::Node::open(loop, *key.key, options, [](quorum::NodeLogLevel level, const std::string& line) {
         log(to_log_level(level), "replication: {}", line);
@@ -86,6 +88,11 @@ std::expected<std::unique_ptr<Replication>, std::string> Replication::open(loop:
   if (!config.drop_peers.empty()) {
     log(LogLevel::warning, "replication: fault injection: dropping all traffic to and from {} peer(s)",
         config.drop_peers.size());
+  }
+  if (!config.drop_large_to.empty()) {
+    log(LogLevel::warning,
+        "replication: fault injection: dropping large datagrams to {} peer(s) for {} ms after the first",
+        config.drop_large_to.size(), config.drop_large_for.count());
   }
   return std::unique_ptr<Replication>(new Replication(loop, config, std::move(*node)));
 }
@@ -196,7 +203,10 @@ nlohmann::json Replication::status() const {
   const auto& core = node_->core();
   json peers = json::array();
   for (const auto& peer : node_->peers()) {
-    json p{{"node", peer.node}, {"up", peer.up}, {"state", to_string(peer.state)}};
+    json p{{"node", peer.node},
+           {"up", peer.up},
+           {"state", to_string(peer.state)},
+           {"replayed", node_->replayed_from(peer.node)}};
     for (const auto& configured : config_.peers) {
       if (configured.node == peer.node) {
         p["address"] = configured.address;
@@ -242,7 +252,10 @@ nlohmann::json Replication::status() const {
           {"garbled", transport.channel.garbled},
           {"unknown_peer", transport.channel.unknown_peer},
           {"misdirected", transport.channel.misdirected},
-          {"blocked", transport.blocked_received}}}}},
+          {"blocked", transport.blocked_received}}},
+        {"large_dropped", transport.large_dropped},
+        {"epoch_notices_sent", transport.epoch_notices_sent},
+        {"epoch_notices_received", transport.epoch_notices_received}}},
       {"commits", core.counters().commits},
   };
 }

@@ -61,6 +61,12 @@ class Replication {
     node_->write(std::move(key), std::move(value), std::move(done));
   }
 
+  // Whether the member serves: false while it restores its state from its peers (a lost disk).
+  bool serving() const { return node_->state() == quorum::ReplicaState::serving; }
+  // Calls `callback` once the member serves (at once, at the end of this loop step, if it does).
+  void on_serving(std::function<void()> callback) { node_->on_serving(std::move(callback)); }
+  // Datagrams of peer `node` dropped as replays (docs/quorum.md: a clock behind on a new state directory).
+  std::uint64_t replayed_from(std::uint32_t node) const { return node_->replayed_from(node); }
   const ReplicationSection& config() const { return config_; }
   const ReplicationCounters& counters() const { return counters_; }
   // For `fieldgate status`: this member, its peers, and the counters.

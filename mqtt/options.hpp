@@ -50,6 +50,26 @@ struct ReconnectOptions {
   bool operator==(const ReconnectOptions&) const = default;
 };
 
+// The disk spool (mqtt/spool.hpp) for QoS 1 / 2 messages: the owner of the session opens it with these
+// settings and gives it to Session::use_spool(); the session uses `mode` and `window`.
+enum class SpoolMode {
+  always,  // every QoS 1 / 2 message is appended before it is published
+  outage,  // only while the broker is away or the window of unacknowledged messages is full
+};
+struct SpoolSettings {
+  bool enabled = true;
+  // At most one fdatasync per this period (group commit); 0: before each publish.
+  std::chrono::milliseconds sync{1000};
+  SpoolMode mode = SpoolMode::always;
+  std::uint64_t max_bytes = 64ull << 20;
+  // QoS 1 / 2 messages from the spool handed to libmosquitto and not yet acknowledged, at most; the
+  // rest wait in the spool, not in libmosquitto's unbounded memory. libmosquitto's own in-flight window
+  // is 20 (max_inflight_messages): more would only queue inside it.
+  std::size_t window = 20;
+
+  bool operator==(const SpoolSettings&) const = default;
+};
+
 struct Options {
   // A host name or a numeric IPv4 / IPv6 address.
   std::string host = "localhost";
@@ -75,6 +95,7 @@ struct Options {
   // Messages kept while disconnected; when full the oldest is dropped and counted.
   std::size_t outbox_limit = 1000;
   ReconnectOptions reconnect;
+  SpoolSettings spool;
 
   bool operator==(const Options&) const = default;
 };

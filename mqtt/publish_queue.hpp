@@ -63,6 +63,10 @@ class PublishQueue {
   // Gives up every waiting message (the session is closing without a broker); returns them by QoS.
   virtual QosCounts discard() = 0;
 
+  // Whether message `mid` (sent, not acknowledged) outlives the process in this queue: a durable queue
+  // sends it again after a restart, so a clean stop that gives up on its acknowledgement loses nothing.
+  virtual bool keeps(int /*mid*/) const { return false; }
+
   // Messages waiting (pushed and not sent).
   virtual std::size_t size() const noexcept = 0;
   bool empty() const noexcept { return size() == 0; }

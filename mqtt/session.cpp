@@ -302,6 +302,12 @@ void Session::on_drain(DoneCallback callback) {
   }
 }
 
+void Session::use_spool(PublishQueue& spool) {
+  if (core_ != nullptr) {
+    core_->use_spool(spool);
+  }
+}
+
 std::size_t Session::backlog() const noexcept {
   return core_ == nullptr ? 0 : core_->backlog();
 }

@@ -173,6 +173,14 @@ class Session {
   std::size_t backlog() const noexcept;
   void on_drain(DoneCallback callback);
 
+  // From now on QoS 1 / 2 messages go through `spool` (a durable PublishQueue, mqtt/spool.hpp) as
+  // Options::spool says: appended before they are published (mode "always"; "outage": only while they
+  // cannot be handed out at once), at most Options::spool.window of them handed to libmosquitto and
+  // unacknowledged, released when acknowledged. QoS 0 messages keep the memory outbox. backlog() counts
+  // the spool's unsent messages while connected. A clean stop keeps what the spool holds. The spool must
+  // outlive the session (or the `done` of shutdown()). Call before start().
+  void use_spool(PublishQueue& spool);
+
  private:
   class Core;
   explicit Session(Core* core) noexcept : core_(core) {}

@@ -2,6 +2,7 @@
 #include <mqtt_protocol.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -260,6 +261,14 @@ void Session::Core::on_poll(std::error_code status, PollEvents events) {
     if (readable) {
       write_suspended_ = false;
     }
+    if (readable && !connecting && !in_flight_.empty() && socket_alive()) {
+      // A broker without TCP_NODELAY (mosquitto's default) holds each small PUBACK back until we have
+      // acknowledged its previous segment at the TCP level, and Linux delays that ACK (up to 40 ms) when
+      // we have nothing to send, as when the window of unacknowledged messages is full: QoS 1 then
+      // arrives in batches. TCP_QUICKACK (which the kernel clears again by itself) sends it at once.
+      int one = 1;
+      (void)::setsockopt(poll_->fd(), IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+    }
   }
   if (writable && socket_alive()) {
     last_rc_ = mosquitto_loop_write(m, 1);
@@ -340,7 +349,7 @@ void Session::Core::handle_lost(std::error_code reason) {
   queue_->connection_lost();
   // Whatever libmosquitto still held for the socket is not being written any more; from now on
   // publishing goes to the bounded outbox, so whoever held back may go on.
-  if (backlog_ > 0 || !in_flight_.empty()) {  // both count in backlog() only while connected
+  if (backlog_ > 0 || !in_flight_.empty() || spool_waiting() > 0) {  // counted only while connected
     backlog_ = 0;
     drained_ = true;
   }

@@ -98,6 +98,9 @@ void Session::Core::settle() {
       invoke_user(counters_.callback_errors, callback);
       continue;
     }
+    if (phase_ == Phase::connected && spool_waiting() > 0 && window_open()) {
+      flush_spool();  // acknowledgements made room in the window
+    }
     update_interest();  // may record a loss if the poll cannot be changed
     if (lost_) {
       continue;

@@ -157,8 +157,10 @@ class Session::Core {
   // count, not in backlog_. Only while connected: without a connection, publishing goes to the bounded
   // queue instead.
   std::size_t backlog() const noexcept {
-    return phase_ == Phase::connected ? std::max(backlog_, in_flight_.size()) : backlog_;
+    return phase_ == Phase::connected ? std::max({backlog_, in_flight_.size(), spool_waiting()}) : backlog_;
   }
+  std::size_t spool_waiting() const noexcept { return spool_ != nullptr ? spool_->size() : 0; }
+  void use_spool(PublishQueue& spool) { spool_ = &spool; }
 
   MessageCallback message_callback_;
   StateCallback state_callback_;
@@ -219,6 +221,9 @@ class Session::Core {
   // The protocol version, user name and password of options_ / password_, into the instance.
   std::error_code apply_settings();
   void flush_queue();
+  // Hands spooled messages to libmosquitto while the window has room (session_publish.cpp).
+  void flush_spool();
+  bool window_open() const noexcept { return in_flight_.size() < options_.spool.window; }
   // Hands `message` to libmosquitto; `sent_mid` receives its message id when it is QoS 1 / 2 (else 0).
   Sent send_now(const Publication& message, std::error_code* refusal = nullptr, int* sent_mid = nullptr);
   void update_interest();
@@ -243,6 +248,8 @@ class Session::Core {
   Backoff backoff_;
   // Where messages wait for the broker; the session publishes from it in order (mqtt/publish_queue.hpp).
   std::unique_ptr<PublishQueue> queue_;
+  // The durable queue of QoS 1 / 2 messages (use_spool()), or nullptr: then they use queue_ too.
+  PublishQueue* spool_ = nullptr;
   // What shutdown gave up (waiting, or handed to libmosquitto and not acknowledged), by QoS.
   QosCounts discarded_;
   int final_mid_ = 0;  // shutdown()'s final message, which is not counted in discarded_

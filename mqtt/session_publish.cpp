@@ -70,6 +70,28 @@ void Session::Core::flush_queue() {
         return;
     }
   }
+  flush_spool();
+}
+
+void Session::Core::flush_spool() {
+  while (spool_ != nullptr && phase_ == Phase::connected && window_open() && !spool_->empty()) {
+    const Publication* message = spool_->front();
+    if (message == nullptr) {
+      return;
+    }
+    int mid = 0;
+    switch (send_now(*message, nullptr, &mid)) {
+      case Sent::ok:
+        spool_->sent(mid);
+        break;
+      case Sent::rejected:
+        ++counters_.rejected;
+        spool_->sent(0);
+        break;
+      case Sent::transport_error:
+        return;
+    }
+  }
 }
 
 std::error_code Session::Core::publish(Publication message) {
@@ -78,6 +100,25 @@ std::error_code Session::Core::publish(Publication message) {
   }
   if (auto ec = check_publication(message)) {
     return ec;
+  }
+  if (spool_ != nullptr && message.qos != Qos::at_most_once) {
+    // Mode "outage": straight out (held by libmosquitto only) while connected, nothing older is
+    // spooled and the window has room; otherwise, and always in mode "always", appended first.
+    if (options_.spool.mode == SpoolMode::outage && phase_ == Phase::connected && spool_->empty() &&
+        window_open()) {
+      std::error_code refusal;
+      switch (send_now(message, &refusal)) {
+        case Sent::ok:
+          return {};
+        case Sent::rejected:
+          return refusal;
+        case Sent::transport_error:
+          break;
+      }
+    }
+    counters_.dropped += spool_->push(std::move(message));
+    flush_spool();
+    return {};
   }
   // Straight to libmosquitto only when connected and nothing older waits in the queue, so messages
   // always leave in publish order.
@@ -108,8 +149,11 @@ void Session::Core::on_publish(mosquitto*, void* self, int mid, int reason,
     // Either way the broker has ended it: a durable queue may release its record. (Only records; the
     // queue must not call back into the session from here.)
     core->queue_->acknowledged(mid);
+    if (core->spool_ != nullptr) {
+      core->spool_->acknowledged(mid);  // settle() hands out the next spooled messages
+    }
     // The last unacknowledged message is acknowledged: a publisher holding back for backlog() may go on.
-    if (core->in_flight_.empty() && core->backlog_ == 0) {
+    if (core->in_flight_.empty() && core->backlog_ == 0 && core->spool_waiting() == 0) {
       core->drained_ = true;
     }
   }

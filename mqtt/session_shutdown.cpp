@@ -86,10 +86,13 @@ void Session::Core::finish() {
   // acknowledgement (destroying the instance below frees them). Both are told apart by QoS in
   // discarded(), so the user can say what a clean stop lost.
   auto waiting = queue_->discard();
+  if (spool_ != nullptr) {
+    waiting += spool_->discard();  // a durable spool keeps its messages for the next start: none
+  }
   counters_.dropped += waiting.total();
   discarded_ += waiting;
   for (const auto& [mid, qos] : in_flight_) {
-    if (mid != final_mid_) {
+    if (mid != final_mid_ && (spool_ == nullptr || !spool_->keeps(mid))) {
       discarded_.add(qos);
     }
   }

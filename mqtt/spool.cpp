@@ -116,9 +116,9 @@ std::string segment_name(std::uint64_t id) {
 
 }  // namespace
 
-std::expected<Spool, std::error_code> Spool::open(storage::Disk& disk, SpoolOptions options,
-                                                  LogCallback log) {
-  Spool spool(disk, options, std::move(log));
+std::expected<Spool, std::error_code> Spool::open(storage::Disk& disk, SpoolOptions options, LogCallback log,
+                                                  SpoolHooks hooks) {
+  Spool spool(disk, options, std::move(log), std::move(hooks));
   if (auto ec = spool.recover()) {
     return std::unexpected(ec);
   }
@@ -153,7 +153,10 @@ std::error_code Spool::recover() {
     Found f;
     std::vector<std::uint64_t> acks;
     auto opened = storage::RecordFile::open(*disk_, name, kSegmentFormat, [&](std::string_view record, auto) {
-      auto d = decode(record, false);
+      auto d = decode(record, static_cast<bool>(hooks_.recovered));
+      if (d.kind == kMessage && d.message) {
+        hooks_.recovered(*d.message);
+      }
       if (d.kind != 0) {
         (d.kind == kMessage ? f.seqs : acks).push_back(d.seq);
       }
@@ -214,7 +217,7 @@ std::error_code Spool::recover() {
   // Leading segments with everything acknowledged go (their acknowledgement records name only their own
   // or older messages); a later one may hold the acknowledgements of an older segment that stays.
   while (!segments_.empty() && segments_.front().unacked == 0) {
-    (void)disk_->remove(segments_.front().name);
+    remove_segment(segments_.front().name);
     ++counters_.segments_deleted;
     segments_.pop_front();
   }
@@ -256,6 +259,13 @@ std::error_code Spool::start_segment() {
   return {};
 }
 
+void Spool::remove_segment(const std::string& name) {
+  if (hooks_.before_delete) {
+    hooks_.before_delete();
+  }
+  (void)disk_->remove(name);
+}
+
 Spool::Segment* Spool::segment_of(std::uint64_t seq) {
   for (auto& s : segments_) {
     if (s.first_seq != 0 && seq >= s.first_seq && seq < s.end_seq) {
@@ -271,7 +281,7 @@ bool Spool::drop_oldest_segment() {
   }
   Segment old = std::move(segments_.front());
   segments_.pop_front();
-  (void)disk_->remove(old.name);
+  remove_segment(old.name);
   ++counters_.segments_deleted;
   if (old.first_seq == 0) {
     return true;
@@ -296,7 +306,7 @@ bool Spool::drop_oldest_segment() {
 
 void Spool::delete_acknowledged_segments() {
   while (segments_.size() > 1 && segments_.front().unacked == 0) {
-    (void)disk_->remove(segments_.front().name);
+    remove_segment(segments_.front().name);
     ++counters_.segments_deleted;
     segments_.pop_front();
   }
@@ -315,9 +325,10 @@ void Spool::dropped(std::uint64_t n) {
 }
 
 void Spool::episode_over() {
-  // The episode lasts until the spool has drained to half its cap, so a spool that stays full (and
-  // frees a segment's worth now and then) logs one episode, not one per segment.
-  if (episode_drops_ > 0 && bytes() <= options_.max_bytes / 2) {
+  // The episode lasts until the spool has drained to half its cap (or holds nothing unacknowledged: the
+  // segment being written may alone be half the cap), so a spool that stays full (and frees a segment's
+  // worth now and then) logs one episode, not one per segment.
+  if (episode_drops_ > 0 && (bytes() <= options_.max_bytes / 2 || unacknowledged() == 0)) {
     log("spool: room again; " + std::to_string(episode_drops_) + " messages were dropped");
     episode_drops_ = 0;
   }
@@ -377,6 +388,9 @@ std::size_t Spool::push(Publication message) {
   tail.end_seq = seq + 1;
   ++tail.unacked;
   ++unsent_;
+  if (options_.sync_every_push) {
+    (void)sync();  // a failure is counted; the message still goes out (the caller asked for it)
+  }
   // Read ahead only while the window covers everything so far; otherwise the message waits on disk.
   if (window_end_ == seq && window_.size() < options_.window_messages) {
     window_.push_back({seq, std::move(message)});
@@ -480,6 +494,18 @@ std::error_code Spool::sync() {
     ++counters_.write_errors;
   }
   return ec;
+}
+
+std::uint64_t Spool::oldest_unacknowledged() const {
+  std::uint64_t oldest = 0;
+  for (const auto& [mid, seq] : in_flight_) {
+    oldest = oldest == 0 ? seq : std::min(oldest, seq);
+  }
+  if (unsent_ > 0) {
+    std::uint64_t first_unsent = window_.empty() ? window_end_ : window_.front().seq;
+    oldest = oldest == 0 ? first_unsent : std::min(oldest, first_unsent);
+  }
+  return oldest;
 }
 
 std::uint64_t Spool::unacknowledged() const noexcept {

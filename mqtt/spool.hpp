@@ -60,6 +60,18 @@ struct SpoolOptions {
   std::uint64_t max_bytes = 64ull << 20;     // all segments together, headers included
   std::uint64_t segment_bytes = 1ull << 20;  // a new segment starts beyond this
   std::size_t window_messages = 1024;        // unsent messages held in memory at once
+  // Syncs after every push, so a message is durable before it is handed out (spool_sync "0s").
+  bool sync_every_push = false;
+};
+
+// What the owner of a spool may want to see of it (all optional). Called synchronously.
+struct SpoolHooks {
+  // Each message record found by open(), acknowledged or not, in segment order: the gateway recovers
+  // its per-channel seq from the payloads it wrote.
+  std::function<void(const Publication&)> recovered;
+  // Just before a segment file is deleted (acknowledged, or dropped for room): whatever the owner
+  // derives from the records must be made durable elsewhere now (the gateway's seq checkpoint).
+  std::function<void()> before_delete;
 };
 
 struct SpoolCounters {
@@ -80,7 +92,7 @@ class Spool final : public PublishQueue {
   // Recovers what the directory holds (see above) and starts a new segment for what comes. Fails on a
   // disk error reading or listing it, or a segment of a newer format.
   static std::expected<Spool, std::error_code> open(storage::Disk& disk, SpoolOptions options = {},
-                                                    LogCallback log = {});
+                                                    LogCallback log = {}, SpoolHooks hooks = {});
 
   Spool(Spool&&) noexcept = default;
   Spool& operator=(Spool&&) noexcept = default;
@@ -96,6 +108,7 @@ class Spool final : public PublishQueue {
   void connection_lost() override {}
   QosCounts discard() override;
   std::size_t size() const noexcept override { return static_cast<std::size_t>(unsent_); }
+  bool keeps(int mid) const override { return in_flight_.contains(mid); }
 
   // Makes everything appended durable (one fdatasync of the newest segment). The owner calls it every
   // spool_sync, or before each publish.
@@ -107,6 +120,10 @@ class Spool final : public PublishQueue {
   std::uint64_t bytes() const noexcept;
   std::size_t segments() const noexcept { return segments_.size(); }
   const SpoolCounters& counters() const noexcept { return counters_; }
+  // The spool's own seq of the oldest message not acknowledged (sent or not), or 0 when there is none;
+  // next_seq() is the one the next push() gets. Together they let the owner age the spool.
+  std::uint64_t oldest_unacknowledged() const;
+  std::uint64_t next_seq() const noexcept { return next_seq_; }
 
  private:
   struct Segment {
@@ -122,8 +139,9 @@ class Spool final : public PublishQueue {
     Publication message;
   };
 
-  Spool(storage::Disk& disk, SpoolOptions options, LogCallback log)
-      : disk_(&disk), options_(options), log_(std::move(log)) {}
+  Spool(storage::Disk& disk, SpoolOptions options, LogCallback log, SpoolHooks hooks)
+      : disk_(&disk), options_(options), log_(std::move(log)), hooks_(std::move(hooks)) {}
+  void remove_segment(const std::string& name);
 
   std::error_code recover();
   std::error_code start_segment();
@@ -147,6 +165,7 @@ class Spool final : public PublishQueue {
   storage::Disk* disk_;
   SpoolOptions options_;
   LogCallback log_;
+  SpoolHooks hooks_;
   std::deque<Segment> segments_;  // oldest first; back() is written
   std::optional<storage::RecordFile> tail_;
   std::uint64_t next_seq_ = 1;

@@ -29,4 +29,9 @@ namespace fg::quorum {
 std::expected<std::uint64_t, std::error_code> next_boot_epoch(storage::Disk& disk,
                                                               std::uint64_t new_disk_floor = 1);
 
+// The next boot epoch as next_boot_epoch() gives it, but at least `at_least`, stored before it is
+// returned. A running member whose peers remember a higher epoch of it (its state directory is new and
+// its clock was behind: UdpTransport::on_epoch_behind) moves past that epoch with it.
+std::expected<std::uint64_t, std::error_code> raise_boot_epoch(storage::Disk& disk, std::uint64_t at_least);
+
 }  // namespace fg::quorum

@@ -78,6 +78,13 @@ class Core {
   const CoordinatorCounters& coordinator_counters() const { return coordinator_.counters(); }
   std::size_t operations_in_flight() const { return coordinator_.in_flight(); }
   const CoreConfig& config() const { return config_; }
+  const Restorer& restorer() const { return restorer_; }
+  // Moves to a new, higher boot epoch (stored by the caller): tags and requests from now on carry it;
+  // replies to requests sent under the old one are ignored and the requests are sent again.
+  void advance_epoch(std::uint64_t epoch) {
+    config_.epoch = epoch;
+    context_.epoch = epoch;
+  }
 
  private:
   struct PendingReply {

@@ -1,16 +1,14 @@
 #pragma once
-// disk_format: the byte layout of a replica's state files ("snapshot", "log", "epoch"), described in
-// docs/quorum-disk-format.md. Pure functions over bytes, no I/O, so ReplicaLog and next_boot_epoch share
-// one definition and a fuzz target can feed the decoders arbitrary input (this header therefore avoids
-// <expected>: the fuzz build's libstdc++ lacks it).
-//
-// Every integer is little-endian with a fixed width. Every file starts with a 16-byte header: an 8-byte
-// magic naming the kind of file, a u32 format version and a u32 CRC-32 (zlib's) of those 12 bytes.
-// The header's layout is the one thing later versions must keep, so an old build can always tell a newer
-// file from a damaged one.
+// disk_format: what a replica's state files ("snapshot", "log", "epoch") hold, described in
+// docs/quorum-disk-format.md. Since format version 2 they are storage/'s record files
+// (storage/record_format.hpp: a versioned header, then records each with its own length and CRC-32);
+// this header says what the register puts in the records. Files of version 1, the register's own older
+// framing, are still read (quorum/disk_format_v1.hpp) and rewritten as version 2 by open_replica_log().
+// Pure functions over bytes, no I/O, so ReplicaLog and next_boot_epoch share one definition.
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -18,6 +16,7 @@
 #include <type_traits>
 
 #include "quorum/tag.hpp"
+#include "storage/record_format.hpp"
 
 namespace fg::quorum {
 
@@ -43,81 +42,93 @@ inline std::error_code make_error_code(StateError e) noexcept {
 
 namespace disk_format {
 
-inline constexpr std::uint32_t kVersion = 1;
+inline constexpr std::uint32_t kVersion = 2;
 inline constexpr std::size_t kMaxKeyBytes = 255;
 inline constexpr std::size_t kMaxValueBytes = std::size_t{64} * 1024;
-inline constexpr std::size_t kHeaderBytes = 16;
-// A record's fixed part: crc u32, counter u64, writer u32, epoch u64, key length u16, value length u32.
-inline constexpr std::size_t kRecordFixedBytes = 30;
-inline constexpr std::size_t kMaxRecordBytes = kRecordFixedBytes + kMaxKeyBytes + kMaxValueBytes;
+// An entry's fixed part: counter u64, writer u32, epoch u64, key length u16 (then the key, then the value,
+// whose length is what the record's length leaves).
+inline constexpr std::size_t kEntryFixedBytes = 22;
+inline constexpr std::uint32_t kMaxEntryBytes = kEntryFixedBytes + kMaxKeyBytes + kMaxValueBytes;
 
-enum class FileKind { snapshot, log, epoch };
+// The three kinds of file. The magics are those of version 1, whose 16-byte header had the same layout.
+inline constexpr storage::FileFormat kLogFormat{
+    .magic = "FGQLOG\n\n", .version = kVersion, .oldest_version = kVersion, .max_payload = kMaxEntryBytes};
+inline constexpr storage::FileFormat kSnapshotFormat{
+    .magic = "FGQSNAP\n", .version = kVersion, .oldest_version = kVersion, .max_payload = kMaxEntryBytes};
+inline constexpr storage::FileFormat kEpochFormat{
+    .magic = "FGQEPOC\n", .version = kVersion, .oldest_version = kVersion, .max_payload = 8};
 
-// The header of a file of this kind, in this build's format version unless told otherwise (tests use
-// that to make the files of a newer build).
-std::string encode_header(FileKind kind, std::uint32_t version = kVersion);
+// Little-endian fixed-width integers, as every version writes them.
+template <typename T>
+void put_le(std::string& out, T value) {
+  for (std::size_t i = 0; i < sizeof(T); ++i) {
+    out.push_back(static_cast<char>(static_cast<std::uint8_t>(value >> (8 * i))));
+  }
+}
+// Reads a T at `at`. Precondition: at + sizeof(T) <= bytes.size().
+template <typename T>
+T get_le(std::string_view bytes, std::size_t at) noexcept {
+  T value = 0;
+  for (std::size_t i = 0; i < sizeof(T); ++i) {
+    value |= static_cast<T>(static_cast<T>(static_cast<std::uint8_t>(bytes[at + i])) << (8 * i));
+  }
+  return value;
+}
 
-enum class HeaderStatus {
-  ok,
-  torn,           // shorter than a header and a prefix of ours: a crash while the file was created
-  bad_magic,      // not a file of this kind (or its first bytes are damaged)
-  bad_crc,        // the header's CRC does not match
-  bad_version,    // version 0, which no build writes
-  newer_version,  // a valid header of a version this build does not know
-};
-struct HeaderCheck {
-  HeaderStatus status = HeaderStatus::ok;
-  std::uint32_t version = 0;  // set for ok and newer_version
-};
-HeaderCheck check_header(FileKind kind, std::string_view bytes) noexcept;
-const char* describe(HeaderStatus status) noexcept;
+// An error unless `key` and `value` fit an entry; never write what this rejects.
+std::error_code check_entry_size(std::string_view key, std::string_view value) noexcept;
 
-// An error unless `key` and `value` fit a record; never write what this rejects.
-std::error_code check_record_size(std::string_view key, std::string_view value) noexcept;
+// Appends the payload of the entry (key, tag, value) to `out`. Precondition: check_entry_size() passed.
+void append_entry(std::string& out, std::string_view key, const Versioned& entry);
 
-// Appends the record (key, tag, value) to `out`. Precondition: check_record_size() passed.
-void append_record(std::string& out, std::string_view key, const Versioned& entry);
-
-enum class RecordStatus {
-  ok,
-  truncated,   // the input ends inside the record (a torn tail, or a length field that is damaged)
-  bad_length,  // a length beyond the limits: not a record we wrote
-  bad_crc,     // complete, but its CRC does not match
-};
-struct DecodedRecord {
-  RecordStatus status = RecordStatus::truncated;
-  std::size_t size = 0;  // bytes the record takes, when ok
-  std::string_view key;  // views into the input, when ok
-  std::string_view value;
+struct DecodedEntry {
+  bool ok = false;  // false: too short, or a key length beyond the payload or the limit
   Tag tag;
+  std::string_view key;  // views into the payload
+  std::string_view value;
 };
-// Decodes the record at the start of `bytes`.
-DecodedRecord decode_record(std::string_view bytes) noexcept;
-const char* describe(RecordStatus status) noexcept;
+DecodedEntry decode_entry(std::string_view payload) noexcept;
 
-// A snapshot file: header, u64 entry count, the entries as records sorted by key, and a u32 CRC of
-// everything between the header and that CRC.
+// A snapshot file: the header, a first record holding the entry count (u64), so that a file cut at a
+// record boundary is told from a whole one, then one record per entry, sorted by key.
 std::string encode_snapshot(const Entries& entries);
 
 struct DecodedSnapshot {
-  HeaderStatus header = HeaderStatus::ok;
-  std::uint32_t version = 0;
+  storage::record_format::HeaderStatus header = storage::record_format::HeaderStatus::ok;
+  std::uint32_t version = 0;  // 1 or 2 when the header is ok
   bool ok = false;
   std::string why;  // what is wrong, when not ok
   Entries entries;
 };
+// Reads a snapshot of version 2 or 1.
 DecodedSnapshot decode_snapshot(std::string_view bytes);
 
-// An epoch file: header, u64 epoch, u32 CRC of that u64's 8 bytes.
-inline constexpr std::size_t kEpochFileBytes = kHeaderBytes + 8 + 4;
+// What scan_log() found in a log file.
+struct LogScan {
+  storage::record_format::HeaderStatus header = storage::record_format::HeaderStatus::ok;
+  std::uint32_t version = 0;       // 1 or 2 when the header is ok
+  std::uint64_t intact_bytes = 0;  // the header and the intact entries: where the log can be cut
+  // What follows them: clean, torn (what a crash while appending leaves) or corrupt (an intact record
+  // after a bad one, or a record whose CRC holds but which is no entry: damage no crash of ours explains).
+  storage::record_format::Tail tail = storage::record_format::Tail::clean;
+  std::string stopped_by;  // why the scan stopped, when the tail is not clean
+};
+using EntryVisitor = std::function<void(std::string_view key, const Versioned& entry)>;
+// Reads a log of version 2 or 1, calling `visit` for each intact entry in order and stopping at the first
+// bad one (what follows damage is never trusted). `visit` is not called when the header is not ok.
+LogScan scan_log(std::string_view bytes, const EntryVisitor& visit);
+
+// An epoch file: the header and one record holding the epoch (u64).
 std::string encode_epoch(std::uint64_t epoch);
 
 struct DecodedEpoch {
-  HeaderStatus header = HeaderStatus::ok;
+  storage::record_format::HeaderStatus header = storage::record_format::HeaderStatus::ok;
+  std::uint32_t version = 0;
   bool ok = false;
   std::string why;
   std::uint64_t epoch = 0;
 };
+// Reads an epoch file of version 2 or 1.
 DecodedEpoch decode_epoch(std::string_view bytes);
 
 }  // namespace disk_format

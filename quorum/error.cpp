@@ -49,4 +49,25 @@ const std::error_category& quorum_category() noexcept {
   return category;
 }
 
+const char* code_name(const std::error_code& code) noexcept {
+  if (code.category() != quorum_category()) {
+    return "error";
+  }
+  switch (static_cast<OpErrc>(code.value())) {
+    case OpErrc::no_quorum:
+      return "no_quorum";
+    case OpErrc::outcome_unknown:
+      return "outcome_unknown";
+    case OpErrc::busy:
+      return "busy";
+    case OpErrc::empty_key:
+      return "empty_key";
+    case OpErrc::key_too_long:
+      return "key_too_long";
+    case OpErrc::value_too_large:
+      return "value_too_large";
+  }
+  return "error";
+}
+
 }  // namespace fg::quorum

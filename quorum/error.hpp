@@ -29,6 +29,10 @@ enum class OpErrc : int {
 
 const std::error_category& quorum_category() noexcept;
 
+// The code's name as written above ("outcome_unknown"), for machines: the control socket's answers carry
+// it, so clients branch on it rather than on the English text. Codes of other categories are "error".
+const char* code_name(const std::error_code& code) noexcept;
+
 inline std::error_code make_error_code(OpErrc e) noexcept {
   return {static_cast<int>(e), quorum_category()};
 }

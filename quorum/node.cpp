@@ -56,9 +56,20 @@ std::expected<std::unique_ptr<Node>, std::string> Node::open(loop::Loop& loop, c
   if (!opened) {
     return std::unexpected(dir.string() + ": cannot open the replica's state: " + opened.error().message());
   }
+  if (opened->recovered.empty_directory) {
+    // Normal for every member of a new site; a lost disk shows once the peers answer (on_state_changed).
+    log(NodeLogLevel::info, dir.string() +
+                                ": empty state directory: a new site, or a lost disk; it asks "
+                                "its peers before it serves");
+  }
   for (const auto& problem : opened->recovered.problems) {
     log(opened->recovered.corruption ? NodeLogLevel::error : NodeLogLevel::warning,
         dir.string() + ": " + problem);
+  }
+  if (opened->recovered.converted_from != 0) {
+    log(NodeLogLevel::info, dir.string() + ": state files converted from format version " +
+                                std::to_string(opened->recovered.converted_from) + " to " +
+                                std::to_string(disk_format::kVersion));
   }
   std::unique_ptr<Node> node(
       new Node(loop, key, options, *epoch, std::move(heap_disk), std::move(*opened), std::move(log)));
@@ -98,6 +109,8 @@ Node::Node(loop::Loop& loop, const SiteKey& key, const NodeOptions& options, std
                                std::to_string(epoch) + ", " + std::to_string(core_->entries().size()) +
                                " keys" + (initialized ? "" : "; restoring its state from the other members"));
   transport_.set_blocked_peers(options.blocked_peers);
+  transport_.set_large_drop(options.large_drop);
+  transport_.on_epoch_behind([this](NodeId peer, std::uint64_t seen) { on_epoch_behind(peer, seen); });
   transport_.on_receive([this](NodeId from, std::uint64_t from_epoch, std::span<const std::uint8_t> payload) {
     // The core compares replies with its deadlines by now(): take the time anew, since this process may
     // have been stopped (SIGSTOP) between the loop's clock update and this datagram (coordinator.cpp).
@@ -158,8 +171,33 @@ void Node::end_step() {
 }
 
 void Node::on_state_changed(ReplicaState state, const std::string& why) {
-  NodeLogLevel level = state == ReplicaState::failed ? NodeLogLevel::error : NodeLogLevel::info;
+  // A member that had to restore while its peers hold state lost its disk: an operator wants to know
+  // (issue 10). A member of a new site starting empty is normal.
+  bool lost_state = core_ && core_->restorer().peers_had_state();
+  NodeLogLevel level = state == ReplicaState::failed ? NodeLogLevel::error
+                       : lost_state                  ? NodeLogLevel::warning
+                                                     : NodeLogLevel::info;
   log_(level, "replica " + std::to_string(core_ ? core_->config().self : 0) + ": " + why);
+}
+
+void Node::on_epoch_behind(NodeId peer, std::uint64_t seen) {
+  std::uint64_t old = epoch();
+  auto next = raise_boot_epoch(*disk_, seen + 1);
+  if (!next) {
+    log_(NodeLogLevel::error, "peer " + std::to_string(peer) +
+                                  " drops this member's datagrams: it remembers boot epoch " +
+                                  std::to_string(seen) + ", above this member's " + std::to_string(old) +
+                                  ", and a new epoch cannot be stored: " + next.error().message());
+    return;
+  }
+  transport_.set_epoch(*next);
+  core_->advance_epoch(*next);
+  log_(NodeLogLevel::warning,
+       "peer " + std::to_string(peer) + " remembers boot epoch " + std::to_string(seen) +
+           " of this member, above its own " + std::to_string(old) +
+           " (a new state directory while the clock was behind?): moved to boot epoch " +
+           std::to_string(*next));
+  touched();
 }
 
 void Node::read(std::string key, Coordinator::ReadDone done) {

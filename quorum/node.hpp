@@ -38,7 +38,8 @@ struct NodeOptions {
   bool fsync = true;  // false only for benchmarks: see PosixDiskOptions
   CoordinatorOptions coordinator;
   PeerTiming peer_timing;
-  std::vector<NodeId> blocked_peers;  // fault injection: see UdpTransport::set_blocked_peers
+  std::vector<NodeId> blocked_peers;   // fault injection: see UdpTransport::set_blocked_peers
+  UdpTransport::LargeDrop large_drop;  // fault injection: see UdpTransport::set_large_drop
 };
 
 enum class NodeLogLevel { error, warning, info, debug };
@@ -65,6 +66,8 @@ class Node final : public Env {
   std::vector<PeerStatus> peers() const { return core_->peers(); }
   const Core& core() const { return *core_; }
   TransportCounters transport_counters() const { return transport_.counters(); }
+  // Datagrams of `peer` dropped as replays (an older boot epoch of it, or seen already).
+  std::uint64_t replayed_from(NodeId peer) const { return transport_.replayed_from(peer); }
   std::uint64_t epoch() const { return core_->config().epoch; }
   std::size_t keys() const { return core_->entries().size(); }
   std::expected<sockaddr_storage, std::error_code> local_address() const {
@@ -89,6 +92,7 @@ class Node final : public Env {
   void touched() { pending_step_ = true; }
   void end_step();
   void on_state_changed(ReplicaState state, const std::string& why);
+  void on_epoch_behind(NodeId peer, std::uint64_t seen);
 
   loop::Loop& loop_;
   NodeLog log_;

@@ -8,6 +8,7 @@ namespace fg::quorum {
 namespace {
 
 namespace df = disk_format;
+namespace rf = storage::record_format;
 
 constexpr std::string_view kSnapshot = "snapshot";
 constexpr std::string_view kLog = "log";
@@ -34,38 +35,38 @@ std::expected<std::optional<std::string>, std::error_code> read_if_present(stora
 
 // Applies a replayed record by the replay rule: only a higher tag replaces what is held. Returns whether
 // the record changed anything.
-bool replay_record(Entries& entries, const df::DecodedRecord& record) {
-  auto [it, inserted] = entries.try_emplace(std::string(record.key));
-  if (record.tag <= it->second.tag) {
+bool replay_record(Entries& entries, std::string_view key, const Versioned& entry) {
+  auto [it, inserted] = entries.try_emplace(std::string(key));
+  if (entry.tag <= it->second.tag) {
     if (inserted) {
       entries.erase(it);  // A zero tag is "never written": it must not create the key.
     }
     return false;
   }
-  it->second = Versioned{record.tag, std::string(record.value)};
+  it->second = entry;
   return true;
 }
 
-// Whether a valid record starts anywhere in `bytes`. A value may itself contain the bytes of a record,
-// so a torn record can contain a "valid" one: that only makes a torn tail look like corruption (it is
-// reported and kept aside), never the other way round.
-bool valid_record_within(std::string_view bytes) {
-  for (std::size_t at = 0; at + df::kRecordFixedBytes <= bytes.size(); ++at) {
-    if (df::decode_record(bytes.substr(at)).status == df::RecordStatus::ok) {
-      return true;
-    }
-  }
-  return false;
-}
-
 const std::string kMustRestore = "it must restore its keys from a quorum before serving";
+
+// The log as a RecordFile, after open_replica_log() made it whole (created, cut or rewritten).
+std::expected<storage::RecordFile, std::error_code> open_log_file(storage::Disk& disk) {
+  auto opened = storage::RecordFile::open(disk, std::string(kLog), df::kLogFormat);
+  if (!opened) {
+    return std::unexpected(opened.error());
+  }
+  if (std::error_code ec = opened->file.cut_tail()) {  // Nothing to do unless it was damaged meanwhile.
+    return std::unexpected(ec);
+  }
+  return std::move(opened->file);
+}
 
 }  // namespace
 
 std::expected<OpenedReplicaLog, std::error_code> open_replica_log(storage::Disk& disk,
                                                                   ReplicaLogOptions options) {
-  ReplicaLog log(disk, options);
   Recovered rec;
+  std::uint64_t snapshot_size = 0;
 
   auto snapshot_bytes = read_if_present(disk, kSnapshot);
   if (!snapshot_bytes) {
@@ -81,23 +82,23 @@ std::expected<OpenedReplicaLog, std::error_code> open_replica_log(storage::Disk&
   std::optional<df::DecodedSnapshot> snapshot;
   if (*snapshot_bytes) {
     snapshot = df::decode_snapshot(**snapshot_bytes);
-    if (snapshot->header == df::HeaderStatus::newer_version) {
+    if (snapshot->header == rf::HeaderStatus::newer_version) {
       return std::unexpected(make_error_code(StateError::newer_format));
     }
   }
-  df::HeaderCheck log_header;
+  rf::HeaderCheck log_header;
   if (*log_bytes) {
-    log_header = df::check_header(df::FileKind::log, **log_bytes);
-    if (log_header.status == df::HeaderStatus::newer_version) {
+    log_header = rf::check_header(df::kLogFormat.magic, df::kVersion, **log_bytes);
+    if (log_header.status == rf::HeaderStatus::newer_version) {
       return std::unexpected(make_error_code(StateError::newer_format));
     }
   }
 
-  if (!*snapshot_bytes) {
-    rec.problems.push_back(*log_bytes
-                               ? "no snapshot: this replica was never initialized or lost its snapshot; " +
-                                     kMustRestore + " (the log's records are kept)"
-                               : "empty state directory: " + kMustRestore);
+  if (!*snapshot_bytes && !*log_bytes) {
+    rec.empty_directory = true;
+  } else if (!*snapshot_bytes) {
+    rec.problems.push_back("no snapshot: this replica was never initialized or lost its snapshot; " +
+                           kMustRestore + " (the log's records are kept)");
   } else if (!snapshot->ok) {
     // Serving from a damaged snapshot could answer with stale or invented values; rebuilding from the
     // peers is always safe. The file is kept aside for a post-mortem, not deleted.
@@ -108,19 +109,29 @@ std::expected<OpenedReplicaLog, std::error_code> open_replica_log(storage::Disk&
       return std::unexpected(ec);
     }
   } else {
-    rec.entries = std::move(snapshot->entries);
     rec.initialized = true;
-    log.snapshot_size_ = (*snapshot_bytes)->size();
+    snapshot_size = (*snapshot_bytes)->size();
+    if (snapshot->version < df::kVersion) {
+      // Rewritten in this build's format at once: replace() leaves the old file or the new one, and either
+      // is read. The log beside it is converted below; until then it is read as it is.
+      std::string bytes = df::encode_snapshot(snapshot->entries);
+      if (std::error_code ec = disk.replace(kSnapshot, bytes)) {
+        return std::unexpected(ec);
+      }
+      rec.converted_from = snapshot->version;
+      snapshot_size = bytes.size();
+    }
+    rec.entries = std::move(snapshot->entries);
   }
 
   // Without its log, a snapshot is not the whole state: the records since it are gone. A damaged log
   // header is treated the same way (the log is created whole by Disk::replace, so no crash explains it,
   // and whatever damaged it may have damaged records too).
   bool new_log = !*log_bytes;
-  if (*log_bytes && log_header.status != df::HeaderStatus::ok) {
+  if (*log_bytes && log_header.status != rf::HeaderStatus::ok) {
     rec.corruption = true;
     rec.initialized = false;
-    rec.problems.push_back(std::string("corrupt log header: ") + df::describe(log_header.status) +
+    rec.problems.push_back(std::string("corrupt log header: ") + rf::describe(log_header.status) +
                            " (renamed to log.corrupt; " + kMustRestore + ")");
     if (std::error_code ec = disk.rename(kLog, kCorruptLog)) {
       return std::unexpected(ec);
@@ -143,33 +154,32 @@ std::expected<OpenedReplicaLog, std::error_code> open_replica_log(storage::Disk&
     }
   }
 
+  std::expected<storage::RecordFile, std::error_code> file = std::unexpected(std::error_code());
   if (new_log) {
-    if (std::error_code ec = disk.replace(kLog, df::encode_header(df::FileKind::log))) {
-      return std::unexpected(ec);
-    }
-    log.log_size_ = df::kHeaderBytes;
+    file = storage::RecordFile::create(disk, std::string(kLog), df::kLogFormat);
   } else {
     std::string_view bytes = **log_bytes;
-    std::size_t at = df::kHeaderBytes;
-    df::RecordStatus stopped_by = df::RecordStatus::ok;
-    while (at < bytes.size()) {
-      df::DecodedRecord record = df::decode_record(bytes.substr(at));
-      if (record.status != df::RecordStatus::ok) {
-        stopped_by = record.status;
-        break;
-      }
+    // A log of an older version is rewritten whole, as the same entries in this build's format.
+    bool convert = log_header.version < df::kVersion;
+    storage::RecordFileImage converted(df::kLogFormat);
+    std::string payload;
+    df::LogScan scan = df::scan_log(bytes, [&](std::string_view key, const Versioned& entry) {
       ++rec.records_replayed;
-      if (!replay_record(rec.entries, record)) {
+      if (!replay_record(rec.entries, key, entry)) {
         ++rec.records_ignored;
       }
-      at += record.size;
-    }
-    if (at < bytes.size()) {
-      // Replay stops at the first bad record: what follows garbage is not trusted, even if it parses.
-      std::string_view tail = bytes.substr(at);
-      std::string where = "at offset " + std::to_string(at) + " (" + df::describe(stopped_by) + "): cut " +
-                          std::to_string(tail.size()) + " bytes";
-      if (valid_record_within(tail.substr(1))) {
+      if (convert) {
+        payload.clear();
+        df::append_entry(payload, key, entry);
+        converted.add(payload);
+      }
+    });
+    if (scan.tail != rf::Tail::clean) {
+      // Replay stopped at the first bad record: what follows garbage is not trusted, even if it parses.
+      std::string_view tail = bytes.substr(scan.intact_bytes);
+      std::string where = "at offset " + std::to_string(scan.intact_bytes) + " (" + scan.stopped_by +
+                          "): cut " + std::to_string(tail.size()) + " bytes";
+      if (scan.tail == rf::Tail::corrupt) {
         rec.corruption = true;
         rec.problems.push_back("log damaged " + where +
                                ", including valid records after the damage (saved in log.corrupt)");
@@ -179,57 +189,50 @@ std::expected<OpenedReplicaLog, std::error_code> open_replica_log(storage::Disk&
       } else {
         rec.problems.push_back("torn log tail " + where);
       }
-      if (std::error_code ec = disk.truncate(kLog, at)) {
+      if (std::error_code ec = disk.truncate(kLog, scan.intact_bytes)) {
         return std::unexpected(ec);
       }
       rec.bytes_cut = tail.size();
     }
-    log.log_size_ = at;
+    if (convert) {
+      if (std::error_code ec = converted.write(disk, kLog)) {
+        return std::unexpected(ec);
+      }
+      rec.converted_from = log_header.version;
+    }
+    file = open_log_file(disk);
+  }
+  if (!file) {
+    return std::unexpected(file.error());
   }
 
+  ReplicaLog log(disk, options, std::move(*file));
+  log.snapshot_size_ = snapshot_size;
   log.initialized_ = rec.initialized;
   return OpenedReplicaLog{std::move(log), std::move(rec)};
 }
 
 std::error_code ReplicaLog::append(std::string_view key, const Versioned& entry) {
-  if (failed_) {
+  if (log_.failed()) {
     return StateError::log_failed;
   }
-  if (std::error_code ec = disk_format::check_record_size(key, entry.value)) {
+  if (std::error_code ec = df::check_entry_size(key, entry.value)) {
     return ec;
   }
-  std::string record;
-  disk_format::append_record(record, key, entry);
-  if (std::error_code ec = disk_->append(kLog, record)) {
-    // A failed write may have left part of the record (a short write before ENOSPC). Cut it off, or
-    // the next good record would follow garbage and be thrown away with it at the next open.
-    if (disk_->truncate(kLog, log_size_)) {
-      failed_ = true;
-    }
-    return ec;
-  }
-  log_size_ += record.size();
-  pending_ = true;
-  return {};
+  payload_.clear();
+  df::append_entry(payload_, key, entry);
+  return log_.append(payload_);
 }
 
 std::error_code ReplicaLog::commit() {
-  if (failed_) {
+  if (log_.failed()) {
     return StateError::log_failed;
   }
-  if (!pending_) {
-    return {};
-  }
-  if (std::error_code ec = disk_->sync(kLog)) {
-    failed_ = true;
-    return ec;
-  }
-  pending_ = false;
-  return {};
+  return log_.sync();
 }
 
 std::error_code ReplicaLog::write_snapshot(const Entries& entries) {
-  std::string bytes = disk_format::encode_snapshot(entries);
+  std::string bytes = df::encode_snapshot(entries);
   if (std::error_code ec = disk_->replace(kSnapshot, bytes)) {
     return ec;
   }
@@ -247,18 +250,18 @@ std::error_code ReplicaLog::mark_initialized(const Entries& entries) {
 }
 
 bool ReplicaLog::compaction_due() const noexcept {
-  return initialized_ && !failed_ && log_bytes() > options_.compact_min_log_bytes &&
+  return initialized_ && !log_.failed() && log_bytes() > options_.compact_min_log_bytes &&
          log_bytes() >= 2 * snapshot_size_;
 }
 
 std::expected<bool, std::error_code> ReplicaLog::compact(const Entries& entries) {
-  if (failed_) {
+  if (log_.failed()) {
     return std::unexpected(make_error_code(StateError::log_failed));
   }
   if (!compaction_due()) {
     return false;
   }
-  if (pending_) {
+  if (log_.pending()) {
     return std::unexpected(make_error_code(StateError::commit_pending));
   }
   // Snapshot first, then the log: a crash in between leaves the new snapshot and the old log, whose
@@ -266,11 +269,9 @@ std::expected<bool, std::error_code> ReplicaLog::compact(const Entries& entries)
   if (std::error_code ec = write_snapshot(entries)) {
     return std::unexpected(ec);  // The old snapshot and the log are intact; compaction can be retried.
   }
-  if (std::error_code ec = disk_->truncate(kLog, disk_format::kHeaderBytes)) {
-    failed_ = true;
-    return std::unexpected(ec);
+  if (std::error_code ec = log_.clear()) {
+    return std::unexpected(ec);  // The log now refuses writes (StateError::log_failed) until reopened.
   }
-  log_size_ = disk_format::kHeaderBytes;
   return true;
 }
 

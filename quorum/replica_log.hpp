@@ -1,9 +1,9 @@
 #pragma once
 // ReplicaLog: a replica's durable key -> Versioned map, kept as a snapshot plus an append-only log.
 //
-// Files in the state directory (layouts in docs/quorum-disk-format.md):
-//   snapshot  the full state at some point, written whole with Disk::replace;
-//   log       records (key, tag, value) appended since that snapshot.
+// Files in the state directory, storage/ record files (layouts in docs/quorum-disk-format.md):
+//   snapshot  the full state at some point, written whole with Disk::replace (storage::RecordFileImage);
+//   log       records (key, tag, value) appended since that snapshot (a storage::RecordFile).
 // The map itself is the caller's: open_replica_log() hands back what it recovered, the caller applies
 // each store to its map and to append(), and passes the map to compact().
 //
@@ -35,6 +35,7 @@
 #include "quorum/disk_format.hpp"
 #include "quorum/tag.hpp"
 #include "storage/disk.hpp"
+#include "storage/record_file.hpp"
 
 namespace fg::quorum {
 
@@ -63,6 +64,11 @@ struct Recovered {
   // that an acknowledged store was lost, and a site-wide power cut must not leave every replica
   // uninitialized. The caller should log it loudly and may choose to rebuild from peers.
   bool corruption = false;
+  // Whether the directory held no state at all (no snapshot, no log): a member of a new site, or one
+  // whose disk was lost. Not a problem in itself: the replica asks its peers which it is.
+  bool empty_directory = false;
+  // 1 when files of format version 1 were found and rewritten as version 2 (0: nothing converted).
+  std::uint32_t converted_from = 0;
   // One line per finding, for the operator ("corrupt snapshot: CRC mismatch ...").
   std::vector<std::string> problems;
 };
@@ -80,7 +86,7 @@ class ReplicaLog {
   // Makes every record appended since the last commit durable (one Disk::sync); nothing to do is success.
   std::error_code commit();
   // Whether records wait for commit().
-  bool pending() const noexcept { return pending_; }
+  bool pending() const noexcept { return log_.pending(); }
 
   bool initialized() const noexcept { return initialized_; }
   // Writes the first snapshot of `entries` (the restored state, which must include every record
@@ -96,22 +102,22 @@ class ReplicaLog {
   std::expected<bool, std::error_code> compact(const Entries& entries);
 
   // Bytes in the log beyond its header, and the size of the last snapshot read or written.
-  std::uint64_t log_bytes() const noexcept { return log_size_ - disk_format::kHeaderBytes; }
+  std::uint64_t log_bytes() const noexcept { return log_.record_bytes(); }
   std::uint64_t snapshot_bytes() const noexcept { return snapshot_size_; }
 
  private:
   friend std::expected<OpenedReplicaLog, std::error_code> open_replica_log(storage::Disk&, ReplicaLogOptions);
 
-  ReplicaLog(storage::Disk& disk, ReplicaLogOptions options) : disk_(&disk), options_(options) {}
+  ReplicaLog(storage::Disk& disk, ReplicaLogOptions options, storage::RecordFile log)
+      : disk_(&disk), options_(options), log_(std::move(log)) {}
   std::error_code write_snapshot(const Entries& entries);
 
   storage::Disk* disk_;
   ReplicaLogOptions options_;
-  std::uint64_t log_size_ = disk_format::kHeaderBytes;  // Everything appended, committed or not.
+  storage::RecordFile log_;
+  std::string payload_;  // Reused by append(), so a store allocates nothing once it has grown.
   std::uint64_t snapshot_size_ = 0;
   bool initialized_ = false;
-  bool pending_ = false;
-  bool failed_ = false;
 };
 
 struct OpenedReplicaLog {
@@ -123,7 +129,8 @@ struct OpenedReplicaLog {
 // or garbled tail. Files that cannot be trusted are renamed aside, never deleted, and the renames make
 // "not initialized" stick across restarts: a corrupt snapshot to "snapshot.corrupt"; a log with a
 // corrupt header to "log.corrupt"; and an intact snapshot whose log is missing or corrupt to
-// "snapshot.stale". Errors: the disk's errors, and StateError::newer_format when a file was written by a
+// "snapshot.stale". Files of format version 1 are read and rewritten as version 2 (Recovered::
+// converted_from). Errors: the disk's errors, and StateError::newer_format when a file was written by a
 // newer format version, in which case no file is touched.
 std::expected<OpenedReplicaLog, std::error_code> open_replica_log(storage::Disk& disk,
                                                                   ReplicaLogOptions options = {});

@@ -1,5 +1,7 @@
 #include "quorum/restorer.hpp"
 
+#include <algorithm>
+
 namespace fg::quorum {
 
 Restorer::Restorer(const Context& context, Millis retry, Millis hold, Done done)
@@ -36,6 +38,10 @@ void Restorer::on_reply(NodeId from, const Message& reply) {
   std::size_t member = context_.index_of(from);
   if (!active_ || member >= peers_.size() || from == context_.self || reply.request_epoch != context_.epoch) {
     return;
+  }
+  if (!reply.entries.empty() &&
+      std::find(with_state_.begin(), with_state_.end(), from) == with_state_.end()) {
+    with_state_.push_back(from);
   }
   Peer& peer = peers_[member];
   bool settled = peer.progress == Progress::complete || peer.progress == Progress::empty;
@@ -81,13 +87,28 @@ void Restorer::decide() {
     next_send_ = hold_until_;
     return;
   }
+  std::vector<NodeId> sorted = with_state_;
+  std::sort(sorted.begin(), sorted.end());
+  std::string holders;
+  for (NodeId id : sorted) {
+    holders += (holders.empty() ? "" : ", ") + std::to_string(id);
+  }
   if (complete_peers() >= majority) {
-    how = "restored " + std::to_string(staging_.size()) + " keys from " + std::to_string(complete_peers()) +
-          " peers";
+    how =
+        "this member's state was lost (a lost disk, a damaged state directory, or a member new to a "
+        "running site), and its peers hold the site's state: restored " +
+        std::to_string(staging_.size()) + " keys from " + std::to_string(complete_peers()) + " peers (" +
+        holders + ")";
   } else if (empty_peers() + 1 >= majority) {
     how = context_.members.size() == 1
               ? "started empty: a site of one member"
               : "started empty: a majority of the members, this one included, have no state (a new site)";
+    if (!with_state_.empty()) {
+      how = "started empty: a majority of the members, this one included, have no state, but peer(s) " +
+            holders +
+            " hold state: a majority of the members lost their disks at once, more than the register "
+            "survives; the keys only they hold are not restored here";
+    }
   } else {
     return;
   }

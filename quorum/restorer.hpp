@@ -46,6 +46,10 @@ class Restorer {
   std::size_t empty_peers() const;
   // Restores read completely before the hold ended, and so read again.
   std::uint64_t passes_thrown_away() const { return passes_thrown_away_; }
+  // Whether a peer sent entries: then this member lost its own (a lost disk, or a member new to a
+  // running site), which the log says loudly. Members of a new site that started empty a moment before
+  // this one have none to send.
+  bool peers_had_state() const { return !with_state_.empty(); }
 
  private:
   enum class Progress { waiting, paging, complete, empty };
@@ -68,6 +72,7 @@ class Restorer {
   bool active_ = false;
   std::vector<Peer> peers_;  // by member index; self stays `waiting`
   Entries staging_;
+  std::vector<NodeId> with_state_;  // the peers that sent entries, in the order they did
   Millis next_send_{Millis::max()};
   std::uint64_t next_request_ = 1ull << 63;  // apart from the coordinator's ids, for readable traces
 };

@@ -57,22 +57,31 @@ SecureChannel::SecureChannel(const SiteKey& key, NodeId self, std::uint64_t epoc
   peers.erase(std::unique(peers.begin(), peers.end()), peers.end());
   for (NodeId id : peers) {
     if (id != 0 && id != self) {
-      peers_.emplace_back(id, ReplayWindow{});
+      peers_.push_back(Peer{id, ReplayWindow{}});
     }
   }
 }
 
 bool SecureChannel::is_peer(NodeId id) const noexcept {
-  return std::any_of(peers_.begin(), peers_.end(), [id](const auto& peer) { return peer.first == id; });
+  return std::any_of(peers_.begin(), peers_.end(), [id](const Peer& peer) { return peer.id == id; });
 }
 
-ReplayWindow* SecureChannel::window_of(NodeId peer) noexcept {
-  for (auto& [id, window] : peers_) {
-    if (id == peer) {
-      return &window;
+SecureChannel::Peer* SecureChannel::peer_of(NodeId id) noexcept {
+  for (Peer& peer : peers_) {
+    if (peer.id == id) {
+      return &peer;
     }
   }
   return nullptr;
+}
+
+std::uint64_t SecureChannel::replayed_from(NodeId id) const noexcept {
+  for (const Peer& peer : peers_) {
+    if (peer.id == id) {
+      return peer.replayed;
+    }
+  }
+  return 0;
 }
 
 std::vector<std::uint8_t> SecureChannel::seal(NodeId to, std::span<const std::uint8_t> payload) {
@@ -105,6 +114,7 @@ std::optional<DatagramHeader> SecureChannel::peek_header(std::span<const std::ui
 }
 
 std::optional<Opened> SecureChannel::open(std::span<const std::uint8_t> datagram) {
+  stale_.reset();
   if (datagram.size() > kMaxDatagram) {
     ++drops_.oversized;
     return std::nullopt;
@@ -118,8 +128,8 @@ std::optional<Opened> SecureChannel::open(std::span<const std::uint8_t> datagram
     ++drops_.garbled;
     return std::nullopt;
   }
-  ReplayWindow* window = header->sender == self_ ? nullptr : window_of(header->sender);
-  if (window == nullptr) {
+  Peer* peer = header->sender == self_ ? nullptr : peer_of(header->sender);
+  if (peer == nullptr) {
     ++drops_.unknown_peer;
     return std::nullopt;
   }
@@ -138,11 +148,16 @@ std::optional<Opened> SecureChannel::open(std::span<const std::uint8_t> datagram
     ++drops_.forged;
     return std::nullopt;
   }
-  if (window->check(header->epoch, header->counter) != ReplayVerdict::fresh) {
+  ReplayVerdict verdict = peer->window.check(header->epoch, header->counter);
+  if (verdict != ReplayVerdict::fresh) {
     ++drops_.replayed;
+    ++peer->replayed;
+    if (verdict == ReplayVerdict::stale_epoch) {
+      stale_ = StaleEpoch{header->sender, header->epoch, peer->window.epoch()};
+    }
     return std::nullopt;
   }
-  window->commit(header->epoch, header->counter);
+  peer->window.commit(header->epoch, header->counter);
   return Opened{header->sender, header->epoch,
                 std::span<const std::uint8_t>(plaintext_.data(), static_cast<std::size_t>(payload_size))};
 }

@@ -66,6 +66,14 @@ struct Opened {
   std::span<const std::uint8_t> payload;
 };
 
+// A genuine datagram dropped because its epoch is older than the newest one seen from its sender: the
+// sender restarted with a lower boot epoch (a new state directory while its clock was behind, issue 10).
+struct StaleEpoch {
+  NodeId from = 0;
+  std::uint64_t sent = 0;  // the epoch the datagram carried
+  std::uint64_t seen = 0;  // the newest epoch seen from that sender
+};
+
 // The plaintext header fields of a datagram, read without authenticating anything.
 struct DatagramHeader {
   NodeId sender = 0;
@@ -99,6 +107,17 @@ class SecureChannel {
   static std::optional<DatagramHeader> peek_header(std::span<const std::uint8_t> datagram) noexcept;
 
   const ChannelDrops& drops() const noexcept { return drops_; }
+  // Genuine datagrams of `peer` dropped as replays (counted in drops().replayed too); 0 for a non-peer.
+  std::uint64_t replayed_from(NodeId peer) const noexcept;
+  // The stale epoch found by the last open() that returned nothing, if that was the reason; cleared by
+  // this call and by the next open().
+  std::optional<StaleEpoch> take_stale_epoch() noexcept { return std::exchange(stale_, std::nullopt); }
+  // Moves this node to a new boot epoch (already stored by the caller, and higher than the old one):
+  // counters start again at 1, as after a restart.
+  void set_epoch(std::uint64_t epoch) noexcept {
+    epoch_ = epoch;
+    next_counter_ = 1;
+  }
   NodeId self() const noexcept { return self_; }
   std::uint64_t epoch() const noexcept { return epoch_; }
   // The counter the next seal() will use.
@@ -106,15 +125,21 @@ class SecureChannel {
   bool is_peer(NodeId id) const noexcept;
 
  private:
-  ReplayWindow* window_of(NodeId peer) noexcept;
+  struct Peer {
+    NodeId id;
+    ReplayWindow window;
+    std::uint64_t replayed = 0;
+  };
+  Peer* peer_of(NodeId id) noexcept;
 
   SiteKey key_;
   NodeId self_;
   std::uint64_t epoch_;
   std::uint64_t next_counter_ = 1;
   // Three or five nodes: a short vector searched linearly beats any map.
-  std::vector<std::pair<NodeId, ReplayWindow>> peers_;
+  std::vector<Peer> peers_;
   ChannelDrops drops_;
+  std::optional<StaleEpoch> stale_;
   std::array<std::uint8_t, kMaxPayload> plaintext_{};
 };
 

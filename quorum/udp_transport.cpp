@@ -19,7 +19,7 @@ std::vector<NodeId> ids_of(const std::vector<PeerEndpoint>& peers) {
 
 UdpTransport::UdpTransport(loop::Loop& loop, const SiteKey& key, NodeId self, std::uint64_t epoch,
                            std::vector<PeerEndpoint> peers)
-    : socket_(loop), channel_(key, self, epoch, ids_of(peers)), peers_(std::move(peers)) {}
+    : loop_(loop), socket_(loop), channel_(key, self, epoch, ids_of(peers)), peers_(std::move(peers)) {}
 
 std::error_code UdpTransport::bind(const sockaddr& address) {
   if (auto ec = socket_.bind(address)) {
@@ -37,6 +37,23 @@ void UdpTransport::on_receive(Receiver receiver) {
 
 void UdpTransport::set_blocked_peers(std::vector<NodeId> peers) {
   blocked_ = std::move(peers);
+}
+
+void UdpTransport::set_large_drop(LargeDrop fault) {
+  large_drop_ = std::move(fault);
+  large_drop_since_.reset();
+}
+
+bool UdpTransport::drops_large(NodeId to, std::size_t bytes) {
+  if (bytes < large_drop_.min_bytes ||
+      std::find(large_drop_.peers.begin(), large_drop_.peers.end(), to) == large_drop_.peers.end()) {
+    return false;
+  }
+  std::chrono::milliseconds now = loop_.now();
+  if (!large_drop_since_) {
+    large_drop_since_ = now;
+  }
+  return now - *large_drop_since_ < large_drop_.duration;
 }
 
 bool UdpTransport::is_blocked(NodeId id) const noexcept {
@@ -74,6 +91,10 @@ void UdpTransport::send(NodeId to, std::span<const std::uint8_t> payload) {
     ++counters_.blocked_sent;
     return;
   }
+  if (drops_large(to, payload.size())) {
+    ++counters_.large_dropped;
+    return;
+  }
   const std::vector<std::uint8_t> datagram = channel_.seal(to, payload);
   if (datagram.empty()) {
     ++counters_.send_errors;
@@ -93,9 +114,15 @@ void UdpTransport::handle_datagram(std::span<const std::uint8_t> datagram) {
   }
   auto opened = channel_.open(datagram);
   if (!opened) {
+    if (auto stale = channel_.take_stale_epoch()) {
+      notice_stale_epoch(*stale);
+    }
     return;
   }
   ++counters_.received;
+  if (handle_notice(opened->from, opened->payload)) {
+    return;
+  }
   if (!receiver_) {
     return;
   }
@@ -103,6 +130,53 @@ void UdpTransport::handle_datagram(std::span<const std::uint8_t> datagram) {
   // receiver that destroys it must not touch the payload afterwards, which lives in the channel).
   auto receiver = receiver_;
   receiver(opened->from, opened->epoch, opened->payload);
+}
+
+void UdpTransport::notice_stale_epoch(const StaleEpoch& stale) {
+  constexpr std::chrono::milliseconds kNoticeInterval{250};
+  std::chrono::milliseconds now = loop_.now();
+  auto last = std::find_if(last_notice_.begin(), last_notice_.end(),
+                           [&](const auto& entry) { return entry.first == stale.from; });
+  if (last != last_notice_.end() && now - last->second < kNoticeInterval) {
+    return;
+  }
+  if (last == last_notice_.end()) {
+    last_notice_.emplace_back(stale.from, now);
+  } else {
+    last->second = now;
+  }
+  // kEpochNotice | the epoch the stale datagram carried, u64 | the newest epoch seen, u64
+  std::vector<std::uint8_t> payload{kEpochNotice};
+  for (std::uint64_t value : {stale.sent, stale.seen}) {
+    for (int i = 0; i < 8; ++i) {
+      payload.push_back(static_cast<std::uint8_t>(value >> (8 * i)));
+    }
+  }
+  ++counters_.epoch_notices_sent;
+  send(stale.from, payload);
+}
+
+bool UdpTransport::handle_notice(NodeId from, std::span<const std::uint8_t> payload) {
+  if (payload.empty() || payload[0] != kEpochNotice) {
+    return false;
+  }
+  if (payload.size() != 17) {
+    return true;  // a notice of another layout: not for the receiver either
+  }
+  auto u64_at = [&](std::size_t at) {
+    std::uint64_t value = 0;
+    for (int i = 0; i < 8; ++i) {
+      value |= static_cast<std::uint64_t>(payload[at + i]) << (8 * i);
+    }
+    return value;
+  };
+  std::uint64_t sent = u64_at(1);
+  std::uint64_t seen = u64_at(9);
+  if (sent == channel_.epoch() && seen >= sent && epoch_behind_) {
+    ++counters_.epoch_notices_received;
+    epoch_behind_(from, seen);
+  }
+  return true;
 }
 
 const TransportCounters& UdpTransport::counters() const noexcept {

@@ -22,7 +22,7 @@ export DEBIAN_FRONTEND=noninteractive
 libs=(libuv1-dev libmosquitto-dev libgpiod-dev libsystemd-dev libsodium-dev libre2-dev libtomlplusplus-dev libfmt-dev zlib1g-dev)
 
 host=(
-  build-essential cmake ninja-build pkg-config git lld
+  build-essential cmake ninja-build pkg-config git lld ccache
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libcli11-dev
   mosquitto mosquitto-clients gpiod socat

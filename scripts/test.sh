@@ -23,6 +23,13 @@ done
 scripts/install-deps.sh "${deps_args[@]}"
 [[ " ${presets[*]} " == *" rpi-armv6 "* ]] && scripts/armv6-sysroot.sh
 
+# ccache (installed by install-deps.sh) makes a second build of the same sources with the same flags, in
+# another build tree, a cache hit: the GPIO VM stage's libgpiod v1 build (scripts/gpio-vm.sh) is the dev
+# build again. Debug info names the tree of the first build; nothing here reads it.
+export CMAKE_CXX_COMPILER_LAUNCHER=${CMAKE_CXX_COMPILER_LAUNCHER-ccache}
+export CMAKE_C_COMPILER_LAUNCHER=${CMAKE_C_COMPILER_LAUNCHER-ccache}
+export CCACHE_BASEDIR=${CCACHE_BASEDIR-$PWD} CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR-1}
+
 jobs=$(nproc)
 for p in "${presets[@]}"; do
   echo "=== preset $p"

@@ -46,6 +46,9 @@ struct GatewaySection {
   // One MQTT topic level, [A-Za-z0-9_-]+. Defaults to the host name, sanitised (default_gateway_id()).
   std::string id;
   LogLevel log_level = LogLevel::info;
+  // The gateway's durable state: spool/ (the MQTT spool, the seq checkpoint and boot epoch). The
+  // service's StateDirectory.
+  std::string state_dir = "/var/lib/fieldgate";
 };
 
 // [mqtt]: the session's own settings, and the gateway's: where it publishes, and how it publishes readings.
@@ -112,6 +115,10 @@ struct ReplicationSection {
   std::chrono::milliseconds restore_timeout{
       10000};                             // how long outputs wait for their desired states at start
   std::vector<std::uint32_t> drop_peers;  // fault injection for tests: cut the links to these nodes
+  // Fault injection for tests: drop the large datagrams (stores of large values) to these nodes for
+  // drop_large_for after the first one.
+  std::vector<std::uint32_t> drop_large_to;
+  std::chrono::milliseconds drop_large_for{3000};
 
   bool operator==(const ReplicationSection&) const = default;
 };

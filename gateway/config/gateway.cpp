@@ -43,6 +43,13 @@ void read_gateway(TableReader& table, GatewaySection& out) {
                                                         {"debug", LogLevel::debug}})) {
     out.log_level = *level;
   }
+  if (auto state_dir = table.string("state_dir")) {
+    if (state_dir->empty() || state_dir->front() != '/') {
+      table.error("state_dir", "must be an absolute path, got " + quote(*state_dir));
+    } else {
+      out.state_dir = *state_dir;
+    }
+  }
 }
 
 }  // namespace config_detail

@@ -1,6 +1,10 @@
 // [mqtt] and [mqtt.tls]: the MQTT session's own settings (mqtt::Options), and the gateway's topic prefix
 // and how it publishes readings.
 
+#include <optional>
+#include <string>
+#include <utility>
+
 #include "gateway/config/duration.hpp"
 #include "gateway/config/sections.hpp"
 
@@ -55,6 +59,57 @@ std::optional<std::string> read_topic_prefix(TableReader& table) {
   }
   return std::nullopt;
 }
+
+namespace {
+
+// "64MiB", "512KiB", "1GiB" or a number of bytes ("4096", "4096B").
+std::optional<std::uint64_t> parse_size(std::string_view text) {
+  std::size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') {
+    ++digits;
+  }
+  if (digits == 0 || digits > 12) {
+    return std::nullopt;
+  }
+  std::uint64_t value = std::stoull(std::string(text.substr(0, digits)));
+  const std::string_view unit = text.substr(digits);
+  const std::pair<std::string_view, std::uint64_t> units[] = {
+      {"", 1}, {"B", 1}, {"KiB", 1ull << 10}, {"MiB", 1ull << 20}, {"GiB", 1ull << 30}};
+  for (const auto& [name, factor] : units) {
+    if (unit == name) {
+      return value * factor;
+    }
+  }
+  return std::nullopt;
+}
+
+// The disk spool (issue 12): [mqtt] spool, spool_sync, spool_mode, spool_max.
+void read_spool(TableReader& table, mqtt::SpoolSettings& out) {
+  if (auto enabled = table.boolean("spool")) {
+    out.enabled = *enabled;
+  }
+  if (auto sync = table.duration("spool_sync", DurationBounds{.max = std::chrono::minutes(10)})) {
+    out.sync = *sync;
+  }
+  if (auto mode = table.choice<mqtt::SpoolMode>(
+          "spool_mode", {{"always", mqtt::SpoolMode::always}, {"outage", mqtt::SpoolMode::outage}})) {
+    out.mode = *mode;
+  }
+  if (auto max = table.string("spool_max")) {
+    auto bytes = parse_size(*max);
+    // Two segments (1 MiB each) at least: the one being written and one to drop when full.
+    if (!bytes) {
+      table.error("spool_max",
+                  "expected a size such as \"64MiB\", \"512KiB\" or \"1GiB\", got " + quote(*max));
+    } else if (*bytes < (2ull << 20)) {
+      table.error("spool_max", "must be at least \"2MiB\", got " + quote(*max));
+    } else {
+      out.max_bytes = *bytes;
+    }
+  }
+}
+
+}  // namespace
 
 void read_mqtt(TableReader& table, MqttSection& section) {
   mqtt::Options& out = section.session;
@@ -126,6 +181,7 @@ void read_mqtt(TableReader& table, MqttSection& section) {
     table.error(blamed, "reconnect_min (" + format_duration(reconnect.initial) +
                             ") must not be more than reconnect_max (" + format_duration(reconnect.max) + ")");
   }
+  read_spool(table, out.spool);
   if (table.has("tls")) {
     if (auto tls = table.subtable("tls")) {
       out.tls.emplace();

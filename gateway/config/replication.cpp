@@ -189,22 +189,23 @@ std::string list_of(const std::set<std::uint32_t>& nodes) {
   return out;
 }
 
-void read_drop_peers(TableReader& table, std::optional<std::uint32_t> self, const Members& members,
-                     std::vector<std::uint32_t>& out) {
-  const toml::node* node = table.find("drop_peers");
+// A fault-injection list of peers (drop_peers, drop_large_to): each a configured peer, once.
+void read_peer_list(TableReader& table, const std::string& key, std::optional<std::uint32_t> self,
+                    const Members& members, std::vector<std::uint32_t>& out) {
+  const toml::node* node = table.find(key);
   if (node == nullptr) {
     return;
   }
   const toml::array* array = node->as_array();
   if (array == nullptr) {
-    table.error("drop_peers", "expected an array of peer node numbers, such as [2, 3], got " +
-                                  std::string(type_name(node->type())));
+    table.error(key, "expected an array of peer node numbers, such as [2, 3], got " +
+                         std::string(type_name(node->type())));
     return;
   }
   std::map<std::int64_t, std::string> listed;
   for (std::size_t i = 0; i < array->size(); ++i) {
     const toml::node& element = *array->get(i);
-    const std::string path = table.key_path("drop_peers") + "[" + std::to_string(i) + "]";
+    const std::string path = table.key_path(key) + "[" + std::to_string(i) + "]";
     const auto add = [&](std::string message) {
       table.issues().add(element.source().begin, path, std::move(message));
     };
@@ -299,7 +300,11 @@ void read_replication(TableReader& table, ReplicationSection& out) {
   if (auto restore = table.duration("restore_timeout", DurationBounds{.min = 0ms, .max = 10min})) {
     out.restore_timeout = *restore;
   }
-  read_drop_peers(table, self, members, out.drop_peers);
+  read_peer_list(table, "drop_peers", self, members, out.drop_peers);
+  read_peer_list(table, "drop_large_to", self, members, out.drop_large_to);
+  if (auto window = table.duration("drop_large_for", DurationBounds{.min = 0ms, .max = 10min})) {
+    out.drop_large_for = *window;
+  }
 }
 
 }  // namespace fg::gateway::config_detail

@@ -142,14 +142,17 @@ std::expected<void, std::string> ControlClient::receive_more(Clock::time_point d
     }
     if (n == 0) {
       fd_.reset();
+      failure_ = {Failure::closed, {}};
       return std::unexpected("fieldgate closed the connection at " + path_);
     }
     if (errno != EAGAIN && errno != EINTR) {
       std::string reason = std::strerror(errno);
       fd_.reset();
+      failure_ = {Failure::closed, {}};
       return std::unexpected("lost the connection to fieldgate at " + path_ + ": " + reason);
     }
     if (!wait_for(fd_.get(), POLLIN, deadline)) {
+      failure_ = {Failure::timed_out, {}};
       return std::unexpected("no answer from fieldgate within " + std::to_string(timeout.count()) + " ms");
     }
   }
@@ -157,7 +160,9 @@ std::expected<void, std::string> ControlClient::receive_more(Clock::time_point d
 
 std::expected<nlohmann::json, std::string> ControlClient::request(nlohmann::json request,
                                                                   std::chrono::milliseconds timeout) {
+  failure_ = {Failure::other, {}};
   if (!fd_) {
+    failure_ = {Failure::closed, {}};
     return std::unexpected("not connected to fieldgate at " + path_);
   }
   auto op = request.is_object() ? request.find("op") : request.end();
@@ -171,6 +176,7 @@ std::expected<nlohmann::json, std::string> ControlClient::request(nlohmann::json
   auto deadline = Clock::now() + timeout;
   if (auto sent = send_line(request.dump(-1, ' ', false, json::error_handler_t::replace) + "\n", deadline);
       !sent) {
+    failure_ = {Failure::closed, {}};
     return std::unexpected(parting_error().value_or(sent.error()));
   }
   for (;;) {
@@ -189,13 +195,20 @@ std::expected<nlohmann::json, std::string> ControlClient::request(nlohmann::json
       }
       auto ok = answer.find("ok");
       if (ok != answer.end() && ok->is_boolean() && ok->get<bool>()) {
+        failure_ = {};
         return answer;
       }
+      auto code = answer.find("code");
+      failure_ = {Failure::answered,
+                  code != answer.end() && code->is_string() ? code->get<std::string>() : ""};
       auto error = answer.find("error");
       return std::unexpected(error != answer.end() && error->is_string() ? error->get<std::string>()
                                                                          : std::string("request failed"));
     }
     if (auto more = receive_more(deadline, timeout); !more) {
+      if (failure_.kind == Failure::other) {
+        failure_ = {Failure::closed, {}};  // an answer longer than the limit: the connection was dropped
+      }
       return std::unexpected(more.error());
     }
   }

@@ -36,6 +36,21 @@ class ControlClient {
 
   const std::string& path() const noexcept { return path_; }
 
+  // How the last request() that failed went wrong, for callers that branch on it (the CLI's exit
+  // statuses) rather than on the English text.
+  enum class Failure {
+    none,       // the last request succeeded
+    answered,   // the daemon answered ok:false; `code` says why (docs/control-socket.md)
+    closed,     // the daemon closed the connection, or it broke, before the answer came
+    timed_out,  // no answer within the timeout
+    other,      // a bad request, or an answer that was not JSON
+  };
+  struct LastFailure {
+    Failure kind = Failure::none;
+    std::string code;  // the daemon's code, for `answered`
+  };
+  const LastFailure& last_failure() const noexcept { return failure_; }
+
  private:
   ControlClient(loop::UniqueFd fd, std::string path) noexcept : fd_(std::move(fd)), path_(std::move(path)) {}
 
@@ -50,6 +65,7 @@ class ControlClient {
   loop::UniqueFd fd_;
   std::string path_;
   std::string input_;  // received bytes not yet consumed as lines
+  LastFailure failure_;
   std::int64_t next_id_ = 1;
 };
 

@@ -104,8 +104,9 @@ struct ControlServer::State : std::enable_shared_from_this<State> {
       c.admitted = false;
       // Reading starts only so that the close is reported (and the entry erased); end() stops it again.
       (void)c.stream.start_reading([](std::span<const char>) {}, [this, id](std::error_code) { erase(id); });
-      (void)c.stream.write(error_line(
-          nullptr, "too many connections (at most " + std::to_string(limits.max_connections) + ")"));
+      (void)c.stream.write(
+          error_line(nullptr, "too many connections (at most " + std::to_string(limits.max_connections) + ")",
+                     "too_many_connections"));
       end(id, c);
       return;
     }
@@ -176,8 +177,10 @@ struct ControlServer::State : std::enable_shared_from_this<State> {
     if (overlong && !closed) {
       if (auto* still = find(id); still != nullptr) {
         (void)send(id, *still,
-                   error_line(nullptr, "line longer than " + std::to_string(limits.max_line_bytes) +
-                                           " bytes; closing the connection"));
+                   error_line(nullptr,
+                              "line longer than " + std::to_string(limits.max_line_bytes) +
+                                  " bytes; closing the connection",
+                              "line_too_long"));
         end(id, *still);
       }
     }
@@ -189,38 +192,40 @@ struct ControlServer::State : std::enable_shared_from_this<State> {
       return;  // a stray empty line (an interactive user pressing Enter) is not worth an error
     }
     if (nesting_depth(line) > kMaxNesting) {
-      (void)send(id, c, error_line(nullptr, "request nested more than 64 levels deep"));
+      (void)send(id, c, error_line(nullptr, "request nested more than 64 levels deep", "malformed"));
       return;
     }
     json request;
     try {
       request = json::parse(line);
     } catch (const json::exception& e) {
-      (void)send(id, c, error_line(nullptr, std::string("invalid JSON: ") + e.what()));
+      (void)send(id, c, error_line(nullptr, std::string("invalid JSON: ") + e.what(), "malformed"));
       return;
     }
     if (!request.is_object()) {
-      (void)send(id, c, error_line(nullptr, "a request must be a JSON object"));
+      (void)send(id, c, error_line(nullptr, "a request must be a JSON object", "malformed"));
       return;
     }
     auto op = request.find("op");
     if (op == request.end()) {
-      (void)send(id, c, error_line(nullptr, "request has no \"op\""));
+      (void)send(id, c, error_line(nullptr, "request has no \"op\"", "malformed"));
       return;
     }
     json request_id = request.contains("id") ? request["id"] : json(nullptr);
     if (!op->is_string()) {
-      (void)send(id, c, error_line(request_id, "unknown op"));
+      (void)send(id, c, error_line(request_id, "unknown op", "unknown_op"));
       return;
     }
     if (c.pending >= limits.max_pending_per_connection) {
       // Refused before the handler sees it: a client cannot queue unbounded work (register operations)
       // through one connection. It is told at once, so nothing is dropped without an answer.
       (void)send(id, c,
-                 error_line(request_id, "busy: " + std::to_string(c.pending) +
-                                            " requests of this connection are still in progress (at most " +
-                                            std::to_string(limits.max_pending_per_connection) +
-                                            "); send it again once some are answered"));
+                 error_line(request_id,
+                            "busy: " + std::to_string(c.pending) +
+                                " requests of this connection are still in progress (at most " +
+                                std::to_string(limits.max_pending_per_connection) +
+                                "); send it again once some are answered",
+                            "busy"));
       return;
     }
     ++c.pending;
@@ -230,9 +235,9 @@ struct ControlServer::State : std::enable_shared_from_this<State> {
     try {
       handler(request, respond);  // `keep_alive` in on_data keeps it alive even if it closes the server
     } catch (const std::exception& e) {
-      respond.fail(std::string("internal error: ") + e.what());
+      respond.fail(std::string("internal error: ") + e.what(), "internal_error");
     } catch (...) {
-      respond.fail("internal error");
+      respond.fail("internal error", "internal_error");
     }
   }
 
@@ -244,7 +249,8 @@ struct ControlServer::State : std::enable_shared_from_this<State> {
     --c->pending;
     bool sent = send(id, *c,
                      ok ? success_line(request_id, payload)
-                        : error_line(request_id, payload.get_ref<const std::string&>()));
+                        : error_line(request_id, payload["error"].get_ref<const std::string&>(),
+                                     payload["code"].get_ref<const std::string&>()));
     if (auto* still = find(id); still != nullptr && still->peer_done && still->pending == 0) {
       end(id, *still);
     }
@@ -254,7 +260,7 @@ struct ControlServer::State : std::enable_shared_from_this<State> {
 
 ControlServer::Pending::~Pending() {
   if (!answered) {
-    (void)answer(false, json("no answer"));
+    (void)answer(false, json{{"error", "no answer"}, {"code", "no_answer"}});
   }
 }
 
@@ -271,8 +277,9 @@ bool ControlServer::Responder::operator()(nlohmann::json result_fields) const {
   return pending_ != nullptr && pending_->answer(true, result_fields);
 }
 
-bool ControlServer::Responder::fail(std::string error) const {
-  return pending_ != nullptr && pending_->answer(false, json(std::move(error)));
+bool ControlServer::Responder::fail(std::string error, std::string code) const {
+  return pending_ != nullptr &&
+         pending_->answer(false, json{{"error", std::move(error)}, {"code", std::move(code)}});
 }
 
 std::expected<ControlServer, std::error_code> ControlServer::open(loop::Loop& loop, const std::string& path,

@@ -60,8 +60,9 @@ class ControlServer {
     // {"id": <id>, "ok": true, ...result_fields}. `result_fields` is an object whose members join the
     // answer ("id" and "ok" in it are ignored); null adds nothing; any other value becomes "result".
     bool operator()(nlohmann::json result_fields = nlohmann::json::object()) const;
-    // {"id": <id>, "ok": false, "error": <error>}.
-    bool fail(std::string error) const;
+    // {"id": <id>, "ok": false, "error": <error>, "code": <code>}: the code names the failure for
+    // machines (docs/control-socket.md), the error says it for people.
+    bool fail(std::string error, std::string code = "error") const;
 
    private:
     friend class ControlServer;

@@ -42,6 +42,7 @@ nlohmann::json status_document(const Status& status) {
       {"devices", std::move(devices)},
       {"outputs_restored", status.outputs_restored},
       {"replication", status.replication},
+      {"spool", status.spool},
   };
   if (status.replication.is_object() && status.replication.contains("peers")) {
     std::size_t up = 0;
@@ -50,7 +51,6 @@ nlohmann::json status_document(const Status& status) {
     }
     document["peers_up"] = up;
   }
-  // TODO(spool): "spool": {"depth": ...} once the disk spool is wired in (homeassistant::Diagnostics).
   return document;
 }
 
@@ -64,6 +64,13 @@ std::string format_status(const nlohmann::json& s) {
   for (const auto& d : s["devices"]) {
     fmt::format_to(to, "  device {}: {}, {} readings\n", d["name"].get<std::string>(),
                    d["online"].get<bool>() ? "online" : "offline", d["readings"].get<std::uint64_t>());
+  }
+  if (const auto spool = s.value("spool", nlohmann::json()); spool.is_object()) {
+    const auto& age = spool["oldest_age_ms"];
+    fmt::format_to(to, "  spool: {} messages, {} bytes, oldest {}, {} dropped\n",
+                   spool["depth"].get<std::uint64_t>(), spool["bytes"].get<std::uint64_t>(),
+                   age.is_null() ? std::string("-") : fmt::format("{} ms ago", age.get<std::int64_t>()),
+                   spool["dropped"].get<std::uint64_t>());
   }
   const auto& r = s["replication"];
   if (r.is_null()) {

@@ -59,8 +59,9 @@ std::string success_line(const json& id, const json& fields) {
   return line;
 }
 
-std::string error_line(const json& id, std::string_view error) {
-  return "{\"id\":" + dump(id) + ",\"ok\":false,\"error\":" + dump(json(error)) + "}\n";
+std::string error_line(const json& id, std::string_view error, std::string_view code) {
+  return "{\"id\":" + dump(id) + ",\"ok\":false,\"error\":" + dump(json(error)) +
+         ",\"code\":" + dump(json(code)) + "}\n";
 }
 
 bool is_blank(std::string_view line) noexcept {

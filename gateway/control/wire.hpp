@@ -27,7 +27,9 @@ std::string dump(const nlohmann::json& value);
 std::string success_line(const nlohmann::json& id, const nlohmann::json& fields);
 
 // {"id":...,"ok":false,"error":...}\n
-std::string error_line(const nlohmann::json& id, std::string_view error);
+// {"id":..,"ok":false,"error":<error>,"code":<code>}: `code` names the failure for machines
+// (docs/control-socket.md lists them); `error` says it for people.
+std::string error_line(const nlohmann::json& id, std::string_view error, std::string_view code);
 
 // Only spaces, tabs and carriage returns: a stray empty line (a person pressing Enter), left unanswered.
 bool is_blank(std::string_view line) noexcept;

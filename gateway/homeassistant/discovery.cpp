@@ -49,7 +49,8 @@ void Discovery::update(const std::vector<const devices::Device*>& devices) {
   }
 }
 
-// Components of `old_cmps` that the key's current document lacks are to be removed in HA.
+// The components of `old_cmps` (real ones, not removal entries) are to be removed in HA; publish() drops
+// from that list every one the key's current document still has.
 void Discovery::remove_components(const std::string& key, const Json& old_cmps) {
   if (!old_cmps.is_object()) {
     return;
@@ -81,6 +82,16 @@ void Discovery::publish(const std::string& key, Document& document, bool force) 
   }
   document.published = std::move(payload);
   publish_(topic_of(key), document.published);
+}
+
+void Discovery::remove_all() {
+  for (const auto& [key, document] : documents_) {
+    if (connected_) {
+      publish_(topic_of(key), "");
+    }
+  }
+  documents_.clear();
+  removed_.clear();
 }
 
 void Discovery::on_connected() {

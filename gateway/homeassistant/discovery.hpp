@@ -47,6 +47,10 @@ class Discovery {
   // The devices now served (by the gateway, in its order); see the header comment.
   void update(const std::vector<const devices::Device*>& devices);
 
+  // Removes every document this Discovery published (empty retained payloads): for a reload that turns
+  // discovery off or changes a prefix or the gateway id, before the new Discovery starts.
+  void remove_all();
+
   void on_connected();
   void on_disconnected();
 

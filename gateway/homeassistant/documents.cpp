@@ -77,6 +77,18 @@ std::string component_id(std::string_view channel) {
   return out;
 }
 
+namespace {
+
+Json pulse_component(Json c, const std::string& state_topic) {
+  // Pressing the button pulses the output for its configured duration (an empty payload).
+  c["p"] = "button";
+  c["command_topic"] = state_topic + "/pulse";
+  c["payload_press"] = "";
+  return c;
+}
+
+}  // namespace
+
 Json channel_component(const Identity& id, std::string_view device, const devices::ChannelInfo& channel,
                        const DeviceOptions& options) {
   const Topics topics(id.mqtt_prefix, id.gateway);
@@ -87,13 +99,9 @@ Json channel_component(const Identity& id, std::string_view device, const device
                        : options.settable_is_control              ? channel.settable
                                                                   : false;
   Json c{{"name", channel.name}, {"unique_id", unique_id(id.gateway, device, channel.name)}};
-  if (channel.pulse) {
-    // A pulse output: pressing the button pulses it for its configured duration (empty payload).
-    c["p"] = "button";
-    c["command_topic"] = state_topic + "/pulse";
-    c["payload_press"] = "";
+  if (channel.pulse && !channel.settable) {
     apply_overrides(c, overrides);
-    return c;
+    return pulse_component(std::move(c), state_topic);
   }
   c["state_topic"] = state_topic;
   c["value_template"] = value_template(options, channel.kind);
@@ -154,13 +162,25 @@ Json device_config(const Identity& id, std::string_view device, std::string_view
                    const std::vector<devices::ChannelInfo>& channels, const DeviceOptions& options) {
   const Topics topics(id.mqtt_prefix, id.gateway);
   Json cmps = Json::object();
-  for (const auto& channel : channels) {
-    std::string key = component_id(channel.name);
-    // Two names that differ only in characters HA does not take ("a.b", "a:b") still get two entities.
+  // Two names that differ only in characters HA does not take ("a.b", "a:b") still get two entities.
+  const auto free_key = [&cmps](const std::string& wanted) {
+    std::string key = wanted;
     for (int n = 2; cmps.contains(key); ++n) {
-      key = component_id(channel.name) + "_" + std::to_string(n);
+      key = wanted + "_" + std::to_string(n);
     }
-    cmps[key] = channel_component(id, device, channel, options);
+    return key;
+  };
+  for (const auto& channel : channels) {
+    Json component = channel_component(id, device, channel, options);
+    const bool also_pulse = channel.pulse && component["p"] != "button";
+    cmps[free_key(component_id(channel.name))] = std::move(component);
+    if (also_pulse) {
+      // An output that is set and also pulsed (a GPIO output): a switch and a button.
+      Json pulse{{"name", channel.name + " pulse"},
+                 {"unique_id", unique_id(id.gateway, device, channel.name) + "/pulse"}};
+      cmps[free_key(component_id(channel.name) + "_pulse")] =
+          pulse_component(std::move(pulse), Topics(id.mqtt_prefix, id.gateway).reading(device, channel.name));
+    }
   }
   return Json{
       {"dev",

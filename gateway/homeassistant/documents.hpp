@@ -39,7 +39,9 @@ std::string unique_id(std::string_view gateway, std::string_view device, std::st
 // [A-Za-z0-9_-] replaced by '_' (HA uses it in the entity's discovery id).
 std::string component_id(std::string_view channel);
 
-// What the channel becomes in HA, and the component's options (without the shared ones).
+// What the channel becomes in HA, and the component's options (without the shared ones). A channel that
+// is both settable and pulsed (a GPIO output) also gets a button, `<component id>_pulse`, from
+// device_config().
 nlohmann::json channel_component(const Identity& id, std::string_view device,
                                  const devices::ChannelInfo& channel, const DeviceOptions& options);
 
@@ -51,7 +53,7 @@ nlohmann::json device_config(const Identity& id, std::string_view device, std::s
 struct Diagnostics {
   bool enabled = true;       // off without the metrics message ([mqtt] metrics_interval = "0s")
   bool replication = false;  // replication peers up
-  bool spool = false;        // spool depth. TODO(spool): set when the disk spool is wired into the gateway
+  bool spool = false;        // spool depth ([mqtt] spool on)
 };
 nlohmann::json gateway_config(const Identity& id, const Diagnostics& diagnostics);
 

@@ -233,11 +233,15 @@ class E2eTest : public ::testing::Test {
   test::PtyDevice& device(const std::string& name) { return *devices_.at(name); }
   std::string device_path(const std::string& name) const { return (dir_ / name).string(); }
 
+  // The gateway's state_dir (the spool, the seq checkpoint): one per test.
+  std::filesystem::path state_dir() const { return dir_ / "state"; }
+
   // [gateway] and [mqtt] for this test's broker; `mqtt_extra` lines go into [mqtt].
   std::string config_head(const std::string& mqtt_extra = {}) const {
-    return "[gateway]\nid = \"" + std::string(kId) +
-           "\"\nlog_level = \"info\"\n\n[mqtt]\nhost = \"127.0.0.1\"\nport = " +
-           std::to_string(broker_.port()) + "\nprefix = \"" + kPrefix + "\"\n" + mqtt_extra + "\n";
+    return "[gateway]\nid = \"" + std::string(kId) + "\"\nlog_level = \"info\"\nstate_dir = \"" +
+           state_dir().string() +
+           "\"\n\n[mqtt]\nhost = \"127.0.0.1\"\nport = " + std::to_string(broker_.port()) + "\nprefix = \"" +
+           kPrefix + "\"\n" + mqtt_extra + "\n";
   }
 
   // A [[serial]] entry's first lines for a device added with add_device().

@@ -32,7 +32,11 @@ inline int free_udp_port() {
 
 class ReplicationSite : public ::testing::Test {
  protected:
-  static constexpr int kMembers = 3;
+  static constexpr int kMembers = 3;     // the usual site
+  static constexpr int kMaxMembers = 5;  // a test may set members_ to 5 in its constructor
+
+  int members_ = kMembers;
+  std::string timeout_ = "1s";  // replication.timeout of every member
 
   void SetUp() override {
     ASSERT_TRUE(broker_.start()) << broker_.last_error();
@@ -41,13 +45,13 @@ class ReplicationSite : public ::testing::Test {
     auto status = run_to_end({FIELDGATE_BINARY, "keygen", key_file_.string()}, dir_ / "keygen.log",
                              dir_ / "keygen.log");
     ASSERT_TRUE(status && *status == 0) << read_text(dir_ / "keygen.log");
-    for (int i = 1; i <= kMembers; ++i) {
+    for (int i = 1; i <= members_; ++i) {
       ports_[i - 1] = free_udp_port();
     }
   }
 
   void TearDown() override {
-    for (int i = 1; i <= kMembers; ++i) {
+    for (int i = 1; i <= members_; ++i) {
       if (gateways_[i - 1].running()) {
         stop(i);
       }
@@ -61,7 +65,7 @@ class ReplicationSite : public ::testing::Test {
   std::string socket(int i) const { return (dir_ / ("ctl-" + std::to_string(i) + ".sock")).string(); }
   std::string logs() const {
     std::string out;
-    for (int i = 1; i <= kMembers; ++i) {
+    for (int i = 1; i <= members_; ++i) {
       out += "\n--- " + id(i) + " ---\n" + log(i);
     }
     return out;
@@ -70,19 +74,20 @@ class ReplicationSite : public ::testing::Test {
   // The config of member i; `extra_replication` lines go into [replication], `rest` after it.
   std::string config(int i, const std::string& extra_replication = {}, const std::string& rest = {}) const {
     std::string peers;
-    for (int j = 1; j <= kMembers; ++j) {
+    for (int j = 1; j <= members_; ++j) {
       if (j != i) {
         peers += std::string(peers.empty() ? "" : ", ") + "{ node = " + std::to_string(j) +
                  ", address = \"127.0.0.1:" + std::to_string(ports_[j - 1]) + "\" }";
       }
     }
-    return "[gateway]\nid = \"" + id(i) +
-           "\"\nlog_level = \"info\"\n\n[mqtt]\nhost = \"127.0.0.1\"\nport = " +
+    return "[gateway]\nid = \"" + id(i) + "\"\nlog_level = \"info\"\nstate_dir = \"" +
+           (dir_ / ("gateway-" + std::to_string(i))).string() + "\"\n\n[mqtt]\nhost = \"127.0.0.1\"\nport = " +
            std::to_string(broker_.port()) +
            "\nprefix = \"fg\"\n\n[replication]\nnode = " + std::to_string(i) +
            "\nlisten = \"127.0.0.1:" + std::to_string(ports_[i - 1]) + "\"\npeers = [" + peers +
            "]\nkey_file = \"" + key_file_.string() + "\"\nstate_dir = \"" + state_dir(i).string() +
-           "\"\ntimeout = \"1s\"\nheartbeat = \"200ms\"\nmin_interval = \"50ms\"\nrestore_timeout = "
+           "\"\ntimeout = \"" + timeout_ +
+           "\"\nheartbeat = \"200ms\"\nmin_interval = \"50ms\"\nrestore_timeout = "
            "\"5s\"\n" +
            extra_replication + "\n[control]\nsocket = \"" + socket(i) + "\"\n\n" + rest;
   }
@@ -106,7 +111,7 @@ class ReplicationSite : public ::testing::Test {
   }
   void start(int i) { start(i, config(i)); }
   void start_all() {
-    for (int i = 1; i <= kMembers; ++i) {
+    for (int i = 1; i <= members_; ++i) {
       start(i);
     }
   }
@@ -179,8 +184,8 @@ class ReplicationSite : public ::testing::Test {
   test::TempDir dir_;
   test::MosquittoBroker broker_;
   std::filesystem::path key_file_;
-  std::array<int, kMembers> ports_{};
-  std::array<test::ChildProcess, kMembers> gateways_;
+  std::array<int, kMaxMembers> ports_{};
+  std::array<test::ChildProcess, kMaxMembers> gateways_;
 };
 
 }  // namespace fg::e2e

@@ -134,7 +134,7 @@ TEST_F(E2eConfigErrors, CheckReportsAWorldReadableSiteKeyAtItsLine) {
   Result good = fieldgate({"check", file}, "good");
   EXPECT_EQ(exit_code(good), 0) << Process::describe(good.status) << "\n" << good.err;
   EXPECT_EQ(good.err, "");
-  EXPECT_EQ(good.out, file + ": ok: gateway t1, 0 serial device(s), broker localhost:1883\n");
+  EXPECT_EQ(good.out, file + ": ok: gateway t1, 0 serial device(s), 0 GPIO device(s), broker localhost:1883\n");
   EXPECT_EQ(sanitizer_report(check.err + good.err), "");
 }
 
@@ -149,7 +149,7 @@ TEST_F(E2eConfigErrors, CheckAcceptsAGoodFile) {
       "[[serial]]\nname = \"node\"\npath = \"/dev/ttyACM0\"\nframing = \"cobs\"\nparser = \"json\"\n");
   Result check = fieldgate({"check", file}, "check");
   EXPECT_EQ(exit_code(check), 0) << Process::describe(check.status) << "\n" << check.err;
-  EXPECT_EQ(check.out, file + ": ok: gateway t1, 2 serial device(s), broker 127.0.0.1:1883\n");
+  EXPECT_EQ(check.out, file + ": ok: gateway t1, 2 serial device(s), 0 GPIO device(s), broker 127.0.0.1:1883\n");
   EXPECT_EQ(check.err, "");
 }
 

@@ -26,7 +26,8 @@ class E2eFirstBootClock : public E2eTest {
     ::setenv("FIELDGATE_TEST_CLOCK_SET_AFTER", std::to_string(ms).c_str(), 1);
   }
 
-  std::filesystem::path state_dir() const { return dir() / "state"; }
+  // The register's state directory ([replication] state_dir), beside the gateway's own (state_dir()).
+  std::filesystem::path register_dir() const { return dir() / "register"; }
 
   // One kv serial device "kv", and a site of one member with a new (absent) state directory.
   std::string config_with_replication() {
@@ -36,7 +37,7 @@ class E2eFirstBootClock : public E2eTest {
     EXPECT_TRUE(status && *status == 0) << read_text(dir() / "keygen.log");
     return config_head() + serial_head("kv") + "parser = \"kv\"\n[serial.channels.t]\nunit = \"C\"\n\n" +
            "[replication]\nnode = 1\nlisten = \"127.0.0.1:" + std::to_string(free_udp_port()) +
-           "\"\nkey_file = \"" + key.string() + "\"\nstate_dir = \"" + state_dir().string() + "\"\n";
+           "\"\nkey_file = \"" + key.string() + "\"\nstate_dir = \"" + register_dir().string() + "\"\n";
   }
 
   // Waits until the gateway's log holds `text`.
@@ -78,7 +79,7 @@ TEST_F(E2eFirstBootClock, ServesSerialAtOnceWhileTheRegisterWaitsForTheClock) {
   std::string text = log();
   EXPECT_EQ(count(text, "waiting for the wall clock to be set"), 1u) << diagnostics();
   EXPECT_EQ(count(text, "replication: member"), 0u) << "the register started" << diagnostics();
-  EXPECT_FALSE(std::filesystem::exists(state_dir())) << "the state directory was opened";
+  EXPECT_FALSE(std::filesystem::exists(register_dir())) << "the state directory was opened";
   stop_gateway();
 }
 
@@ -96,7 +97,7 @@ TEST_F(E2eFirstBootClock, StartsTheRegisterWhenTheClockBecomesPlausible) {
   std::string text = log();
   EXPECT_LT(text.find("waiting for the wall clock to be set"), text.find("the wall clock is set"))
       << diagnostics();
-  EXPECT_TRUE(std::filesystem::exists(state_dir() / "epoch")) << diagnostics();
+  EXPECT_TRUE(std::filesystem::exists(register_dir() / "epoch")) << diagnostics();
 
   ASSERT_TRUE(dev.send("t=23\n"));
   auto readings = wait_readings(topic("kv/t"), 1);

@@ -89,6 +89,9 @@ TEST_F(E2eHomeAssistant, RetainedDocumentsWithTheirComponentsAndTheMetricsDevice
   std::optional<std::string> gateway = retained("homeassistant/device/t1/config");
   ASSERT_TRUE(gateway) << diagnostics();
   EXPECT_EQ(Json::parse(*gateway)["state_topic"], "fg/t1/metrics");
+  // The spool is on by default, so its depth is one of the diagnostics.
+  EXPECT_EQ(Json::parse(*gateway)["cmps"]["spool_depth"]["value_template"], "{{ value_json.spool.depth }}")
+      << *gateway;
   ASSERT_TRUE(device("bench").send("t=21.5 h=40\n"));
   ASSERT_EQ(wait_payloads(topic("bench/t"), 1).size(), 1u);
   ASSERT_TRUE(sub_->wait_for([&](const std::vector<test::MqttMessage>& all) {
@@ -108,6 +111,7 @@ TEST_F(E2eHomeAssistant, RetainedDocumentsWithTheirComponentsAndTheMetricsDevice
     EXPECT_TRUE(m.contains(key)) << key << " in " << *metrics;
   }
   EXPECT_TRUE(m["mqtt"].contains("reconnects")) << *metrics;
+  EXPECT_TRUE(m["spool"].contains("depth")) << *metrics;
 }
 
 TEST_F(E2eHomeAssistant, HaOnlineMakesThemRepublish) {

@@ -29,7 +29,8 @@ class E2eReadings : public E2eTest {
     EXPECT_TRUE(IsRfc3339UtcNow(reading["time"].get<std::string>()));
     ASSERT_TRUE(reading.contains("seq") && reading["seq"].is_number_unsigned());
     EXPECT_EQ(reading["seq"].get<std::uint64_t>(), seq);
-    EXPECT_EQ(reading.size(), unit.empty() ? 3u : 4u) << "unexpected members";
+    EXPECT_EQ(reading.value("epoch", 0), 1) << "the first start of a new state_dir is boot epoch 1";
+    EXPECT_EQ(reading.size(), unit.empty() ? 4u : 5u) << "unexpected members";
   }
 
   void expect_readings(const std::string& channel_topic, const std::vector<Json>& values,

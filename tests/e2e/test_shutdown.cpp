@@ -150,8 +150,9 @@ TEST_F(E2eShutdown, SigtermWithoutABrokerStillExitsWithZeroSoon) {
 // Issue 9: nothing is dropped without saying so. The readings waiting for the broker at a clean stop
 // are gone with the process; the log says how many, by QoS. Besides the 40 readings, the device's
 // retained "offline" (QoS 1) published at the stop waits too.
+// Without the disk spool, QoS 1 readings wait in memory and a stop discards them.
 TEST_F(E2eShutdown, SigtermSaysHowManyQos1ReadingsWaitingForAnAbsentBrokerAreDiscarded) {
-  ASSERT_NO_FATAL_FAILURE(readings_waiting_for_an_absent_broker("", 40, false));
+  ASSERT_NO_FATAL_FAILURE(readings_waiting_for_an_absent_broker("spool = false\n", 40, false));
   stop_gateway();
   EXPECT_NE(
       log().find("stopping: 41 messages not delivered to the broker are discarded (QoS 0: 0, QoS 1: 41)"),
@@ -159,12 +160,25 @@ TEST_F(E2eShutdown, SigtermSaysHowManyQos1ReadingsWaitingForAnAbsentBrokerAreDis
       << diagnostics();
 }
 
+// With the spool (the default) they are kept for the next start, and the log says how many.
+TEST_F(E2eShutdown, SigtermKeepsQos1ReadingsWaitingForAnAbsentBrokerInTheSpool) {
+  ASSERT_NO_FATAL_FAILURE(readings_waiting_for_an_absent_broker("", 40, false));
+  stop_gateway();
+  EXPECT_EQ(log().find("not delivered to the broker"), std::string::npos) << diagnostics();
+  EXPECT_NE(log().find("spool: 41 messages not acknowledged by the broker are kept for the next start"),
+            std::string::npos)
+      << diagnostics();
+}
+
+// QoS 0 readings never go to the spool: they are discarded; the device's QoS 1 status is kept.
 TEST_F(E2eShutdown, SigtermSaysHowManyQos0ReadingsWaitingForAnAbsentBrokerAreDiscarded) {
   ASSERT_NO_FATAL_FAILURE(readings_waiting_for_an_absent_broker("qos = 0\n", 25, true));
   stop_gateway();
   EXPECT_NE(
-      log().find("stopping: 26 messages not delivered to the broker are discarded (QoS 0: 25, QoS 1: 1)"),
+      log().find("stopping: 25 messages not delivered to the broker are discarded (QoS 0: 25, QoS 1: 0)"),
       std::string::npos)
+      << diagnostics();
+  EXPECT_NE(log().find("spool: 1 messages not acknowledged by the broker are kept"), std::string::npos)
       << diagnostics();
 }
 

@@ -83,7 +83,7 @@ struct ServiceManaged {
     ASSERT_TRUE(broker.start()) << broker.last_error();
     ASSERT_TRUE(systemd.bound());
     std::ofstream(dir / "fieldgate.toml")
-        << "[gateway]\nid = \"sd\"\n[mqtt]\nhost = \"127.0.0.1\"\nport = " << broker.port() << "\n";
+        << "[gateway]\nid = \"sd\"\nstate_dir = \"" << (dir / "state").string() << "\"\n[mqtt]\nhost = \"127.0.0.1\"\nport = " << broker.port() << "\n";
     gateway.add_env("NOTIFY_SOCKET=" + (dir / "notify").string());
     for (const auto& assignment : env) {
       gateway.add_env(assignment);

@@ -825,6 +825,44 @@ kind = "float"
       }));
 }
 
+// Issue 12: the disk spool's keys and the gateway's state directory.
+TEST(ConfigSpool, DefaultsAndEveryKey) {
+  const Config defaults = parse("");
+  EXPECT_EQ(defaults.gateway.state_dir, "/var/lib/fieldgate");
+  const auto& d = defaults.mqtt.session.spool;
+  EXPECT_TRUE(d.enabled);
+  EXPECT_EQ(d.sync, 1s);
+  EXPECT_EQ(d.mode, mqtt::SpoolMode::always);
+  EXPECT_EQ(d.max_bytes, 64ull << 20);
+
+  const Config config = parse(
+      "[gateway]\nstate_dir = \"/srv/fg\"\n[mqtt]\nspool = false\nspool_sync = \"0s\"\nspool_mode = "
+      "\"outage\"\n"
+      "spool_max = \"512MiB\"\n");
+  EXPECT_EQ(config.gateway.state_dir, "/srv/fg");
+  const auto& s = config.mqtt.session.spool;
+  EXPECT_FALSE(s.enabled);
+  EXPECT_EQ(s.sync, 0ms);
+  EXPECT_EQ(s.mode, mqtt::SpoolMode::outage);
+  EXPECT_EQ(s.max_bytes, 512ull << 20);
+  EXPECT_EQ(parse("[mqtt]\nspool_max = \"3145728\"\n").mqtt.session.spool.max_bytes, 3ull << 20);
+  EXPECT_EQ(parse("[mqtt]\nspool_max = \"1GiB\"\n").mqtt.session.spool.max_bytes, 1ull << 30);
+}
+
+TEST(ConfigSpool, ErrorsNameTheKeyAndWhere) {
+  EXPECT_EQ(issue("[mqtt]\nspool_max = \"64MB\"\n"),
+            "site.toml:2:13: mqtt.spool_max: expected a size such as \"64MiB\", \"512KiB\" or \"1GiB\", got "
+            "\"64MB\"");
+  EXPECT_EQ(issue("[mqtt]\nspool_max = \"1MiB\"\n"),
+            "site.toml:2:13: mqtt.spool_max: must be at least \"2MiB\", got \"1MiB\"");
+  EXPECT_EQ(issue("[mqtt]\nspool_mode = \"never\"\n"),
+            "site.toml:2:14: mqtt.spool_mode: expected one of \"always\", \"outage\", got \"never\"");
+  EXPECT_EQ(issue("[mqtt]\nspool = \"yes\"\n"),
+            "site.toml:2:9: mqtt.spool: expected a boolean, got a string");
+  EXPECT_EQ(issue("[gateway]\nstate_dir = \"var/lib\"\n"),
+            "site.toml:2:13: gateway.state_dir: must be an absolute path, got \"var/lib\"");
+}
+
 }  // namespace
 }  // namespace fg::gateway
 

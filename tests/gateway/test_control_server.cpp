@@ -51,7 +51,7 @@ class ControlServerTest : public test::LoopTest {
           } else if (op == "quit") {
             server.reset();
           } else {
-            respond.fail("unknown op");
+            respond.fail("unknown op", "unknown_op");
           }
         },
         limits);
@@ -162,7 +162,7 @@ TEST_F(ControlServerTest, PipelinedRequestsAreAnsweredOutOfOrderMatchedById) {
   EXPECT_EQ(first[1], json({{"id", 4}, {"ok", true}, {"pong", 44}}));
   EXPECT_EQ(raw[0], R"({"id":"a","ok":true,"n":1})"
                     "\n");  // id and ok come first
-  EXPECT_EQ(raw[1], R"({"id":"b","ok":false,"error":"no luck"})"
+  EXPECT_EQ(raw[1], R"({"id":"b","ok":false,"error":"no luck","code":"error"})"
                     "\n");
 }
 
@@ -185,6 +185,7 @@ TEST_F(ControlServerTest, APipelineBeyondThePendingCapIsAnsweredBusyAtOnceAndThe
     EXPECT_EQ(refused[i]["id"], cap + i);
     EXPECT_EQ(refused[i]["ok"], false);
     EXPECT_EQ(refused[i]["error"].get<std::string>().rfind("busy:", 0), 0u) << refused[i].dump();
+    EXPECT_EQ(refused[i]["code"], "busy") << refused[i].dump();
   }
   // The waiting ones are answered; then the connection takes requests again.
   for (auto& respond : parked) {
@@ -269,12 +270,13 @@ TEST_F(ControlServerTest, MalformedRequestsGetErrorsAndTheConnectionStaysUsable)
   for (int i : {0, 1, 2, 5}) {
     EXPECT_TRUE(lines[i]["id"].is_null()) << lines[i];
     EXPECT_EQ(lines[i]["ok"], false) << lines[i];
+    EXPECT_EQ(lines[i]["code"], "malformed") << lines[i];
   }
   EXPECT_NE(lines[0]["error"].get<std::string>().find("invalid JSON"), std::string::npos) << lines[0];
   EXPECT_EQ(lines[1]["error"], "a request must be a JSON object");
   EXPECT_EQ(lines[2]["error"], "request has no \"op\"");
-  EXPECT_EQ(lines[3], json({{"id", 2}, {"ok", false}, {"error", "unknown op"}}));
-  EXPECT_EQ(lines[4], json({{"id", 3}, {"ok", false}, {"error", "unknown op"}}));
+  EXPECT_EQ(lines[3], json({{"id", 2}, {"ok", false}, {"error", "unknown op"}, {"code", "unknown_op"}}));
+  EXPECT_EQ(lines[4], json({{"id", 3}, {"ok", false}, {"error", "unknown op"}, {"code", "unknown_op"}}));
   EXPECT_EQ(lines[5]["error"], "request nested more than 64 levels deep");
   auto last = await_lines(c, 1);
   ASSERT_EQ(last.size(), 1u);
@@ -291,8 +293,9 @@ TEST_F(ControlServerTest, HandlerExceptionsAndLostRespondersStillAnswer) {
           "\n");
   auto lines = await_lines(c, 2);
   ASSERT_EQ(lines.size(), 2u);
-  EXPECT_EQ(lines[0], json({{"id", 1}, {"ok", false}, {"error", "internal error: boom"}}));
-  EXPECT_EQ(lines[1], json({{"id", 2}, {"ok", false}, {"error", "no answer"}}));
+  EXPECT_EQ(lines[0],
+            json({{"id", 1}, {"ok", false}, {"error", "internal error: boom"}, {"code", "internal_error"}}));
+  EXPECT_EQ(lines[1], json({{"id", 2}, {"ok", false}, {"error", "no answer"}, {"code", "no_answer"}}));
 }
 
 TEST_F(ControlServerTest, ALineOfExactlyTheLimitIsServed) {
@@ -411,6 +414,7 @@ TEST_F(ControlServerTest, ManyConnectionsUpToTheLimitThenTurnedAway) {
   ASSERT_EQ(refused.size(), 1u);
   EXPECT_TRUE(refused[0]["id"].is_null());
   EXPECT_EQ(refused[0]["error"], "too many connections (at most 256)");
+  EXPECT_EQ(refused[0]["code"], "too_many_connections");
   EXPECT_EQ(server->connection_count(), kLimit);
 
   clients.pop_back();

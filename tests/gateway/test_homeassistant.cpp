@@ -89,6 +89,15 @@ TEST(HaDocuments, BooleansBinarySensorsOrSwitchesTextSensorsPulseButtons) {
   EXPECT_EQ(c["min"], 0);
   EXPECT_EQ(c["max"], 100);
 
+  ChannelInfo output = relay;  // a GPIO output: set on/off, and pulsed
+  output.name = "state";
+  output.pulse = true;
+  Json doc = device_config(kId, "valve", "gpio", {output}, {});
+  EXPECT_EQ(doc["cmps"]["state"]["p"], "switch");
+  EXPECT_EQ(doc["cmps"]["state_pulse"]["p"], "button");
+  EXPECT_EQ(doc["cmps"]["state_pulse"]["command_topic"], "fg/gw1/valve/state/pulse");
+  EXPECT_EQ(doc["cmps"]["state_pulse"]["unique_id"], "fieldgate/gw1/valve/state/pulse");
+
   ChannelInfo bell;
   bell.name = "bell";
   bell.kind = ChannelInfo::Kind::boolean;
@@ -280,6 +289,20 @@ TEST_F(HaDiscovery, UpdateRemovesDevicesAndChannelsThatLeft) {
   EXPECT_EQ(sent_[1].first, "homeassistant/device/gw1/b/config");
   Json b = Json::parse(sent_[1].second);
   EXPECT_EQ(b["cmps"]["t"], Json::parse(R"({"p":"sensor"})")) << "channel t left b: HA removes its entity";
+}
+
+TEST_F(HaDiscovery, RemoveAllRemovesEveryDocument) {
+  Discovery d = make();
+  d.update(list());
+  d.on_connected();
+  sent_.clear();
+  d.remove_all();
+  const std::vector<std::pair<std::string, std::string>> removed{{"homeassistant/device/gw1/config", ""},
+                                                                 {"homeassistant/device/gw1/a/config", ""},
+                                                                 {"homeassistant/device/gw1/b/config", ""}};
+  EXPECT_EQ(sent_, removed);
+  d.on_connected();
+  EXPECT_EQ(sent_.size(), 3u) << "nothing left to publish";
 }
 
 TEST_F(HaDiscovery, RetainedLeftoversOfAnEarlierRunAreRemoved) {

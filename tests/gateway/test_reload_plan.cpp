@@ -85,6 +85,32 @@ TEST(ReloadPlan, TopicsOutboxAndControlSocketCannotChangeLive) {
       << plan.refused.front().message;
 }
 
+TEST(ReloadPlan, GpioDevicesAreComparedByTheirWholeSettingsToo) {
+  const auto running = parse("[[gpio]]\nname = \"door\"\nline = \"GPIO17\"\n"
+                             "[[gpio]]\nname = \"bell\"\nline = \"GPIO22\"\n"
+                             "[[gpio]]\nname = \"gone\"\nline = \"GPIO23\"\n");
+  const auto next = parse("[[gpio]]\nname = \"door\"\nline = \"GPIO17\"\n"
+                          "[[gpio]]\nname = \"bell\"\nline = \"GPIO22\"\nedge = \"falling\"\n" +
+                          serial("gone"));
+  const auto plan = plan_reload(running, next);
+  EXPECT_TRUE(plan.refused.empty());
+  EXPECT_EQ(plan.unchanged, (Names{"door"}));
+  EXPECT_EQ(plan.changed, (Names{"bell", "gone"}));  // "gone" moved from [[gpio]] to [[serial]]
+  EXPECT_TRUE(plan.added.empty());
+  EXPECT_TRUE(plan.removed.empty());
+}
+
+TEST(ReloadPlan, HomeAssistantSetupIsRefusedAndTheMetricsIntervalApplies) {
+  const auto running = parse("[mqtt]\nmetrics_interval = \"60s\"\n");
+  const auto interval = plan_reload(running, parse("[mqtt]\nmetrics_interval = \"30s\"\n"));
+  EXPECT_TRUE(interval.refused.empty());
+  EXPECT_TRUE(interval.metrics_interval_changed);
+  EXPECT_EQ(refused_keys(plan_reload(running, parse("[mqtt]\nmetrics_interval = \"0s\"\n"))),
+            (Names{"mqtt.metrics_interval"}));
+  EXPECT_EQ(refused_keys(plan_reload(running, parse("[homeassistant]\nenabled = false\nprefix = \"ha\"\n"))),
+            (Names{"homeassistant.enabled", "homeassistant.prefix"}));
+}
+
 ReplicationSection replication() {
   ReplicationSection r;
   r.node = 1;

@@ -11,6 +11,7 @@
 
 #include "quorum/disk_format.hpp"
 #include "storage/posix_disk.hpp"
+#include "tests/quorum/disk_format_v1_writer.hpp"
 #include "tests/storage/sim_disk.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -77,7 +78,7 @@ TEST(BootEpoch, IsNeverReusedAcrossCrashes) {
 TEST(BootEpoch, ACorruptFileIsAnErrorAndIsLeftAlone) {
   std::string good = disk_format::encode_epoch(7);
   std::string flipped_value = good;
-  flipped_value[disk_format::kHeaderBytes] ^= 0x01;
+  flipped_value[good.size() - 1] ^= 0x01;
   std::string flipped_header = good;
   flipped_header[2] ^= 0x01;
   for (const std::string& bad : {std::string(), std::string("7\n"), good.substr(0, good.size() - 1),
@@ -94,12 +95,19 @@ TEST(BootEpoch, ACorruptFileIsAnErrorAndIsLeftAlone) {
 TEST(BootEpoch, ANewerFormatIsRefused) {
   SimDisk disk;
   std::string newer =
-      disk_format::encode_header(disk_format::FileKind::epoch, 2) + "whatever version 2 holds";
+      storage::record_format::encode_header(disk_format::kEpochFormat.magic, 3) + "whatever version 3 holds";
   disk.put_durable("epoch", newer);
   auto epoch = next_boot_epoch(disk);
   ASSERT_FALSE(epoch);
   EXPECT_EQ(epoch.error(), StateError::newer_format);
   EXPECT_EQ(disk.read("epoch").value(), newer);
+}
+
+TEST(BootEpoch, AVersion1FileIsReadAndRewrittenAsVersion2) {
+  SimDisk disk;
+  disk.put_durable("epoch", test_v1::epoch(41));
+  EXPECT_EQ(next_boot_epoch(disk), 42u);
+  EXPECT_EQ(disk.read("epoch").value(), disk_format::encode_epoch(42));
 }
 
 TEST(BootEpoch, StopsBeforeWrappingAround) {

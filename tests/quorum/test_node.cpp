@@ -8,7 +8,9 @@
 #include <array>
 #include <memory>
 
+#include "quorum/disk_format.hpp"
 #include "quorum/endpoint.hpp"
+#include "storage/posix_disk.hpp"
 #include "tests/support/loop_fixture.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -45,8 +47,9 @@ class NodeTest : public test::LoopTest {
   }
 
   void open(NodeId id) {
-    auto node = Node::open(loop, key, options_for(id),
-                           [this](NodeLogLevel, const std::string& line) { log += line + "\n"; });
+    auto node = Node::open(loop, key, options_for(id), [this](NodeLogLevel level, const std::string& line) {
+      log += std::string(level == NodeLogLevel::info ? "info: " : "LOUD: ") + line + "\n";
+    });
     ASSERT_TRUE(node) << node.error();
     nodes[id - 1] = std::move(*node);
     wire_addresses();
@@ -118,6 +121,11 @@ TEST_F(NodeTest, AValueWrittenThroughOneMemberIsReadThroughAnother) {
   EXPECT_EQ(read->tag, *written);
   // Every datagram was authenticated; nothing was dropped on a clean loopback.
   EXPECT_EQ(nodes[2]->transport_counters().channel.total(), 0u);
+  // A new site is normal: its empty state directories are no warning (issue 10).
+  EXPECT_EQ(log.find("LOUD: "), std::string::npos) << log;
+  EXPECT_NE(log.find("info: " + (dir.path() / "state-1").string() + ": empty state directory"),
+            std::string::npos)
+      << log;
 }
 
 TEST_F(NodeTest, WithAMajorityCutOffAnOperationFailsWithAClearError) {
@@ -147,7 +155,39 @@ TEST_F(NodeTest, AMemberWithANewStateDirectoryRestoresFromItsPeers) {
   EXPECT_EQ(nodes[2]->state(), ReplicaState::restoring);
   wait_serving(3);
   EXPECT_EQ(nodes[2]->keys(), 1u);
-  EXPECT_NE(log.find("restored 1 keys from 2 peers"), std::string::npos) << log;
+  // Its peers hold state, so its own was lost: said loudly, with what was restored (issue 10).
+  EXPECT_NE(log.find("LOUD: replica 3: this member's state was lost"), std::string::npos) << log;
+  EXPECT_NE(log.find("restored 1 keys from 2 peers (1, 2)"), std::string::npos) << log;
+}
+
+// Issue 10 part 2: a new SD card in a Pi whose clock is behind takes a boot epoch below the one its
+// peers remember, and they drop all it sends as replays. They tell it so, and it moves past that epoch.
+TEST_F(NodeTest, AMemberOnANewStateDirectoryWithItsEpochBehindMovesPastItAndRejoins) {
+  open_all();
+  for (NodeId id = 1; id <= 3; ++id) {
+    wait_serving(id);
+  }
+  ASSERT_TRUE(put(1, "k", "v"));
+  const std::uint64_t remembered = nodes[2]->epoch();
+  nodes[2]->close();
+  nodes[2].reset();
+  std::filesystem::remove_all(dir.path() / "state-3");
+  {
+    // The epoch a new state directory takes when the clock is 10 minutes behind.
+    auto disk = storage::PosixDisk::open(dir.path() / "state-3");
+    ASSERT_TRUE(disk);
+    ASSERT_FALSE(disk->replace("epoch", disk_format::encode_epoch(remembered - 600'000)));
+  }
+  open(3);
+  EXPECT_LT(nodes[2]->epoch(), remembered);
+  wait_serving(3);
+  EXPECT_GT(nodes[2]->epoch(), remembered);
+  EXPECT_NE(log.find("remembers boot epoch " + std::to_string(remembered)), std::string::npos) << log;
+  EXPECT_GT(nodes[0]->replayed_from(3) + nodes[1]->replayed_from(3), 0u);
+  EXPECT_GT(nodes[2]->transport_counters().epoch_notices_received, 0u);
+  auto read = get(3, "k");
+  ASSERT_TRUE(read) << read.error().message();
+  EXPECT_EQ(read->value, "v");
 }
 
 TEST_F(NodeTest, TwoProcessesCannotShareAStateDirectory) {

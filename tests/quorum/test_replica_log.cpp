@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "storage/posix_disk.hpp"
+#include "tests/quorum/disk_format_v1_writer.hpp"
 #include "tests/storage/sim_disk.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -23,6 +24,7 @@ namespace fg::quorum {
 namespace {
 
 namespace df = disk_format;
+namespace rf = storage::record_format;
 using storage::Disk;
 using storage::PosixDisk;
 using test::SimDisk;
@@ -32,7 +34,7 @@ Versioned ver(std::uint64_t counter, std::string value, NodeId writer = 1, std::
 }
 
 std::size_t record_size(std::string_view key, const Versioned& entry) {
-  return df::kRecordFixedBytes + key.size() + entry.value.size();
+  return rf::kRecordOverhead + df::kEntryFixedBytes + key.size() + entry.value.size();
 }
 
 OpenedReplicaLog open_ok(Disk& disk, ReplicaLogOptions options = {}) {
@@ -70,77 +72,94 @@ std::uint32_t zlib_crc(std::string_view bytes) {
 // ---------------------------------------------------------------------------------------------------
 // The byte layout, pinned to what docs/quorum-disk-format.md says.
 
-TEST(DiskFormat, HeaderIsMagicVersionAndCrc) {
-  std::string first12 = std::string("FGQLOG\n\n", 8) + le(1, 4);
-  EXPECT_EQ(df::encode_header(df::FileKind::log), first12 + le(zlib_crc(first12), 4));
-  std::string snapshot12 = std::string("FGQSNAP\n", 8) + le(1, 4);
-  EXPECT_EQ(df::encode_header(df::FileKind::snapshot), snapshot12 + le(zlib_crc(snapshot12), 4));
+std::string log_header() {
+  return rf::encode_header(df::kLogFormat.magic, 2);
 }
 
-TEST(DiskFormat, HeaderChecksTellTheCasesApart) {
-  using S = df::HeaderStatus;
-  std::string header = df::encode_header(df::FileKind::log);
-  EXPECT_EQ(df::check_header(df::FileKind::log, header).status, S::ok);
-  EXPECT_EQ(df::check_header(df::FileKind::log, header).version, 1u);
-  EXPECT_EQ(df::check_header(df::FileKind::log, header.substr(0, 5)).status, S::torn);
-  EXPECT_EQ(df::check_header(df::FileKind::log, "").status, S::torn);
-  EXPECT_EQ(df::check_header(df::FileKind::log, "FGQX").status, S::bad_magic);
-  EXPECT_EQ(df::check_header(df::FileKind::snapshot, header).status, S::bad_magic);
-  std::string bad_crc = header;
-  bad_crc[15] ^= 1;
-  EXPECT_EQ(df::check_header(df::FileKind::log, bad_crc).status, S::bad_crc);
-  EXPECT_EQ(df::check_header(df::FileKind::log, df::encode_header(df::FileKind::log, 0)).status,
-            S::bad_version);
-  auto newer = df::check_header(df::FileKind::log, df::encode_header(df::FileKind::log, 7));
-  EXPECT_EQ(newer.status, S::newer_version);
-  EXPECT_EQ(newer.version, 7u);
+// A storage/ record holding `payload`: CRC of the rest, length, payload.
+std::string framed(const std::string& payload) {
+  std::string covered = le(payload.size(), 4) + payload;
+  return le(zlib_crc(covered), 4) + covered;
 }
 
-TEST(DiskFormat, RecordIsCrcThenLittleEndianFieldsThenKeyAndValue) {
-  std::string record;
-  df::append_record(record, "key", Versioned{Tag{0x0102030405060708, 0x0A0B0C0D, 2}, "value"});
-  std::string covered =
-      le(0x0102030405060708, 8) + le(0x0A0B0C0D, 4) + le(2, 8) + le(3, 2) + le(5, 4) + "key" + "value";
-  EXPECT_EQ(record, le(zlib_crc(covered), 4) + covered);
+TEST(DiskFormat, FilesAreRecordFilesOfVersion2WithTheMagicsOfVersion1) {
+  std::string first12 = std::string("FGQLOG\n\n", 8) + le(2, 4);
+  EXPECT_EQ(log_header(), first12 + le(zlib_crc(first12), 4));
+  EXPECT_EQ(df::kSnapshotFormat.magic, "FGQSNAP\n");
+  EXPECT_EQ(df::kEpochFormat.magic, "FGQEPOC\n");
+}
 
-  std::string input = record + "next record";
-  df::DecodedRecord decoded = df::decode_record(input);  // Views into `input`.
-  ASSERT_EQ(decoded.status, df::RecordStatus::ok);
-  EXPECT_EQ(decoded.size, record.size());
+TEST(DiskFormat, EntryIsLittleEndianTagThenKeyLengthKeyAndValue) {
+  std::string payload;
+  df::append_entry(payload, "key", Versioned{Tag{0x0102030405060708, 0x0A0B0C0D, 2}, "value"});
+  EXPECT_EQ(payload, le(0x0102030405060708, 8) + le(0x0A0B0C0D, 4) + le(2, 8) + le(3, 2) + "key" + "value");
+  df::DecodedEntry decoded = df::decode_entry(payload);  // Views into `payload`.
+  ASSERT_TRUE(decoded.ok);
   EXPECT_EQ(decoded.key, "key");
   EXPECT_EQ(decoded.value, "value");
   EXPECT_EQ(decoded.tag, (Tag{0x0102030405060708, 0x0A0B0C0D, 2}));
-}
-
-TEST(DiskFormat, DamagedRecordsAreTold) {
-  std::string record;
-  df::append_record(record, "key", ver(1, "value"));
-  for (std::size_t cut = 0; cut < record.size(); ++cut) {
-    EXPECT_EQ(df::decode_record(record.substr(0, cut)).status, df::RecordStatus::truncated) << cut;
+  for (std::size_t cut = 0; cut < df::kEntryFixedBytes + 3; ++cut) {
+    EXPECT_FALSE(df::decode_entry(payload.substr(0, cut)).ok) << cut;  // Shorter than its key.
   }
-  std::string flipped = record;
-  flipped.back() ^= 1;
-  EXPECT_EQ(df::decode_record(flipped).status, df::RecordStatus::bad_crc);
-  std::string long_key = record;
-  long_key.replace(24, 2, le(256, 2));
-  EXPECT_EQ(df::decode_record(long_key).status, df::RecordStatus::bad_length);
-  std::string long_value = record;
-  long_value.replace(26, 4, le(64 * 1024 + 1, 4));
-  EXPECT_EQ(df::decode_record(long_value).status, df::RecordStatus::bad_length);
+  EXPECT_TRUE(df::decode_entry(payload.substr(0, df::kEntryFixedBytes + 3)).ok);  // An empty value.
 }
 
-TEST(DiskFormat, SnapshotRoundTripsAndIsTheSameForTheSameState) {
+TEST(DiskFormat, SnapshotIsACountThenSortedEntriesAndIsTheSameForTheSameState) {
   Entries entries{{"b", ver(2, "two")}, {"a", ver(1, "one")}, {"c", ver(3, "")}};
   std::string bytes = df::encode_snapshot(entries);
   Entries same_other_order{{"c", ver(3, "")}, {"a", ver(1, "one")}, {"b", ver(2, "two")}};
   EXPECT_EQ(df::encode_snapshot(same_other_order), bytes);
+  std::string expected = rf::encode_header(df::kSnapshotFormat.magic, 2) + framed(le(3, 8));
+  for (const auto& [key, entry] : entries) {
+    std::string payload;
+    df::append_entry(payload, key, entry);
+    expected += framed(payload);
+  }
+  EXPECT_EQ(bytes, expected);
   df::DecodedSnapshot decoded = df::decode_snapshot(bytes);
   ASSERT_TRUE(decoded.ok) << decoded.why;
+  EXPECT_EQ(decoded.version, 2u);
   EXPECT_EQ(decoded.entries, entries);
-  EXPECT_EQ(bytes.substr(df::kHeaderBytes, 8), le(3, 8));
-  EXPECT_EQ(
-      bytes.substr(bytes.size() - 4),
-      le(zlib_crc(std::string_view(bytes).substr(df::kHeaderBytes, bytes.size() - df::kHeaderBytes - 4)), 4));
+  // Cut at a record boundary: the count tells.
+  df::DecodedSnapshot cut =
+      df::decode_snapshot(bytes.substr(0, expected.size() - 8 - df::kEntryFixedBytes - 1));
+  EXPECT_FALSE(cut.ok);
+  EXPECT_EQ(cut.why, "2 entries where the count says 3");
+}
+
+TEST(DiskFormat, EpochIsOneRecord) {
+  EXPECT_EQ(df::encode_epoch(7), rf::encode_header(df::kEpochFormat.magic, 2) + framed(le(7, 8)));
+  df::DecodedEpoch decoded = df::decode_epoch(df::encode_epoch(7));
+  ASSERT_TRUE(decoded.ok) << decoded.why;
+  EXPECT_EQ(decoded.epoch, 7u);
+}
+
+TEST(DiskFormat, Version1FilesAreRead) {
+  Entries entries{{"a", ver(1, "one")}, {"b", ver(2, "two", 3, 4)}};
+  df::DecodedSnapshot snapshot = df::decode_snapshot(test_v1::snapshot(entries));
+  ASSERT_TRUE(snapshot.ok) << snapshot.why;
+  EXPECT_EQ(snapshot.version, 1u);
+  EXPECT_EQ(snapshot.entries, entries);
+
+  std::vector<std::pair<std::string, Versioned>> records{{"a", ver(1, "one")}, {"a", ver(2, "two")}};
+  std::string log = test_v1::log(records);
+  std::vector<std::pair<std::string, Versioned>> read;
+  auto collect = [&](std::string_view key, const Versioned& entry) { read.emplace_back(key, entry); };
+  df::LogScan scan = df::scan_log(log, collect);
+  EXPECT_EQ(scan.version, 1u);
+  EXPECT_EQ(scan.tail, rf::Tail::clean);
+  EXPECT_EQ(scan.intact_bytes, log.size());
+  EXPECT_EQ(read, records);
+  read.clear();
+  scan = df::scan_log(log.substr(0, log.size() - 1), collect);
+  EXPECT_EQ(scan.tail, rf::Tail::torn);
+  EXPECT_EQ(scan.intact_bytes, log.size() - test_v1::record("a", ver(2, "two")).size());
+  EXPECT_EQ(read.size(), 1u);
+
+  df::DecodedEpoch epoch = df::decode_epoch(test_v1::epoch(41));
+  ASSERT_TRUE(epoch.ok) << epoch.why;
+  EXPECT_EQ(epoch.version, 1u);
+  EXPECT_EQ(epoch.epoch, 41u);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -214,8 +233,9 @@ TEST_P(ReplicaLogTest, EmptyDirectoryIsNotInitializedAndGetsALog) {
   EXPECT_FALSE(log.initialized());
   EXPECT_TRUE(rec.entries.empty());
   EXPECT_FALSE(rec.corruption);
-  EXPECT_TRUE(any_problem_contains(rec, "empty state directory")) << problems_of(rec);
-  EXPECT_EQ(file("log"), df::encode_header(df::FileKind::log));
+  EXPECT_TRUE(rec.empty_directory);
+  EXPECT_TRUE(rec.problems.empty()) << problems_of(rec);  // A new site is no problem (issue 10).
+  EXPECT_EQ(file("log"), log_header());
   EXPECT_FALSE(file("snapshot"));
   EXPECT_EQ(log.log_bytes(), 0u);
 }
@@ -294,7 +314,7 @@ TEST_P(ReplicaLogTest, TornTailAtEveryByteOfTheLastRecordIsCut) {
   make_state({}, records);
   std::string full = file("log").value();
   std::size_t last = full.size() - record_size(records[2].first, records[2].second);
-  ASSERT_EQ(last, df::kHeaderBytes + record_size(records[0].first, records[0].second) +
+  ASSERT_EQ(last, rf::kHeaderBytes + record_size(records[0].first, records[0].second) +
                       record_size(records[1].first, records[1].second));
   for (std::size_t cut = last + 1; cut < full.size(); ++cut) {
     SCOPED_TRACE("log cut to " + std::to_string(cut) + " bytes");
@@ -308,7 +328,7 @@ TEST_P(ReplicaLogTest, TornTailAtEveryByteOfTheLastRecordIsCut) {
       EXPECT_FALSE(rec.corruption) << problems_of(rec);
       EXPECT_TRUE(any_problem_contains(rec, "torn log tail")) << problems_of(rec);
       EXPECT_EQ(file("log"), full.substr(0, last));
-      EXPECT_EQ(log.log_bytes(), last - df::kHeaderBytes);
+      EXPECT_EQ(log.log_bytes(), last - rf::kHeaderBytes);
     }
     restart();
     Recovered again = open_ok(disk()).recovered;
@@ -358,9 +378,9 @@ TEST_P(ReplicaLogTest, ABadRecordFollowedByValidOnesIsCutAndReportedAsCorruption
       {"a", ver(1, "a1")}, {"b", ver(1, "b1")}, {"c", ver(1, "c1")}};
   make_state({}, records);
   std::string full = file("log").value();
-  std::size_t second = df::kHeaderBytes + record_size("a", records[0].second);
+  std::size_t second = rf::kHeaderBytes + record_size("a", records[0].second);
   std::string damaged = full;
-  damaged[second + df::kRecordFixedBytes + 1] ^= 0x01;  // A bit of b's value.
+  damaged[second + rf::kRecordOverhead + df::kEntryFixedBytes + 1] ^= 0x01;  // A bit of b's value.
   put_file("log", damaged);
 
   auto [log, rec] = open_ok(disk());
@@ -384,7 +404,7 @@ TEST_P(ReplicaLogTest, ACorruptSnapshotIsRenamedAsideAndTheStateIsNotInitialized
       {"bad magic", [](std::string s) { return s.replace(0, 3, "XXX"); }},
       {"flipped bit", [](std::string s) { return s[s.size() / 2] ^= 0x10, s; }},
       {"cut short", [](std::string s) { return s.substr(0, s.size() - 3); }},
-      {"only a header", [](std::string s) { return s.substr(0, df::kHeaderBytes); }},
+      {"only a header", [](std::string s) { return s.substr(0, rf::kHeaderBytes); }},
       {"empty", [](std::string) { return std::string(); }},
       {"trailing bytes", [](std::string s) { return s + "x"; }},
   };
@@ -436,8 +456,8 @@ TEST_P(ReplicaLogTest, ANewerFormatVersionIsRefusedAndNothingIsTouched) {
     std::string bytes;
   };
   const Case cases[] = {
-      {"snapshot", df::encode_header(df::FileKind::snapshot, 2) + "whatever version 2 holds"},
-      {"log", df::encode_header(df::FileKind::log, 2) + "whatever version 2 holds"},
+      {"snapshot", rf::encode_header(df::kSnapshotFormat.magic, 3) + "whatever version 3 holds"},
+      {"log", rf::encode_header(df::kLogFormat.magic, 3) + "whatever version 3 holds"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.file);
@@ -454,6 +474,61 @@ TEST_P(ReplicaLogTest, ANewerFormatVersionIsRefusedAndNothingIsTouched) {
     EXPECT_FALSE(file("snapshot.corrupt"));
     EXPECT_FALSE(file("log.corrupt"));
   }
+}
+
+// A state directory written by a build of format version 1 (the register's own framing): read, then
+// rewritten as version 2, after which it opens as any other.
+TEST_P(ReplicaLogTest, AVersion1StateIsReadAndRewrittenAsVersion2) {
+  const Entries snapshot{{"a", ver(1, "a1")}, {"b", ver(1, "b1")}};
+  const std::vector<std::pair<std::string, Versioned>> records{{"b", ver(2, "b2")}, {"c", ver(1, "c1")}};
+  std::string v1_log = test_v1::log(records);
+  put_file("snapshot", test_v1::snapshot(snapshot));
+  put_file("log", v1_log + test_v1::record("d", ver(1, "torn")).substr(0, 9));
+  const Entries expected{{"a", ver(1, "a1")}, {"b", ver(2, "b2")}, {"c", ver(1, "c1")}};
+  std::string v2_log = log_header();
+  for (const auto& [key, entry] : records) {
+    std::string payload;
+    df::append_entry(payload, key, entry);
+    v2_log += framed(payload);
+  }
+  {
+    auto [log, rec] = open_ok(disk());
+    EXPECT_EQ(rec.converted_from, 1u);
+    EXPECT_TRUE(rec.initialized);
+    EXPECT_FALSE(rec.corruption) << problems_of(rec);
+    EXPECT_EQ(rec.entries, expected);
+    EXPECT_EQ(rec.records_replayed, 2u);
+    EXPECT_EQ(rec.bytes_cut, 9u);  // The torn tail is cut as in any log.
+    EXPECT_EQ(file("snapshot"), df::encode_snapshot(snapshot));
+    EXPECT_EQ(file("log"), v2_log);
+    EXPECT_EQ(log.snapshot_bytes(), file("snapshot").value().size());
+    EXPECT_EQ(log.log_bytes(), v2_log.size() - rf::kHeaderBytes);
+    ASSERT_FALSE(log.append("d", ver(1, "d1")));  // Appends go on in version 2.
+    ASSERT_FALSE(log.commit());
+  }
+  restart();
+  auto [log, rec] = open_ok(disk());
+  EXPECT_EQ(rec.converted_from, 0u);
+  EXPECT_TRUE(rec.initialized);
+  EXPECT_TRUE(rec.problems.empty()) << problems_of(rec);
+  Entries with_d = expected;
+  with_d["d"] = ver(1, "d1");
+  EXPECT_EQ(rec.entries, with_d);
+}
+
+TEST_P(ReplicaLogTest, AVersion1LogWithoutSnapshotIsConvertedAndStaysNotInitialized) {
+  put_file("log", test_v1::log({{"a", ver(1, "stored while restoring")}}));
+  {
+    auto [log, rec] = open_ok(disk());
+    EXPECT_EQ(rec.converted_from, 1u);
+    EXPECT_FALSE(rec.initialized);
+    EXPECT_EQ(rec.entries, (Entries{{"a", ver(1, "stored while restoring")}}));
+  }
+  restart();
+  auto [log, rec] = open_ok(disk());
+  EXPECT_EQ(rec.converted_from, 0u);
+  EXPECT_FALSE(rec.initialized);
+  EXPECT_EQ(rec.entries, (Entries{{"a", ver(1, "stored while restoring")}}));
 }
 
 TEST_P(ReplicaLogTest, ALogWithoutSnapshotIsNotInitializedAndItsDataIsKept) {
@@ -481,7 +556,7 @@ TEST_P(ReplicaLogTest, ASnapshotWithoutLogIsNotInitialized) {
   EXPECT_TRUE(rec.corruption);
   EXPECT_TRUE(any_problem_contains(rec, "log missing")) << problems_of(rec);
   EXPECT_EQ(rec.entries, (Entries{{"a", ver(1, "a1")}}));
-  EXPECT_EQ(file("log"), df::encode_header(df::FileKind::log));
+  EXPECT_EQ(file("log"), log_header());
   EXPECT_FALSE(file("snapshot"));
   EXPECT_TRUE(file("snapshot.stale"));
   // Not initialized sticks: the new empty log beside the old snapshot must not pass for a whole state.
@@ -499,7 +574,7 @@ TEST_P(ReplicaLogTest, ACorruptLogHeaderIsRenamedAsideAndTheStateIsNotInitialize
   EXPECT_TRUE(rec.corruption);
   EXPECT_TRUE(any_problem_contains(rec, "corrupt log header: header CRC mismatch")) << problems_of(rec);
   EXPECT_EQ(file("log.corrupt"), bad);
-  EXPECT_EQ(file("log"), df::encode_header(df::FileKind::log));
+  EXPECT_EQ(file("log"), log_header());
   EXPECT_EQ(rec.entries, (Entries{{"a", ver(1, "a1")}}));
   EXPECT_TRUE(file("snapshot.stale"));
   restart();
@@ -542,7 +617,7 @@ TEST_P(ReplicaLogTest, CompactionWritesASnapshotAndEmptiesTheLog) {
     ASSERT_FALSE(log.commit());
     EXPECT_EQ(log.compact(entries), true);
     EXPECT_EQ(log.log_bytes(), 0u);
-    EXPECT_EQ(file("log"), df::encode_header(df::FileKind::log));
+    EXPECT_EQ(file("log"), log_header());
     EXPECT_EQ(log.snapshot_bytes(), file("snapshot").value().size());
     EXPECT_FALSE(log.compaction_due());
     EXPECT_EQ(log.compact(entries), false);
@@ -802,7 +877,7 @@ TEST(ReplicaLogSim, OpenInterruptedAtEveryStepComesToTheSameResult) {
          ASSERT_FALSE(log.append("a", ver(1, "a1")));
          ASSERT_FALSE(log.commit());
          std::string bytes = disk.read("log").value();
-         disk.put_durable("log", bytes + bytes.substr(df::kHeaderBytes, 20));
+         disk.put_durable("log", bytes + bytes.substr(rf::kHeaderBytes, 20));
        }},
       {"corrupt snapshot and damaged log",
        [](SimDisk& disk) {
@@ -813,7 +888,7 @@ TEST(ReplicaLogSim, OpenInterruptedAtEveryStepComesToTheSameResult) {
          }
          ASSERT_FALSE(log.commit());
          std::string log_bytes = disk.read("log").value();
-         log_bytes[df::kHeaderBytes + 40] ^= 1;
+         log_bytes[rf::kHeaderBytes + 40] ^= 1;
          disk.put_durable("log", log_bytes);
          disk.put_durable("snapshot", "not a snapshot at all");
        }},
@@ -822,6 +897,11 @@ TEST(ReplicaLogSim, OpenInterruptedAtEveryStepComesToTheSameResult) {
          auto [log, rec] = open_ok(disk);
          ASSERT_FALSE(log.mark_initialized({{"s", ver(1, "s1")}}));
          ASSERT_FALSE(disk.remove("log"));
+       }},
+      {"version 1 files with a torn log tail",
+       [](SimDisk& disk) {
+         disk.put_durable("snapshot", test_v1::snapshot({{"s", ver(1, "s1")}}));
+         disk.put_durable("log", test_v1::log({{"a", ver(1, "a1")}, {"s", ver(2, "s2")}}) + "torn");
        }},
       {"corrupt log header",
        [](SimDisk& disk) {

@@ -180,6 +180,35 @@ TEST_F(SecureChannelTest, APreviousBootsDatagramsAreDroppedAsReplays) {
   EXPECT_EQ(opened->epoch, 11u);
 }
 
+TEST_F(SecureChannelTest, AGenuineDatagramOfAnOlderEpochIsToldApartPerPeer) {
+  ASSERT_TRUE(two_.open(one_.seal(2, bytes_of("from boot 10"))));
+  SecureChannel behind(key_, 1, 7, {2, 3});  // a new state directory while the clock was behind
+  EXPECT_FALSE(two_.open(behind.seal(2, bytes_of("from boot 7"))));
+  auto stale = two_.take_stale_epoch();
+  ASSERT_TRUE(stale);
+  EXPECT_EQ(stale->from, 1u);
+  EXPECT_EQ(stale->sent, 7u);
+  EXPECT_EQ(stale->seen, 10u);
+  EXPECT_FALSE(two_.take_stale_epoch());  // taken once
+  EXPECT_EQ(two_.replayed_from(1), 1u);
+  EXPECT_EQ(two_.replayed_from(3), 0u);
+  // A replay within the epoch is no stale epoch, and a forged old-epoch datagram is no replay at all.
+  Bytes again = one_.seal(2, bytes_of("once"));
+  ASSERT_TRUE(two_.open(again));
+  EXPECT_FALSE(two_.open(again));
+  EXPECT_FALSE(two_.take_stale_epoch());
+  SecureChannel forger(test_key(9), 1, 7, {2, 3});
+  EXPECT_FALSE(two_.open(forger.seal(2, bytes_of("forged"))));
+  EXPECT_FALSE(two_.take_stale_epoch());
+  EXPECT_EQ(two_.replayed_from(1), 2u);
+  // Moved to an epoch above the one seen, the sender is heard again, counters from 1.
+  behind.set_epoch(11);
+  EXPECT_EQ(behind.next_counter(), 1u);
+  auto opened = two_.open(behind.seal(2, bytes_of("from boot 11")));
+  ASSERT_TRUE(opened);
+  EXPECT_EQ(opened->epoch, 11u);
+}
+
 TEST_F(SecureChannelTest, DatagramsTooFarBehindAreDroppedAsReplays) {
   Bytes first = one_.seal(2, bytes_of("first"));
   Bytes kept;

@@ -43,10 +43,13 @@ class MqttClient {
  public:
   using Predicate = std::function<bool(const std::vector<MqttMessage>&)>;
 
-  // An empty client id lets libmosquitto make one up (clean session).
-  explicit MqttClient(const std::string& client_id = {}) {
+  // An empty client id lets libmosquitto make one up (clean session). With a client id and
+  // `clean_session` false the broker keeps the subscriptions and queues QoS 1 / 2 messages while this
+  // client is away (a persistent session).
+  explicit MqttClient(const std::string& client_id = {}, bool clean_session = true) {
     static LibInit init;
-    client_ = ::mosquitto_new(client_id.empty() ? nullptr : client_id.c_str(), true, this);
+    client_ = ::mosquitto_new(client_id.empty() ? nullptr : client_id.c_str(),
+                              client_id.empty() || clean_session, this);
     if (client_ == nullptr) {
       return;
     }

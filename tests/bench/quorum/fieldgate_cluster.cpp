@@ -112,7 +112,8 @@ OpResult FieldgateCluster::write_configs(bool fsync) {
       }
     }
     std::string config =
-        "[gateway]\nid = \"bench-" + node + "\"\nlog_level = \"warning\"\n" +
+        "[gateway]\nid = \"bench-" + node + "\"\nlog_level = \"warning\"\nstate_dir = " +
+        toml_string((dir_->path() / ("gateway-" + node)).string()) + "\n" +
         "[mqtt]\nhost = \"127.0.0.1\"\nport = " + std::to_string(broker_->port()) + "\n" +
         "[replication]\nnode = " + node + "\nlisten = " + address(ports[i]) + "\n" + "peers = [ " + peers +
         " ]\n" + "key_file = " + toml_string((dir_->path() / "site.key").string()) + "\n" +

@@ -1,0 +1,232 @@
+#include "gateway/publish_spool.hpp"
+
+#include <system_error>
+
+#include "gateway/log.hpp"
+#include "storage/error.hpp"
+
+namespace fg::gateway {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+// While seqs change without going through the spool (QoS 0, mode "outage" while connected), the
+// checkpoint is rewritten at most this often: what a crash can set a channel's seq back by.
+constexpr auto kCheckpointEvery = 60s;
+// Age samples kept: about an hour at one a second; beyond that they are taken less often.
+constexpr std::size_t kAgeSamples = 3600;
+
+std::string describe_open_error(const std::string& dir, std::error_code ec) {
+  if (ec == storage::StorageError::in_use) {
+    return "spool: " + dir +
+           " is in use by another fieldgate (its lock is held); two gateways must not "
+           "share a state_dir";
+  }
+  return "spool: cannot open " + dir + ": " + ec.message();
+}
+
+}  // namespace
+
+std::expected<std::unique_ptr<PublishSpool>, std::string> PublishSpool::open(
+    loop::Loop& loop, const std::string& state_dir, const mqtt::SpoolSettings& settings) {
+  const std::string dir = state_dir + "/spool";
+  std::error_code ec;
+  std::filesystem::create_directories(state_dir, ec);  // systemd makes it for the service; tests do not
+  auto disk = storage::PosixDisk::open(dir, {.sync_enabled = true, .exclusive = true});
+  if (!disk) {
+    return std::unexpected(describe_open_error(dir, disk.error()));
+  }
+  std::unique_ptr<PublishSpool> host(new PublishSpool(loop, settings, std::move(*disk)));
+  auto state = read_seq_checkpoint(host->disk_);
+  if (!state) {
+    // Numbering must not restart in silence: refuse, and let a human look at (or remove) the file.
+    return std::unexpected("spool: the seq checkpoint " + dir + "/" + std::string(kSeqCheckpointName) +
+                           " cannot be read: " + state.error().message());
+  }
+  host->state_ = std::move(*state);
+  if (settings.enabled) {
+    mqtt::SpoolOptions options{.max_bytes = settings.max_bytes,
+                               .sync_every_push = settings.sync.count() == 0};
+    PublishSpool* self = host.get();
+    mqtt::SpoolHooks hooks{.recovered =
+                               [self](const mqtt::Publication& m) {
+                                 if (auto seq = payload_seq(m.payload); seq > 0) {
+                                   auto& last = self->state_.seq[m.topic];
+                                   last = std::max(last, seq);
+                                 }
+                               },
+                           .before_delete = [self] { self->checkpoint(); }};
+    auto spool = mqtt::Spool::open(
+        host->disk_, options, [](std::string_view line) { log(LogLevel::warning, "{}", line); },
+        std::move(hooks));
+    if (!spool) {
+      return std::unexpected(describe_open_error(dir, spool.error()));
+    }
+    host->spool_.emplace(std::move(*spool));
+    if (auto waiting = host->spool_->unacknowledged(); waiting > 0) {
+      // Their age is unknown: they are at least as old as this start.
+      host->ages_.emplace_back(host->spool_->next_seq() - 1, Clock::now());
+    }
+  }
+  // The new boot epoch is durable before the first reading carries it.
+  ++host->state_.epoch;
+  if (auto written = write_seq_checkpoint(host->disk_, host->state_)) {
+    return std::unexpected("spool: cannot write the seq checkpoint in " + dir + ": " + written.message());
+  }
+  host->last_checkpoint_ = Clock::now();
+  log(LogLevel::info, "spool: {} ({}), boot epoch {}", settings.enabled ? dir : "off",
+      settings.enabled ? (settings.mode == mqtt::SpoolMode::always ? "always" : "outage")
+                       : "seq checkpoint only",
+      host->state_.epoch);
+  return host;
+}
+
+PublishSpool::~PublishSpool() {
+  sync_timer_.close();
+}
+
+std::uint64_t PublishSpool::next_seq(const std::string& topic) {
+  seq_changed_ = true;
+  return ++state_.seq[topic];
+}
+
+void PublishSpool::written() {
+  sample_age();
+  arm();
+}
+
+void PublishSpool::arm() {
+  if (!timer_armed_) {
+    timer_armed_ = true;
+    sync_timer_.start(settings_.sync.count() > 0 ? settings_.sync : std::chrono::milliseconds(1000),
+                      [this] { tick(); });
+  }
+}
+
+void PublishSpool::tick() {
+  timer_armed_ = false;
+  std::uint64_t activity = 0;
+  if (spool_) {
+    (void)spool_->sync();  // failures are counted by the spool and end that segment
+    activity = spool_->counters().appended + spool_->counters().acknowledged;
+    prune_ages();
+    if (draining_ && spool_->unacknowledged() == 0) {
+      draining_ = false;
+      log(LogLevel::notice, "spool: drained in {} ms",
+          std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - drain_since_).count());
+    }
+  }
+  if (checkpoint_owed_ || (seq_changed_ && Clock::now() - last_checkpoint_ >= kCheckpointEvery)) {
+    checkpoint();
+  }
+  // Acknowledgements keep arriving after the last publish: go on while anything happened, then rest.
+  if (activity != activity_at_sync_ || draining_ || seq_changed_ || checkpoint_owed_) {
+    activity_at_sync_ = activity;
+    arm();
+  }
+}
+
+void PublishSpool::checkpoint() {
+  if (auto ec = write_seq_checkpoint(disk_, state_)) {
+    // Typically a full disk (the new file needs room before the old goes). The segment about to be
+    // deleted frees room: try again from the next tick, so only a crash in between can lose its seqs.
+    if (!checkpoint_owed_) {
+      log(LogLevel::warning, "spool: cannot write the seq checkpoint: {}; trying again", ec.message());
+    }
+    checkpoint_owed_ = true;
+    arm();
+    return;
+  }
+  if (checkpoint_owed_) {
+    log(LogLevel::notice, "spool: the seq checkpoint is written again");
+  }
+  checkpoint_owed_ = false;
+  seq_changed_ = false;
+  last_checkpoint_ = Clock::now();
+}
+
+void PublishSpool::prune_ages() {
+  // A sample (s, t) says: messages up to s were pushed by t. The front one whose s reaches the oldest
+  // unacknowledged message gives its age (at most a sample's spacing too young).
+  const auto oldest = spool_->oldest_unacknowledged();
+  if (oldest == 0) {
+    ages_.clear();
+    return;
+  }
+  while (!ages_.empty() && ages_.front().first < oldest) {
+    ages_.pop_front();
+  }
+}
+
+void PublishSpool::sample_age() {
+  if (!spool_) {
+    return;
+  }
+  const auto now = Clock::now();
+  prune_ages();
+  auto spacing = std::chrono::seconds(1 + ages_.size() / kAgeSamples);
+  if (ages_.empty() || now - ages_.back().second >= spacing) {
+    ages_.emplace_back(spool_->next_seq() - 1, now);
+  }
+}
+
+void PublishSpool::on_state(mqtt::State state) {
+  if (!spool_) {
+    return;
+  }
+  const auto now = Clock::now();
+  if (state == mqtt::State::disconnected && !outage_since_) {
+    outage_since_ = now;
+    appended_at_outage_ = spool_->counters().appended;
+    draining_ = false;
+    log(LogLevel::warning, "spool: broker away; spooling QoS 1/2 messages ({} waiting, {} bytes)",
+        spool_->unacknowledged(), spool_->bytes());
+  } else if (state == mqtt::State::connected) {
+    const auto waiting = spool_->unacknowledged();
+    if (outage_since_) {
+      log(LogLevel::notice, "spool: broker back after {} ms; {} messages spooled meanwhile, {} to send",
+          std::chrono::duration_cast<std::chrono::milliseconds>(now - *outage_since_).count(),
+          spool_->counters().appended - appended_at_outage_, waiting);
+      outage_since_.reset();
+    } else if (waiting > 0) {
+      log(LogLevel::notice, "spool: {} messages from before the start to send", waiting);
+    }
+    if (waiting > 0) {
+      draining_ = true;
+      drain_since_ = now;
+      arm();  // the tick notices the end of the drain
+    }
+  }
+}
+
+void PublishSpool::stopped() {
+  sync_timer_.stop();
+  timer_armed_ = false;
+  if (spool_) {
+    (void)spool_->sync();
+    if (auto kept = spool_->unacknowledged(); kept > 0) {
+      log(LogLevel::notice,
+          "spool: {} messages not acknowledged by the broker are kept for the next start ({} bytes)", kept,
+          spool_->bytes());
+    }
+  }
+  checkpoint();
+}
+
+SpoolStatus PublishSpool::status() const {
+  SpoolStatus s;
+  if (!spool_) {
+    return s;
+  }
+  s.depth = spool_->unacknowledged();
+  s.bytes = spool_->bytes();
+  s.dropped = spool_->counters().dropped;
+  s.syncs = spool_->counters().syncs;
+  if (s.depth > 0 && !ages_.empty()) {
+    s.oldest_age = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - ages_.front().second);
+  }
+  return s;
+}
+
+}  // namespace fg::gateway

@@ -1,0 +1,91 @@
+#pragma once
+// PublishSpool: the gateway's side of the disk spool (issue 12). It owns the spool's directory
+// (<[gateway] state_dir>/spool/, locked so that a second gateway on it is refused), the mqtt::Spool the
+// session publishes QoS 1 / 2 messages through, the group commit (one fdatasync per spool_sync period
+// while anything was written, none when idle), the seq checkpoint and boot epoch (gateway/seq_checkpoint.hpp)
+// and the log lines of an outage: when it began, how much was spooled, when it drained.
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <expected>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "gateway/seq_checkpoint.hpp"
+#include "loop/loop.hpp"
+#include "loop/timer.hpp"
+#include "mqtt/options.hpp"
+#include "mqtt/session.hpp"
+#include "mqtt/spool.hpp"
+#include "storage/posix_disk.hpp"
+
+namespace fg::gateway {
+
+struct SpoolStatus {
+  std::uint64_t depth = 0;  // messages not acknowledged by the broker (sent or not)
+  std::uint64_t bytes = 0;  // of every segment
+  std::optional<std::chrono::milliseconds> oldest_age;  // of the oldest of them (none: empty)
+  std::uint64_t dropped = 0;                            // given up: spool_max, full disk, damaged segment
+  std::uint64_t syncs = 0;
+};
+
+class PublishSpool {
+ public:
+  // Opens (creating) <state_dir>/spool/, takes its lock, reads the seq checkpoint and the spool's
+  // records, and makes the new boot epoch durable. With settings.enabled false only the checkpoint is
+  // kept there (seq and epoch continue all the same). The error is a sentence for the log.
+  static std::expected<std::unique_ptr<PublishSpool>, std::string> open(loop::Loop& loop,
+                                                                        const std::string& state_dir,
+                                                                        const mqtt::SpoolSettings& settings);
+  PublishSpool(const PublishSpool&) = delete;
+  PublishSpool& operator=(const PublishSpool&) = delete;
+  ~PublishSpool();
+
+  // The spool to give the session (Session::use_spool), or nullptr when [mqtt] spool = false.
+  mqtt::Spool* spool() noexcept { return spool_ ? &*spool_ : nullptr; }
+
+  std::uint64_t epoch() const noexcept { return state_.epoch; }
+  // The next seq for the channel published on `topic` (1 after the last one, across restarts).
+  std::uint64_t next_seq(const std::string& topic);
+  // After each publish: starts the group commit's timer if something waits to be synced.
+  void written();
+  // The session's state changed: the outage log lines.
+  void on_state(mqtt::State state);
+  // The session has closed (clean stop): what is kept is synced and logged, the checkpoint written.
+  void stopped();
+
+  SpoolStatus status() const;
+
+ private:
+  PublishSpool(loop::Loop& loop, mqtt::SpoolSettings settings, storage::PosixDisk disk)
+      : loop_(loop), settings_(settings), disk_(std::move(disk)), sync_timer_(loop) {}
+  void tick();
+  void arm();
+  void prune_ages();
+  void checkpoint();
+  void sample_age();
+
+  loop::Loop& loop_;
+  mqtt::SpoolSettings settings_;
+  storage::PosixDisk disk_;
+  std::optional<mqtt::Spool> spool_;
+  SeqState state_;
+  bool seq_changed_ = false;
+  bool checkpoint_owed_ = false;  // the last write failed: the next tick tries again
+  std::chrono::steady_clock::time_point last_checkpoint_;
+  loop::Timer sync_timer_;
+  bool timer_armed_ = false;
+  std::uint64_t activity_at_sync_ = 0;  // appended + acknowledged when the last sync ran
+  // (spool seq, when it was pushed), about one per second, for the oldest message's age.
+  std::deque<std::pair<std::uint64_t, std::chrono::steady_clock::time_point>> ages_;
+  // The outage under way: when it began, and the spool's appended count then.
+  std::optional<std::chrono::steady_clock::time_point> outage_since_;
+  std::uint64_t appended_at_outage_ = 0;
+  bool draining_ = false;
+  std::chrono::steady_clock::time_point drain_since_;
+};
+
+}  // namespace fg::gateway

@@ -1,0 +1,91 @@
+#include "gateway/seq_checkpoint.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "storage/error.hpp"
+#include "storage/record_file.hpp"
+#include "storage/record_format.hpp"
+
+namespace fg::gateway {
+namespace {
+
+constexpr std::string_view kMagic = "FGSEQCK\n";
+constexpr std::uint32_t kVersion = 1;
+constexpr std::size_t kMaxRecord = 64 * 1024;
+
+void put_u64(std::string& out, std::uint64_t v) {
+  for (int i = 0; i < 8; ++i) {
+    out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  }
+}
+
+std::uint64_t get_u64(std::string_view in) {
+  std::uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) {
+    v = (v << 8) | static_cast<unsigned char>(in[static_cast<std::size_t>(i)]);
+  }
+  return v;
+}
+
+}  // namespace
+
+std::expected<SeqState, std::error_code> read_seq_checkpoint(storage::Disk& disk) {
+  SeqState state;
+  auto bytes = disk.read(kSeqCheckpointName);
+  if (!bytes) {
+    if (bytes.error() == std::errc::no_such_file_or_directory) {
+      return state;
+    }
+    return std::unexpected(bytes.error());
+  }
+  auto header = storage::record_format::check_header(kMagic, kVersion, *bytes);
+  if (header.status != storage::record_format::HeaderStatus::ok) {
+    return std::unexpected(storage::record_format::header_error(header.status));
+  }
+  bool bad = false;
+  auto scan =
+      storage::record_format::scan_records(*bytes, kMaxRecord, [&](std::string_view record, std::uint64_t) {
+        if (record.size() == 9 && record[0] == 'E') {
+          state.epoch = get_u64(record.substr(1));
+        } else if (record.size() > 9 && record[0] == 'S') {
+          state.seq[std::string(record.substr(9))] = get_u64(record.substr(1));
+        } else {
+          bad = true;
+        }
+      });
+  // Written whole by replace(): anything but a clean end is damage, not a crash of ours.
+  if (bad || scan.tail != storage::Tail::clean) {
+    return std::unexpected(make_error_code(storage::StorageError::damaged_tail));
+  }
+  return state;
+}
+
+std::error_code write_seq_checkpoint(storage::Disk& disk, const SeqState& state) {
+  std::string out = storage::record_format::encode_header(kMagic, kVersion);
+  std::string epoch(1, 'E');
+  put_u64(epoch, state.epoch);
+  storage::record_format::append_record(out, epoch);
+  for (const auto& [topic, seq] : state.seq) {
+    std::string record;
+    record.reserve(9 + topic.size());
+    record.push_back('S');
+    put_u64(record, seq);
+    record.append(topic);
+    storage::record_format::append_record(out, record);
+  }
+  return disk.replace(kSeqCheckpointName, out);
+}
+
+std::uint64_t payload_seq(std::string_view payload) {
+  if (payload.empty() || payload.front() != '{') {
+    return 0;
+  }
+  auto json = nlohmann::json::parse(payload, nullptr, false);
+  if (!json.is_object()) {
+    return 0;
+  }
+  auto seq = json.find("seq");
+  return seq != json.end() && seq->is_number_unsigned() ? seq->get<std::uint64_t>() : 0;
+}
+
+}  // namespace fg::gateway

@@ -1,0 +1,316 @@
+// Benchmark of the disk spool (issue 12): the real fieldgate, a real mosquitto with its default settings
+// (no set_tcp_nodelay), readings at QoS 1, the state directory on the machine's disk.
+//
+//   build/release/tests/bench/bench_spool [--latency-seconds 90] [--outage-seconds 60] [--dir /var/tmp]
+//
+// It prints, each from a fresh gateway and state directory:
+// - readings/s the spool takes with the broker absent (everything is spooled) at spool_sync "1s" and
+//   "0s", and the bytes written to the disk per reading (/proc/PID/io write_bytes) and syncs per second;
+// - readings/s through the spool with the broker present (the highest rate at which every reading
+//   arrives; 8 ports writing as fast as their ptys take);
+// - latency p50 / p99 / p99.9 at 1,000 readings/s with the spool on and off, QoS 1, broker defaults;
+// - how long a backlog of an outage at 1,000 readings/s takes to drain (the gateway's own log line);
+// - RSS during and after 10 s of 60,000 lines/s offered.
+
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/bench/bench_support.hpp"
+#include "tests/support/child_process.hpp"
+#include "tests/support/mosquitto_broker.hpp"
+#include "tests/support/pty_device.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using namespace fg::bench;
+using Clock = std::chrono::steady_clock;
+
+constexpr std::size_t kPorts = 8;
+
+// A value of /proc/PID/io ("write_bytes: "), as a number.
+long long proc_io(pid_t pid, const std::string& key) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/io");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(key, 0) == 0) {
+      return std::stoll(line.substr(key.size()));
+    }
+  }
+  return -1;
+}
+
+// One gateway with its own state directory, ports and control socket.
+struct Rig {
+  fg::test::TempDir dir;
+  std::vector<std::unique_ptr<fg::test::PtyDevice>> devices;
+  fg::test::ChildProcess gateway;
+
+  bool start(std::uint16_t port, const std::string& mqtt_extra) {
+    std::string config =
+        "[gateway]\nid = \"bench\"\nlog_level = \"notice\"\nstate_dir = \"" + (dir / "state").string() +
+        "\"\n[control]\nsocket = \"" + (dir / "control.sock").string() +
+        "\"\n[mqtt]\nhost = \"127.0.0.1\"\nport = " + std::to_string(port) +
+        "\nprefix = \"fg\"\nqos = 1\nreconnect_min = \"100ms\"\nreconnect_max = \"200ms\"\n" + mqtt_extra +
+        "\n";
+    for (std::size_t i = 0; i < kPorts; ++i) {
+      devices.push_back(std::make_unique<fg::test::PtyDevice>(dir / ("dev" + std::to_string(i))));
+      config += "[[serial]]\nname = \"d" + std::to_string(i) + "\"\npath = \"" +
+                devices.back()->path().string() + "\"\nbaud = 115200\nparser = \"kv\"\n";
+    }
+    std::ofstream(dir / "bench.toml") << config;
+    if (!gateway.spawn({FIELDGATE_BINARY, "run", "--config", (dir / "bench.toml").string()},
+                       dir / "gateway.log")) {
+      return false;
+    }
+    return wait_until([&] { return log().find("serving") != std::string::npos; }, 10s);
+  }
+  std::string log() const {
+    std::ifstream in(dir / "gateway.log");
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  }
+  // The spool's depth from `fieldgate status --json` (-1 if it cannot be read).
+  long long depth() {
+    std::string cmd = std::string(FIELDGATE_BINARY) + " status --json -s " + (dir / "control.sock").string();
+    std::unique_ptr<FILE, int (*)(FILE*)> p(::popen(cmd.c_str(), "r"), ::pclose);
+    std::string out;
+    char buf[4096];
+    while (p && std::fgets(buf, sizeof buf, p.get()) != nullptr) {
+      out += buf;
+    }
+    std::smatch m;
+    return std::regex_search(out, m, std::regex("\"depth\": (\\d+)")) ? std::stoll(m[1]) : -1;
+  }
+};
+
+// Writes "v=N" lines as fast as the ptys take them on `ports` ports for `duration`; returns lines written.
+std::uint64_t flood(Rig& rig, std::size_t ports, std::chrono::milliseconds duration) {
+  std::atomic<std::uint64_t> sent{0};
+  const auto start = Clock::now();
+  std::vector<std::thread> writers;
+  for (std::size_t i = 0; i < ports; ++i) {
+    writers.emplace_back([&, fd = rig.devices[i]->master_fd()] {
+      char batch[4096];
+      std::uint64_t n = 0;
+      while (Clock::now() - start < duration) {
+        std::size_t len = 0;
+        int lines = 0;
+        while (len + 32 < sizeof batch) {
+          len += static_cast<std::size_t>(
+              std::snprintf(batch + len, sizeof batch - len, "v=%" PRIu64 "\n", ++n));
+          ++lines;
+        }
+        write_all(fd, batch, len);
+        sent += static_cast<std::uint64_t>(lines);
+      }
+    });
+  }
+  for (auto& w : writers) {
+    w.join();
+  }
+  return sent;
+}
+
+// Writes lines carrying CLOCK_MONOTONIC on port 0 at `per_second` for `duration`.
+void paced(Rig& rig, int per_second, std::chrono::milliseconds duration) {
+  const auto period = std::chrono::nanoseconds(1'000'000'000 / per_second);
+  auto next = Clock::now();
+  const auto end = next + duration;
+  while (Clock::now() < end) {
+    char line[64];
+    int len = std::snprintf(line, sizeof line, "v=%" PRId64 "\n", monotonic_ns());
+    write_all(rig.devices[0]->master_fd(), line, static_cast<std::size_t>(len));
+    next += period;
+    std::this_thread::sleep_until(next);
+  }
+}
+
+void spooling_rate(fg::test::MosquittoBroker& broker, const char* sync) {
+  broker.stop();
+  Rig rig;
+  if (!rig.start(broker.port(), std::string("spool_sync = \"") + sync + "\"\n")) {
+    std::printf("cannot start fieldgate\n");
+    return;
+  }
+  const pid_t pid = rig.gateway.pid();
+  const long long written_before = proc_io(pid, "write_bytes: ");
+  const auto start = Clock::now();
+  flood(rig, kPorts, 5s);
+  long long depth = 0;
+  // Everything written is read and spooled once the depth stops growing.
+  for (long long last = -2; depth != last;) {
+    last = depth;
+    std::this_thread::sleep_for(300ms);
+    depth = rig.depth();
+  }
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count() - 0.3;
+  std::this_thread::sleep_for(1500ms);  // the last group commit
+  const long long written = proc_io(pid, "write_bytes: ") - written_before;
+  std::printf(
+      "broker absent, spool_sync \"%s\": %.0f readings/s spooled (%lld in %.1f s), %.0f bytes written "
+      "to disk per reading\n",
+      sync, static_cast<double>(depth) / seconds, depth, seconds,
+      static_cast<double>(written) / static_cast<double>(std::max(depth, 1LL)));
+  rig.gateway.terminate();
+  broker.start();
+}
+
+void latency(fg::test::MosquittoBroker& broker, bool spool, int seconds) {
+  Rig rig;
+  Subscriber sub(broker.port());
+  if (!rig.start(broker.port(), spool ? "" : "spool = false\n") ||
+      !wait_until([&] { return sub.online(); }, 10s)) {
+    std::printf("cannot start fieldgate\n");
+    return;
+  }
+  std::this_thread::sleep_for(500ms);
+  const pid_t pid = rig.gateway.pid();
+  const long long written_before = proc_io(pid, "write_bytes: ");
+  sub.record_latency(true);
+  paced(rig, 1000, std::chrono::seconds(seconds));
+  std::this_thread::sleep_for(500ms);
+  sub.record_latency(false);
+  auto l = sub.take_latencies_us();
+  std::this_thread::sleep_for(1500ms);
+  const long long written = proc_io(pid, "write_bytes: ") - written_before;
+  std::printf(
+      "QoS 1 at 1000 readings/s for %d s, spool %s: %zu of %d received, p50 %.0f us, p99 %.0f us, "
+      "p99.9 %.0f us; %.0f bytes written to disk per reading\n",
+      seconds, spool ? "on " : "off", l.size(), seconds * 1000, percentile(l, 50), percentile(l, 99),
+      percentile(l, 99.9),
+      static_cast<double>(written) / static_cast<double>(std::max<std::size_t>(l.size(), 1)));
+  rig.gateway.terminate();
+}
+
+void present_rate(fg::test::MosquittoBroker& broker) {
+  Rig rig;
+  Subscriber sub(broker.port());
+  if (!rig.start(broker.port(), "") || !wait_until([&] { return sub.online(); }, 10s)) {
+    std::printf("cannot start fieldgate\n");
+    return;
+  }
+  std::this_thread::sleep_for(500ms);
+  const auto start = Clock::now();
+  const std::uint64_t before = sub.count();
+  const std::uint64_t sent = flood(rig, kPorts, 5s);
+  wait_until([&] { return sub.count() - before >= sent; }, 60s);
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  std::printf("broker present, spool on: %.0f readings/s delivered (%" PRIu64 " sent, %" PRIu64
+              " received in %.1f s)\n",
+              static_cast<double>(sub.count() - before) / seconds, sent, sub.count() - before, seconds);
+  rig.gateway.terminate();
+}
+
+void drain(fg::test::MosquittoBroker& broker, int outage_seconds) {
+  Rig rig;
+  if (!rig.start(broker.port(), "")) {
+    std::printf("cannot start fieldgate\n");
+    return;
+  }
+  std::this_thread::sleep_for(500ms);
+  broker.stop();
+  paced(rig, 1000, std::chrono::seconds(outage_seconds));
+  const long long depth = rig.depth();
+  broker.start();
+  std::smatch m;
+  wait_until([&] { return rig.log().find("spool: drained in") != std::string::npos; }, 120s);
+  std::string log = rig.log();
+  if (std::regex_search(log, m, std::regex("spool: drained in (\\d+) ms"))) {
+    const double ms = std::stod(m[1]);
+    std::printf("drain after %d s of outage at 1000 readings/s: %lld messages in %.0f ms = %.0f messages/s\n",
+                outage_seconds, depth, ms, static_cast<double>(depth) * 1000.0 / ms);
+  } else {
+    std::printf("drain after %d s of outage: not drained within 120 s\n", outage_seconds);
+  }
+  rig.gateway.terminate();
+}
+
+void overload_memory(fg::test::MosquittoBroker& broker) {
+  Rig rig;
+  Subscriber sub(broker.port());
+  if (!rig.start(broker.port(), "") || !wait_until([&] { return sub.online(); }, 10s)) {
+    std::printf("cannot start fieldgate\n");
+    return;
+  }
+  const pid_t pid = rig.gateway.pid();
+  std::this_thread::sleep_for(500ms);
+  const long rss_before = proc_status(pid, "VmRSS:");
+  std::atomic<bool> done{false};
+  long rss_max = 0;
+  std::thread sampler([&] {
+    while (!done) {
+      rss_max = std::max(rss_max, proc_status(pid, "VmRSS:"));
+      std::this_thread::sleep_for(50ms);
+    }
+  });
+  // 60,000 lines/s offered: 8 ports of 7,500 lines/s each, paced in batches of 75 every 10 ms.
+  std::vector<std::thread> writers;
+  std::atomic<std::uint64_t> sent{0};
+  for (std::size_t i = 0; i < kPorts; ++i) {
+    writers.emplace_back([&, fd = rig.devices[i]->master_fd()] {
+      auto next = Clock::now();
+      const auto end = next + 10s;
+      std::uint64_t n = 0;
+      while (Clock::now() < end) {
+        char batch[2048];
+        std::size_t len = 0;
+        for (int k = 0; k < 75; ++k) {
+          len += static_cast<std::size_t>(
+              std::snprintf(batch + len, sizeof batch - len, "v=%" PRIu64 "\n", ++n));
+        }
+        write_all(fd, batch, len);
+        sent += 75;
+        next += 10ms;
+        std::this_thread::sleep_until(next);
+      }
+    });
+  }
+  for (auto& w : writers) {
+    w.join();
+  }
+  wait_until([&] { return sub.count() >= sent; }, 60s);
+  done = true;
+  sampler.join();
+  std::this_thread::sleep_for(2s);
+  std::printf("60000 lines/s offered for 10 s at QoS 1: %" PRIu64 " of %" PRIu64
+              " delivered; RSS before %.2f MiB, at most %.2f MiB during, %.2f MiB after\n",
+              static_cast<std::uint64_t>(sub.count()), static_cast<std::uint64_t>(sent), rss_before / 1024.0,
+              rss_max / 1024.0, proc_status(pid, "VmRSS:") / 1024.0);
+  rig.gateway.terminate();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int latency_seconds = 10;
+  int outage_seconds = 60;
+  for (int i = 1; i + 1 < argc; ++i) {
+    if (std::strcmp(argv[i], "--latency-seconds") == 0) {
+      latency_seconds = std::atoi(argv[++i]);
+    } else if (std::strcmp(argv[i], "--outage-seconds") == 0) {
+      outage_seconds = std::atoi(argv[++i]);
+    }
+  }
+  fg::test::MosquittoBroker broker;  // the broker's defaults, as users run it
+  if (!broker.start()) {
+    std::fprintf(stderr, "cannot start mosquitto\n");
+    return 1;
+  }
+  std::printf("rig: QoS 1, mosquitto with its defaults, %zu ports, state directory on %s\n", kPorts,
+              fg::test::TempDir().path().c_str());
+  spooling_rate(broker, "1s");
+  spooling_rate(broker, "0s");
+  present_rate(broker);
+  latency(broker, true, latency_seconds);
+  latency(broker, false, latency_seconds);
+  drain(broker, outage_seconds);
+  overload_memory(broker);
+  return 0;
+}
