@@ -139,6 +139,11 @@ std::error_code Session::Core::init(const std::string& password) {
   if (int rc = mosquitto_int_option(m, MOSQ_OPT_TCP_NODELAY, 1)) {
     return mosquitto_error(rc);
   }
+  // The window of unacknowledged messages is the spool's (SpoolSettings::window); libmosquitto's own
+  // limit follows it so that neither holds back what the other allows.
+  if (int rc = mosquitto_int_option(m, MOSQ_OPT_SEND_MAXIMUM, static_cast<int>(options_.spool.window))) {
+    return mosquitto_error(rc);
+  }
   if (options_.tls) {
     const auto& tls = *options_.tls;
     const char* cert = tls.cert_file.empty() ? nullptr : tls.cert_file.c_str();

@@ -152,7 +152,7 @@ class Session::Core {
   std::size_t outbox_size() const noexcept { return queue_->size(); }
   const QosCounts& discarded() const noexcept { return discarded_; }
   std::size_t in_flight() const noexcept { return in_flight_.size(); }
-  // QoS 1 / 2 messages beyond libmosquitto's in-flight window (20 unacknowledged) wait in its memory
+  // QoS 1 / 2 messages beyond the in-flight window (SpoolSettings::window unacknowledged) wait in its memory
   // without wanting the socket, so a broker slower than the publisher shows up in the unacknowledged
   // count, not in backlog_. Only while connected: without a connection, publishing goes to the bounded
   // queue instead.
