@@ -2,6 +2,11 @@
 // the register, any member answers for a dead gateway (control socket and MQTT request topic), and a
 // gateway with a new SD card restores its outputs' desired states before it applies any command.
 
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <thread>
+
 #include "tests/e2e/replication_site.hpp"
 
 namespace fg::e2e {
@@ -95,6 +100,32 @@ TEST_F(GatewayRegisterE2e, FieldgateGetAndPutTalkToTheLocalDaemon) {
   EXPECT_NE(text.find("replica 1"), std::string::npos) << text;
   EXPECT_NE(text.find("peer 2"), std::string::npos) << text;
   EXPECT_NE(text.find("serving"), std::string::npos) << text;
+}
+
+// What a user sees when the daemon does not answer: a paused daemon makes the CLI give up after its own
+// timeout with a message that says so (not hang); a put whose daemon dies before answering may or may not
+// have taken effect, and says so with exit status 4 (docs/man/fieldgate.1.md).
+TEST_F(GatewayRegisterE2e, TheCliTimesOutOnAPausedDaemonAndAPutCutOffByACrashMayHaveTakenEffect) {
+  start_site_with_device();
+  signal(2, SIGSTOP);
+  auto status = cli({"status", "--socket", socket(2), "--timeout", "1"});
+  EXPECT_EQ(status.status, 1) << status.err;
+  EXPECT_NE(status.err.find("did not answer within 1.0 s"), std::string::npos) << status.err;
+
+  test::ChildProcess put;
+  ASSERT_TRUE(put.spawn({FIELDGATE_BINARY, "put", "--socket", socket(2), "--timeout", "60", "site/mode", "away"},
+                        dir_ / "put.out", dir_ / "put.err"));
+  // The stopped daemon's socket still takes the connection and the request (the kernel queues both); the
+  // CLI shows nothing the test could wait on while it waits for the answer, so the test gives it a second
+  // to get there before the daemon dies.
+  std::this_thread::sleep_for(1s);
+  ASSERT_TRUE(put.running()) << read_text(dir_ / "put.err");
+  kill(2);
+  ASSERT_TRUE(put.wait_exit(kWait));
+  ASSERT_TRUE(put.status() && WIFEXITED(*put.status()));
+  EXPECT_EQ(WEXITSTATUS(*put.status()), 4) << read_text(dir_ / "put.err");
+  EXPECT_NE(read_text(dir_ / "put.err").find("may or may not have taken effect"), std::string::npos)
+      << read_text(dir_ / "put.err");
 }
 
 TEST_F(GatewayRegisterE2e, ANewSdCardRestoresDesiredOutputsBeforeApplyingCommands) {
