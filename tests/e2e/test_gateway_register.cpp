@@ -160,6 +160,21 @@ TEST_F(GatewayRegisterE2e, ANewSdCardRestoresDesiredOutputsBeforeApplyingCommand
   }
   EXPECT_TRUE(logged) << logs();
   EXPECT_TRUE(wait_serving(1)) << logs();
+  // The log says "serving" only once it is true: restoring first, serving after (issue 10).
+  bool served = false;
+  for (auto deadline = Clock::now() + kWait; !served && Clock::now() < deadline;
+       std::this_thread::sleep_for(20ms)) {
+    served = log(1).find("the register has restored its state") != std::string::npos;
+  }
+  EXPECT_TRUE(served) << logs();
+  const std::string text = log(1);
+  const auto restoring = text.rfind("the register is restoring its state from its peers");
+  ASSERT_NE(restoring, std::string::npos) << text;
+  const auto serving = text.find(" serving ", restoring);
+  ASSERT_NE(serving, std::string::npos) << text;
+  const std::string line = text.substr(serving, text.find('\n', serving) - serving);
+  EXPECT_NE(line.find("the register has restored its state"), std::string::npos)
+      << "the first 'serving' after the restart must come once the register has restored: " << line;
 }
 
 TEST_F(GatewayRegisterE2e, AFastSensorIsCoalescedToABoundedReplicationRateAndTheLatestValueWins) {
