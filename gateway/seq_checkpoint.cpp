@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "storage/error.hpp"
+#include "storage/little_endian.hpp"
 #include "storage/record_file.hpp"
 #include "storage/record_format.hpp"
 
@@ -13,19 +14,8 @@ constexpr std::string_view kMagic = "FGSEQCK\n";
 constexpr std::uint32_t kVersion = 1;
 constexpr std::size_t kMaxRecord = 64 * 1024;
 
-void put_u64(std::string& out, std::uint64_t v) {
-  for (int i = 0; i < 8; ++i) {
-    out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-  }
-}
-
-std::uint64_t get_u64(std::string_view in) {
-  std::uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) {
-    v = (v << 8) | static_cast<unsigned char>(in[static_cast<std::size_t>(i)]);
-  }
-  return v;
-}
+using storage::get_u64;
+using storage::put_u64;
 
 }  // namespace
 

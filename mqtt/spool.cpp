@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "storage/error.hpp"
+#include "storage/little_endian.hpp"
 #include "storage/record_format.hpp"
 
 namespace fg::mqtt {
@@ -20,30 +21,10 @@ constexpr char kAck = 'A';
 // A message record: kind, seq u64, QoS u8, retain u8, topic length u32, topic, payload.
 constexpr std::size_t kMessageFixed = 1 + 8 + 1 + 1 + 4;
 
-void put_u64(std::string& out, std::uint64_t v) {
-  for (int i = 0; i < 8; ++i) {
-    out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-  }
-}
-void put_u32(std::string& out, std::uint32_t v) {
-  for (int i = 0; i < 4; ++i) {
-    out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-  }
-}
-std::uint64_t get_u64(std::string_view in) {
-  std::uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) {
-    v = (v << 8) | static_cast<unsigned char>(in[static_cast<std::size_t>(i)]);
-  }
-  return v;
-}
-std::uint32_t get_u32(std::string_view in) {
-  std::uint32_t v = 0;
-  for (int i = 3; i >= 0; --i) {
-    v = (v << 8) | static_cast<unsigned char>(in[static_cast<std::size_t>(i)]);
-  }
-  return v;
-}
+using storage::get_u32;
+using storage::get_u64;
+using storage::put_u32;
+using storage::put_u64;
 
 std::string encode_message(std::uint64_t seq, const Publication& m) {
   std::string out;

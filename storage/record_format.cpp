@@ -2,24 +2,10 @@
 
 #include "storage/crc32.hpp"
 #include "storage/error.hpp"
+#include "storage/little_endian.hpp"
 
 namespace fg::storage::record_format {
 namespace {
-
-void put_u32(std::string& out, std::uint32_t value) {
-  for (std::size_t i = 0; i < 4; ++i) {
-    out.push_back(static_cast<char>(static_cast<std::uint8_t>(value >> (8 * i))));
-  }
-}
-
-// Precondition: at + 4 <= bytes.size().
-std::uint32_t get_u32(std::string_view bytes, std::size_t at) noexcept {
-  std::uint32_t value = 0;
-  for (std::size_t i = 0; i < 4; ++i) {
-    value |= static_cast<std::uint32_t>(static_cast<std::uint8_t>(bytes[at + i])) << (8 * i);
-  }
-  return value;
-}
 
 constexpr std::size_t kMagicBytes = 8;
 

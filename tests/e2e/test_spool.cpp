@@ -121,6 +121,18 @@ class E2eSpool : public E2eTest {
     }
   }
 
+  // Starts the gateway with the broker stopped and waits until device "dev" has read a=1, a=2, a=3:
+  // three readings that can only go to the spool.
+  void read_three_readings_with_the_broker_away() {
+    broker_.stop();
+    ASSERT_NO_FATAL_FAILURE(spawn_gateway());
+    ASSERT_TRUE(wait_log("serving")) << diagnostics();
+    ASSERT_TRUE(device("dev").send("a=1\na=2\na=3\n"));
+    ASSERT_TRUE(wait_counters("dev: ", " bytes read, ", [](const std::string& line) {
+      return counter(line, " readings") >= 3;
+    })) << diagnostics();
+  }
+
   // Sends "a=N b=N" lines, N from `first`, at `lines_per_second` for `duration`; returns the next N.
   std::uint64_t feed(std::uint64_t first, int lines_per_second, std::chrono::milliseconds duration) {
     auto next = Clock::now();
@@ -298,13 +310,7 @@ TEST_F(E2eSpool, FullDiskDropsTheOldestAndTheGatewayServesOn) {
 TEST_F(E2eSpool, CleanStopKeepsTheSpoolAndTheNextStartSendsItWithSeqContinuing) {
   add_device("dev");
   write_config(spool_config());
-  broker_.stop();
-  ASSERT_NO_FATAL_FAILURE(spawn_gateway());
-  ASSERT_TRUE(wait_log("serving")) << diagnostics();
-  ASSERT_TRUE(device("dev").send("a=1\na=2\na=3\n"));
-  ASSERT_TRUE(wait_counters("dev: ", " bytes read, ", [](const std::string& line) {
-    return counter(line, " readings") >= 3;
-  })) << diagnostics();
+  ASSERT_NO_FATAL_FAILURE(read_three_readings_with_the_broker_away());
   stop_gateway();
   EXPECT_NE(log().find("are kept for the next start"), std::string::npos) << diagnostics();
 
@@ -379,13 +385,7 @@ TEST_F(E2eSpool, StatusShowsTheSpoolsDepthBytesAgeAndDrops) {
   const auto socket = dir() / "control.sock";
   write_config(config_head("reconnect_min = \"100ms\"\n") + "[control]\nsocket = \"" + socket.string() +
                "\"\n\n" + serial_head("dev") + "parser = \"kv\"\n");
-  broker_.stop();
-  ASSERT_NO_FATAL_FAILURE(spawn_gateway());
-  ASSERT_TRUE(wait_log("serving")) << diagnostics();
-  ASSERT_TRUE(device("dev").send("a=1\na=2\na=3\n"));
-  ASSERT_TRUE(wait_counters("dev: ", " bytes read, ", [](const std::string& line) {
-    return counter(line, " readings") >= 3;
-  })) << diagnostics();
+  ASSERT_NO_FATAL_FAILURE(read_three_readings_with_the_broker_away());
   auto out = dir() / "status.txt";
   auto status = run_to_end({FIELDGATE_BINARY, "status", "-s", socket.string()}, out, out);
   ASSERT_TRUE(status && WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << read_text(out);

@@ -1,0 +1,40 @@
+#pragma once
+// Little-endian integers in byte strings: how every record format kept on storage/ writes its numbers
+// (record headers here, the MQTT spool's records, the gateway's seq checkpoint), so that a file written
+// on one Pi reads on any other.
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace fg::storage {
+
+namespace little_endian_detail {
+template <typename T>
+void put(std::string& out, T value) {
+  for (std::size_t i = 0; i < sizeof(T); ++i) {
+    out.push_back(static_cast<char>(static_cast<std::uint8_t>(value >> (8 * i))));
+  }
+}
+template <typename T>
+T get(std::string_view bytes, std::size_t at) noexcept {
+  T value = 0;
+  for (std::size_t i = 0; i < sizeof(T); ++i) {
+    value |= static_cast<T>(static_cast<T>(static_cast<std::uint8_t>(bytes[at + i])) << (8 * i));
+  }
+  return value;
+}
+}  // namespace little_endian_detail
+
+inline void put_u32(std::string& out, std::uint32_t value) { little_endian_detail::put(out, value); }
+inline void put_u64(std::string& out, std::uint64_t value) { little_endian_detail::put(out, value); }
+// Precondition: at + 4 (or 8) <= bytes.size().
+inline std::uint32_t get_u32(std::string_view bytes, std::size_t at = 0) noexcept {
+  return little_endian_detail::get<std::uint32_t>(bytes, at);
+}
+inline std::uint64_t get_u64(std::string_view bytes, std::size_t at = 0) noexcept {
+  return little_endian_detail::get<std::uint64_t>(bytes, at);
+}
+
+}  // namespace fg::storage
