@@ -16,6 +16,7 @@
 #include <type_traits>
 
 #include "quorum/tag.hpp"
+#include "storage/little_endian.hpp"
 #include "storage/record_format.hpp"
 
 namespace fg::quorum {
@@ -59,21 +60,8 @@ inline constexpr storage::FileFormat kEpochFormat{
     .magic = "FGQEPOC\n", .version = kVersion, .oldest_version = kVersion, .max_payload = 8};
 
 // Little-endian fixed-width integers, as every version writes them.
-template <typename T>
-void put_le(std::string& out, T value) {
-  for (std::size_t i = 0; i < sizeof(T); ++i) {
-    out.push_back(static_cast<char>(static_cast<std::uint8_t>(value >> (8 * i))));
-  }
-}
-// Reads a T at `at`. Precondition: at + sizeof(T) <= bytes.size().
-template <typename T>
-T get_le(std::string_view bytes, std::size_t at) noexcept {
-  T value = 0;
-  for (std::size_t i = 0; i < sizeof(T); ++i) {
-    value |= static_cast<T>(static_cast<T>(static_cast<std::uint8_t>(bytes[at + i])) << (8 * i));
-  }
-  return value;
-}
+using storage::get_le;
+using storage::put_le;
 
 // An error unless `key` and `value` fit an entry; never write what this rejects.
 std::error_code check_entry_size(std::string_view key, std::string_view value) noexcept;

@@ -10,31 +10,30 @@
 
 namespace fg::storage {
 
-namespace little_endian_detail {
+// Appends `value`, sizeof(T) bytes, least significant first.
 template <typename T>
-void put(std::string& out, T value) {
+void put_le(std::string& out, T value) {
   for (std::size_t i = 0; i < sizeof(T); ++i) {
     out.push_back(static_cast<char>(static_cast<std::uint8_t>(value >> (8 * i))));
   }
 }
+// Reads a T at `at`. Precondition: at + sizeof(T) <= bytes.size().
 template <typename T>
-T get(std::string_view bytes, std::size_t at) noexcept {
+T get_le(std::string_view bytes, std::size_t at) noexcept {
   T value = 0;
   for (std::size_t i = 0; i < sizeof(T); ++i) {
     value |= static_cast<T>(static_cast<T>(static_cast<std::uint8_t>(bytes[at + i])) << (8 * i));
   }
   return value;
 }
-}  // namespace little_endian_detail
 
-inline void put_u32(std::string& out, std::uint32_t value) { little_endian_detail::put(out, value); }
-inline void put_u64(std::string& out, std::uint64_t value) { little_endian_detail::put(out, value); }
-// Precondition: at + 4 (or 8) <= bytes.size().
+inline void put_u32(std::string& out, std::uint32_t value) { put_le(out, value); }
+inline void put_u64(std::string& out, std::uint64_t value) { put_le(out, value); }
 inline std::uint32_t get_u32(std::string_view bytes, std::size_t at = 0) noexcept {
-  return little_endian_detail::get<std::uint32_t>(bytes, at);
+  return get_le<std::uint32_t>(bytes, at);
 }
 inline std::uint64_t get_u64(std::string_view bytes, std::size_t at = 0) noexcept {
-  return little_endian_detail::get<std::uint64_t>(bytes, at);
+  return get_le<std::uint64_t>(bytes, at);
 }
 
 }  // namespace fg::storage
