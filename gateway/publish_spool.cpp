@@ -23,7 +23,9 @@ std::string describe_open_error(const std::string& dir, std::error_code ec) {
            " is in use by another fieldgate (its lock is held); two gateways must not "
            "share a state_dir";
   }
-  return "spool: cannot open " + dir + ": " + ec.message();
+  // Most often a run by hand as a user who cannot write the packaged default: say which key moves it.
+  return "spool: cannot open " + dir + ": " + ec.message() +
+         " (set [gateway] state_dir to a directory this user can write, or [mqtt] spool = false)";
 }
 
 }  // namespace
