@@ -26,6 +26,8 @@ host=(
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libcli11-dev
   mosquitto mosquitto-clients gpiod socat
+  # tests/install/check-completion.sh, run by ctest: the completion must match `fieldgate --help`.
+  bash-completion
   clang libclang-rt-14-dev
   # The quorum benchmark's comparison: a 3-member etcd cluster, driven through its own gRPC API.
   etcd-server libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc

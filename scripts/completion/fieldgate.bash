@@ -41,8 +41,9 @@ _fieldgate() {
         return
       fi
       options="--help" ;;
-    status) options="--json --prometheus --socket --help" ;;
-    get|put|reload) options="--socket --help" ;;
+    status) options="--json --prometheus --socket --timeout --help" ;;
+    get|put) options="--socket --timeout --help" ;;
+    reload) options="--socket --help" ;;
     version) options="--help" ;;
   esac
   mapfile -t COMPREPLY < <(compgen -W "$options" -- "$cur")
