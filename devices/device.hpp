@@ -82,6 +82,13 @@ class Device {
   // or a channel the device does not take, the port's error when it is closed, ...).
   virtual std::error_code accept(const Command& command) = 0;
 
+  // The channel's desired state, as the payload of a `set` that brings it back: what the gateway keeps in
+  // the replicated register after a `set` or `pulse` was taken, and sets again at the next start. It is
+  // the state the device resolved the command to, never a relative command: after a `toggle` a GPIO output
+  // answers "on" or "off", so a restore sets the level the output had instead of toggling a second time;
+  // after a pulse, "off". Empty when the device keeps no desired state for the channel.
+  virtual std::string desired_state(std::string_view channel) const = 0;
+
   // Flow control: stop producing readings while the gateway cannot pass them on (a slow broker).
   virtual void pause_input(bool paused) = 0;
 

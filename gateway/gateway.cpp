@@ -37,7 +37,6 @@ Gateway::Gateway(loop::Loop& loop, Config config)
       topics_(config_.mqtt.prefix, config_.gateway.id),
       notify_(loop),
       status_timer_(loop),
-      restore_timer_(loop),
       metrics_timer_(loop) {}
 
 Gateway::~Gateway() = default;
@@ -201,13 +200,14 @@ void Gateway::on_message(const mqtt::Message& message) {
     on_register_get(*key, message.text());
     return;
   }
-  if (!outputs_ready_) {
-    // Outputs first take their desired states from the register; newer commands follow, in order.
+  if (auto command = topics_.parse_command(message.topic); command && restoring_.contains(command->device)) {
+    // The device's outputs first take their desired states from the register; newer commands follow, in
+    // order.
     if (held_commands_.size() >= kMaxHeldCommands) {
       ++held_commands_dropped_;
       return;
     }
-    held_commands_.emplace_back(std::string(message.topic), std::string(message.text()));
+    held_commands_.push_back({command->device, std::string(message.topic), std::string(message.text())});
     return;
   }
   apply_command(message.topic, message.text());
@@ -225,13 +225,8 @@ void Gateway::apply_command(std::string_view topic, std::string_view payload) {
   }
   std::error_code ec =
       device->accept(devices::Command{command->kind, command->channel, std::string(payload)});
-  if (!ec && command->kind == devices::CommandKind::set && replication_) {
-    replication_->write_desired(
-        Replication::desired_key(config_.gateway.id, command->device, command->channel),
-        std::string(payload));
-  } else if (!ec && command->kind == devices::CommandKind::set && waiting_for_clock_) {
-    desired_while_waiting_[Replication::desired_key(config_.gateway.id, command->device, command->channel)] =
-        std::string(payload);
+  if (!ec && (command->kind == devices::CommandKind::set || command->kind == devices::CommandKind::pulse)) {
+    keep_desired(*device, command->channel);
   }
   if (ec) {
     log(LogLevel::warning, "{}: command on {} refused: {}", command->device, topic, ec.message());
@@ -386,7 +381,7 @@ void Gateway::shutdown() {
   devices_.clear();
   status_timer_.stop();
   metrics_timer_.close();
-  restore_timer_.close();
+  restores_.clear();
   if (control_) {
     control_->close();
   }

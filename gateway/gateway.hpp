@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -63,6 +64,21 @@ class Gateway {
 
   // Commands that arrive while outputs still wait for their desired states from the register.
   static constexpr std::size_t kMaxHeldCommands = 1000;
+  struct HeldCommand {
+    std::string device;
+    std::string topic;
+    std::string payload;
+  };
+
+  // One restore of desired outputs from the register (restore_outputs): at start for every device with
+  // outputs, after a reload for the devices it built. It ends when every output's read has answered or
+  // restore_timeout has passed; until then commands for its devices are held.
+  struct Restore {
+    explicit Restore(loop::Loop& loop) : timer(loop) {}
+    std::size_t left = 0;  // outputs whose read has not answered yet
+    std::size_t restored = 0, missing = 0, failed = 0;
+    loop::Timer timer;  // restore_timeout
+  };
 
   // What the gateway keeps for each device beside the device itself: how its readings are published, and
   // their numbering (devices/reading.hpp: seq is the gateway's, per channel, from 1 at start).
@@ -84,8 +100,10 @@ class Gateway {
   std::error_code start_replication();
   std::error_code open_replication();
   void start_control_socket();
-  void restore_outputs();
-  void outputs_restored(std::size_t restored, std::size_t missing, std::size_t failed);
+  void restore_outputs(const std::function<bool(const std::string& device)>& which);
+  void restore_output(std::uint64_t restore, const std::string& device, const std::string& channel);
+  void outputs_restored(std::uint64_t restore);
+  void keep_desired(const devices::Device& device, const std::string& channel);
   void on_register_get(const std::string& key, std::string_view request);
   void on_control(const nlohmann::json& request, ControlServer::Responder respond);
   nlohmann::json status_json() const;
@@ -131,10 +149,11 @@ class Gateway {
   bool waiting_for_clock_ = false;
   std::map<std::string, std::string> desired_while_waiting_;  // register key -> value
   std::optional<ControlServer> control_;
-  bool outputs_ready_ = true;
-  std::deque<std::pair<std::string, std::string>> held_commands_;  // topic, payload
+  std::map<std::uint64_t, Restore> restores_;                     // by number, while running
+  std::map<std::string, std::uint64_t, std::less<>> restoring_;  // device -> its latest running restore
+  std::uint64_t last_restore_ = 0;
+  std::deque<HeldCommand> held_commands_;  // in arrival order, for devices in restoring_
   std::uint64_t held_commands_dropped_ = 0;
-  loop::Timer restore_timer_;
   bool stopping_ = false;
   bool inputs_paused_ = false;
   std::uint64_t flow_control_pauses_ = 0;              // pauses and resumes

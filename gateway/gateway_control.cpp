@@ -123,7 +123,7 @@ nlohmann::json Gateway::status_json() const {
       }
     }
   }
-  status.outputs_restored = outputs_ready_;
+  status.outputs_restored = restoring_.empty();
   status.replication = replication_ ? replication_->status() : nlohmann::json(nullptr);
   if (spool_ && spool_->spool() != nullptr) {
     const SpoolStatus spool = spool_->status();

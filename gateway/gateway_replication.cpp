@@ -91,88 +91,123 @@ std::error_code Gateway::open_replication() {
   for (auto& [key, value] : desired_while_waiting_) {
     replication_->write_desired(key, std::move(value));
   }
-  restore_outputs();
+  restore_outputs([](const std::string&) { return true; });
   desired_while_waiting_.clear();
   return {};
 }
 
-void Gateway::restore_outputs() {
+void Gateway::restore_outputs(const std::function<bool(const std::string& device)>& which) {
   auto outputs = outputs_of(devices_);
-  // An output commanded while the register waited for the clock keeps the command's state.
-  std::erase_if(outputs, [this](const Output& o) {
-    return desired_while_waiting_.contains(Replication::desired_key(config_.gateway.id, o.device, o.channel));
+  std::erase_if(outputs, [&](const Output& o) {
+    // An output commanded while the register waited for the clock keeps the command's state.
+    return !which(o.device) ||
+           desired_while_waiting_.contains(Replication::desired_key(config_.gateway.id, o.device, o.channel));
   });
   if (outputs.empty()) {
     return;
   }
-  outputs_ready_ = false;
-  // Reads go to the quorum, whatever the local replica holds (it may be restoring from a new SD card).
-  // Each output is read until it answers or restore_timeout passes; then commands flow again.
-  struct Progress {
-    std::size_t left;
-    std::size_t restored = 0, missing = 0, failed = 0;
-  };
-  auto progress = std::make_shared<Progress>(Progress{outputs.size()});
-  auto read_one = std::make_shared<std::function<void(Output)>>();
-  std::weak_ptr<std::function<void(Output)>> weak_read = read_one;
-  *read_one = [this, progress, weak_read](Output output) {
-    std::string key = Replication::desired_key(config_.gateway.id, output.device, output.channel);
-    replication_->read(
-        key, [this, progress, weak_read, output](const quorum::OpResult<quorum::Versioned>& r) {
-          if (outputs_ready_) {
-            return;  // restore_timeout passed: this answer comes too late to be applied first
-          }
-          if (!r) {
-            auto retry = weak_read.lock();
-            if (retry) {
-              (*retry)(output);  // no quorum yet (a site starting up): ask again until restore_timeout
-              return;
-            }
-            ++progress->failed;
-          } else if (r->tag.is_zero()) {
-            ++progress->missing;
-          } else if (devices::Device* device = find_device(output.device); device != nullptr) {
-            auto ec = device->accept(devices::Command{devices::CommandKind::set, output.channel, r->value});
-            if (ec) {
-              log(LogLevel::warning, "{}: restoring {} = {} failed: {}", output.device, output.channel,
-                  r->value, ec.message());
-              ++progress->failed;
-            } else {
-              log(LogLevel::info, "{}: restored {} = {} from the register", output.device, output.channel,
-                  r->value);
-              ++progress->restored;
-            }
-          }
-          if (--progress->left == 0) {
-            outputs_restored(progress->restored, progress->missing, progress->failed);
-          }
-        });
-  };
+  const std::uint64_t number = ++last_restore_;
+  Restore& restore = restores_.try_emplace(number, loop_).first->second;
+  restore.left = outputs.size();
   for (const auto& output : outputs) {
-    (*read_one)(output);
+    restoring_[output.device] = number;  // a later restore of a device (a reload again) takes it over
   }
-  restore_timer_.start(config_.replication->restore_timeout, [this, progress, read_one] {
-    if (!outputs_ready_) {
+  // Reads go to the quorum, whatever the local replica holds (it may be restoring from a new SD card).
+  // Each output is read until it answers or restore_timeout passes; then its device's commands flow again.
+  for (const auto& output : outputs) {
+    restore_output(number, output.device, output.channel);
+  }
+  if (auto running = restores_.find(number); running != restores_.end()) {
+    running->second.timer.start(config_.replication->restore_timeout, [this, number] {
+      Restore& late = restores_.at(number);
       log(LogLevel::warning,
-          "replication: desired states of {} output(s) not restored within {} ms; applying "
-          "commands without them",
-          progress->left, config_.replication->restore_timeout.count());
-      outputs_restored(progress->restored, progress->missing, progress->failed + progress->left);
+          "replication: desired states of {} output(s) not restored within {} ms; applying commands "
+          "without them",
+          late.left, config_.replication->restore_timeout.count());
+      late.failed += late.left;
+      outputs_restored(number);
+    });
+  }
+}
+
+void Gateway::restore_output(std::uint64_t number, const std::string& device_name, const std::string& channel) {
+  std::string key = Replication::desired_key(config_.gateway.id, device_name, channel);
+  replication_->read(key, [this, number, device_name, channel,
+                           key](const quorum::OpResult<quorum::Versioned>& r) {
+    auto running = restores_.find(number);
+    if (running == restores_.end()) {
+      return;  // restore_timeout passed: this answer comes too late to be applied first
+    }
+    Restore& restore = running->second;
+    if (!r) {
+      restore_output(number, device_name, channel);  // no quorum yet (a site starting): ask again
+      return;
+    }
+    if (r->tag.is_zero()) {
+      ++restore.missing;
+    } else if (devices::Device* device = find_device(device_name); device != nullptr) {
+      if (auto ec = device->accept(devices::Command{devices::CommandKind::set, channel, r->value})) {
+        log(LogLevel::warning, "{}: restoring {} = {} failed: {}", device_name, channel, r->value, ec.message());
+        ++restore.failed;
+      } else {
+        log(LogLevel::info, "{}: restored {} = {} from the register", device_name, channel, r->value);
+        ++restore.restored;
+        // A value that the device resolved to another state (a "toggle" kept by an older fieldgate) is
+        // kept as that state, so the next restore sets the same level.
+        if (std::string state = device->desired_state(channel); !state.empty() && state != r->value) {
+          replication_->write_desired(key, std::move(state));
+        }
+      }
+    }
+    if (--restore.left == 0) {
+      outputs_restored(number);
     }
   });
 }
 
-void Gateway::outputs_restored(std::size_t restored, std::size_t missing, std::size_t failed) {
-  outputs_ready_ = true;
-  restore_timer_.stop();
+void Gateway::outputs_restored(std::uint64_t number) {
+  // Its timer goes with it, also from inside the timer's own callback (loop::Timer allows that).
+  auto ended = restores_.extract(number);
+  const Restore& restore = ended.mapped();
+  std::string devices;
+  for (auto it = restoring_.begin(); it != restoring_.end();) {
+    if (it->second != number) {
+      ++it;
+      continue;
+    }
+    devices += (devices.empty() ? "" : ", ") + it->first;
+    it = restoring_.erase(it);
+  }
+  // The held commands of the devices released here, in the order they came; the others stay held.
+  std::deque<HeldCommand> released;
+  std::deque<HeldCommand> still_held;
+  for (auto& held : held_commands_) {
+    (restoring_.contains(held.device) ? still_held : released).push_back(std::move(held));
+  }
+  held_commands_ = std::move(still_held);
   log(LogLevel::notice,
-      "replication: outputs restored from the register: {} set, {} never set, {} failed; {} "
+      "replication: outputs restored from the register for {}: {} set, {} never set, {} failed; {} "
       "command(s) held meanwhile",
-      restored, missing, failed, held_commands_.size());
-  auto held = std::move(held_commands_);
-  held_commands_.clear();
-  for (const auto& [topic, payload] : held) {
-    apply_command(topic, payload);
+      devices.empty() ? std::string("devices built again since") : devices, restore.restored,
+      restore.missing, restore.failed, released.size());
+  for (const auto& held : released) {
+    apply_command(held.topic, held.payload);
+  }
+}
+
+// A `set` or a `pulse` was taken: the state the device resolved it to (a toggle's level, the level a pulse
+// ends at) is the channel's desired state, for the register (or for when it opens, while it waits for the
+// clock).
+void Gateway::keep_desired(const devices::Device& device, const std::string& channel) {
+  std::string state = device.desired_state(channel);
+  if (state.empty()) {
+    return;
+  }
+  std::string key = Replication::desired_key(config_.gateway.id, device.name(), channel);
+  if (replication_) {
+    replication_->write_desired(key, std::move(state));
+  } else if (waiting_for_clock_) {
+    desired_while_waiting_[std::move(key)] = std::move(state);
   }
 }
 

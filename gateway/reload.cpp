@@ -127,10 +127,12 @@ void Gateway::reload_devices(const ReloadPlan& plan, ReloadResult& result) {
     }
     return removed || contains(plan.changed, device->name());
   });
+  const auto is_new = [&](const std::string& name) {
+    return contains(plan.added, name) || contains(plan.changed, name);
+  };
   auto built = build_devices(
       loop_, config_,
-      [this](const std::string& device, PayloadForm payload) { return make_sink(device, payload); },
-      [&](const std::string& name) { return contains(plan.added, name) || contains(plan.changed, name); });
+      [this](const std::string& device, PayloadForm payload) { return make_sink(device, payload); }, is_new);
   if (!built) {
     // Only a device whose path cannot even be watched; the others of this reload are applied.
     log(LogLevel::error, "{}", built.error());
@@ -143,6 +145,12 @@ void Gateway::reload_devices(const ReloadPlan& plan, ReloadResult& result) {
       devices_.push_back(std::move(device));
       publish_device_status(*devices_.back());
     }
+  }
+  // A new device knows no desired state, a reopened one has lost its own: both take theirs from the
+  // register before their commands are applied, as every device does at start. (While the register waits
+  // for the clock, it restores every device when it opens.)
+  if (replication_) {
+    restore_outputs(is_new);
   }
   // The config's order, as at start (status, counters).
   std::unordered_map<std::string, std::size_t> rank;

@@ -62,7 +62,7 @@ void refuse_change(const T& before, const T& after, const std::string& key, cons
   }
 }
 
-// Which of [replication] can change live: only restore_timeout, which is used at start alone. The members,
+// Which of [replication] can change live: only restore_timeout, which the next restore uses. The members,
 // their addresses and key, and this member's state on disk make up the register; quorum/ has no protocol
 // to change them under running operations, so a new set of them is a restart.
 void compare_replication(const std::optional<ReplicationSection>& before,

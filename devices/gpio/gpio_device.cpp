@@ -281,6 +281,10 @@ std::error_code GpioDevice::accept(const Command& command) {
   return ec;
 }
 
+std::string GpioDevice::desired_state(std::string_view channel) const {
+  return core_->desired_state(channel);
+}
+
 void GpioDevice::pause_input(bool paused) {
   core_->enter([&] { core_->pause_input(paused); });
 }

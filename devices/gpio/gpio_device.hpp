@@ -43,6 +43,8 @@ class GpioDevice final : public Device {
   bool online() const noexcept override;
   std::error_code offline_reason() const noexcept override;
   std::error_code accept(const Command& command) override;
+  // An output's "on" or "off" (a toggle resolved), a PWM's duty or frequency as a number.
+  std::string desired_state(std::string_view channel) const override;
   // Readings wait while paused (a counter keeps counting; a state input publishes its level on resume if
   // it changed).
   void pause_input(bool paused) override;

@@ -57,6 +57,7 @@ class GpioDevice::Core {
   bool online() const noexcept { return line_ != nullptr || pwm_.has_value(); }
   std::error_code offline_reason() const noexcept { return offline_reason_; }
   std::error_code accept(const Command& command);
+  std::string desired_state(std::string_view channel) const;
   void pause_input(bool paused);
   std::vector<ChannelInfo> channels() const;
   std::vector<Counter> counters() const;

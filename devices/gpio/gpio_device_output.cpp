@@ -1,5 +1,6 @@
 // GpioDevice's commands: outputs (set, toggle, pulse), PWM (duty, frequency), and the safe state at the end.
 
+#include <array>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -81,8 +82,23 @@ std::error_code GpioDevice::Core::accept(const Command& command) {
   return ec;
 }
 
+std::string GpioDevice::Core::desired_state(std::string_view channel) const {
+  if (settings_.mode == Mode::output && channel == "state" && desired_) {
+    return *desired_ ? "on" : "off";
+  }
+  if (settings_.mode == Mode::pwm && (channel == "duty" || channel == "frequency")) {
+    // The shortest text that reads back as the same double: a restore sets exactly this value.
+    std::array<char, 32> text{};
+    const auto [end, ec] =
+        std::to_chars(text.data(), text.data() + text.size(), channel == "duty" ? duty_ : frequency_);
+    return ec == std::errc{} ? std::string(text.data(), end) : std::string();
+  }
+  return {};
+}
+
 std::error_code GpioDevice::Core::set_output(std::string_view payload) {
-  const auto level = parse_level(payload, desired_.value_or(line_ ? level_ : settings_.output.initial));
+  // A toggle turns the level the line has (on during a pulse), or the one it will have when it opens.
+  const auto level = parse_level(payload, line_ ? level_ : desired_.value_or(settings_.output.initial));
   if (!level) {
     return GpioError::bad_value;
   }
@@ -109,6 +125,9 @@ std::error_code GpioDevice::Core::pulse_output(std::string_view payload) {
   if (auto ec = drive(true)) {
     return ec;
   }
+  // Where the pulse ends is the desired state (what the register keeps): a restart never replays a pulse,
+  // nor brings back a level a pulse ended.
+  desired_ = false;
   // A second pulse restarts the timer: the output stays on until the last pulse's duration is over.
   pulse_timer_.start(*duration, [this] {
     enter([this] {

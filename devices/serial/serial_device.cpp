@@ -46,6 +46,10 @@ std::error_code SerialDevice::accept(const Command& command) {
   return ec;
 }
 
+std::string SerialDevice::desired_state(std::string_view channel) const {
+  return core_->desired_state(channel);
+}
+
 void SerialDevice::pause_input(bool paused) {
   core_->pause_input(paused);
 }
@@ -218,11 +222,12 @@ std::error_code SerialDevice::Core::set(std::string_view channel, std::string_vi
     return std::make_error_code(std::errc::invalid_argument);
   }
   auto known =
-      std::find_if(desired_.begin(), desired_.end(), [&](const auto& d) { return d.first == channel; });
+      std::find_if(desired_.begin(), desired_.end(), [&](const Desired& d) { return d.channel == channel; });
   if (known != desired_.end()) {
-    known->second = text;
+    known->value = value;
+    known->text = text;
   } else if (desired_.size() < kMaxChannels) {
-    desired_.emplace_back(std::string(channel), text);
+    desired_.push_back({std::string(channel), std::string(value), text});
   } else if (!online()) {
     ++counters_.refused_commands;  // no room to keep it for later, and no port to write it to now
     return std::make_error_code(std::errc::no_buffer_space);
@@ -234,6 +239,17 @@ std::error_code SerialDevice::Core::set(std::string_view channel, std::string_vi
   return write(text);
 }
 
+// The value as it came: a serial device's values are its firmware's, so fieldgate cannot tell an absolute
+// one from a relative one (docs/configuration.md says to keep set values absolute).
+std::string SerialDevice::Core::desired_state(std::string_view channel) const {
+  for (const Desired& d : desired_) {
+    if (d.channel == channel) {
+      return d.value;
+    }
+  }
+  return {};
+}
+
 void SerialDevice::Core::apply_desired() {
   if (desired_.empty()) {
     return;
@@ -241,11 +257,11 @@ void SerialDevice::Core::apply_desired() {
   std::size_t failed = 0;
   // A copy: a write that finds the port gone again runs on_port_state inside it.
   const auto desired = desired_;
-  for (const auto& [channel, text] : desired) {
+  for (const Desired& d : desired) {
     if (orphaned_ || !online()) {
       return;
     }
-    failed += write(text) ? 1 : 0;
+    failed += write(d.text) ? 1 : 0;
   }
   log(failed == 0 ? Severity::info : Severity::warning,
       fmt::format("{} desired output state(s) written on open{}", desired.size(),

@@ -49,6 +49,8 @@ class SerialDevice final : public Device {
   bool online() const noexcept override;
   std::error_code offline_reason() const noexcept override;
   std::error_code accept(const Command& command) override;
+  // The latest set's value, as it came.
+  std::string desired_state(std::string_view channel) const override;
   // Stops reading the port (flow control); writing goes on.
   void pause_input(bool paused) override;
   std::vector<ChannelInfo> channels() const override;

@@ -59,6 +59,7 @@ class SerialDevice::Core {
   void release() noexcept;
 
   std::error_code accept(const Command& command);
+  std::string desired_state(std::string_view channel) const;
   void pause_input(bool paused);
 
   const SerialDeviceSettings& settings() const noexcept { return settings_; }
@@ -97,10 +98,15 @@ class SerialDevice::Core {
   std::optional<Framer> framer_;
   std::optional<LineParser> parser_;
   std::unordered_map<std::string, ChannelState> channels_;
-  // The latest `set` of each channel, as the text written for it, in the order channels were first set:
-  // what the outputs should be. Written again every time the port opens, since a device that was
-  // unplugged or not there yet holds no state of ours; at most kMaxChannels entries.
-  std::vector<std::pair<std::string, std::string>> desired_;
+  // The latest `set` of each channel, in the order channels were first set: what the outputs should be.
+  // Its text is written again every time the port opens, since a device that was unplugged or not there
+  // yet holds no state of ours; at most kMaxChannels entries.
+  struct Desired {
+    std::string channel;
+    std::string value;  // the set's payload: the port's device alone knows what it means
+    std::string text;   // as written: the channel's set_format filled in
+  };
+  std::vector<Desired> desired_;
   std::unique_ptr<RequestQueue> requests_;  // with [serial.request] only
   std::optional<SerialPort> port_;          // last: its callbacks use everything above
 };

@@ -109,6 +109,17 @@ class GpioBackendSelection : public test::LoopTest {
     }
     std::ofstream(line / "value") << "0\n";
   }
+  // An output on line 2 of a sysfs chip labelled "sim" (its value file: output_value()); null if refused.
+  std::unique_ptr<GpioDevice> sysfs_output() {
+    sysfs_chip("sim", 0, 8, 2);
+    auto s = settings(Mode::output);
+    s.line.chip = "sim";
+    s.line.line = "2";
+    s.line.backend = Backend::sysfs;
+    auto device = GpioDevice::create(loop, s, sink(), {});
+    return device ? std::move(*device) : nullptr;
+  }
+  fs::path output_value() const { return dir.path() / "gpio" / "gpio2" / "value"; }
 };
 
 TEST_F(GpioBackendSelection, GpiodBackendWithoutAChipIsAClearErrorAndTheDeviceStaysOffline) {
@@ -169,6 +180,53 @@ TEST_F(GpioBackendSelection, SysfsFindsTheChipByLabelAndDrivesAnOutput) {
   EXPECT_EQ(slurp(dir.path() / "gpio" / "unexport"), "529");
 }
 
+// The register keeps what desired_state() answers after a set: a level, never the word "toggle", so a
+// restore sets the level the output had instead of toggling once more (issue 11).
+TEST_F(GpioBackendSelection, AToggleIsKeptAsTheLevelItResolvedTo) {
+  auto device = sysfs_output();
+  ASSERT_TRUE(device && device->online());
+  const fs::path value = output_value();
+  EXPECT_EQ(device->desired_state("state"), "") << "nothing was set yet";
+  // Each command, the line's level after it, and the desired state kept for the register.
+  struct Step {
+    CommandKind kind;
+    std::string payload, line, kept;
+  };
+  const Step steps[] = {
+      {CommandKind::set, "1", "1", "on"},
+      {CommandKind::set, "toggle", "0", "off"},
+      {CommandKind::set, "toggle", "1", "on"},
+      // A pulse ends off, so off is what a restart sets, also while the pulse is on.
+      {CommandKind::pulse, "1min", "1", "off"},
+      // A toggle during a pulse turns the line's level (on) and ends the pulse.
+      {CommandKind::set, "toggle", "0", "off"},
+      {CommandKind::set, "toggle", "1", "on"},
+  };
+  for (const Step& step : steps) {
+    SCOPED_TRACE(step.payload);
+    EXPECT_FALSE(device->accept({step.kind, "state", step.payload}));
+    EXPECT_EQ(slurp(value).substr(0, 1), step.line);
+    EXPECT_EQ(device->desired_state("state"), step.kept);
+  }
+  loop.run_for(50ms);
+  EXPECT_EQ(slurp(value).substr(0, 1), "1") << "the toggle ended the pulse";
+  // A refused value changes nothing; other channels keep no state.
+  EXPECT_TRUE(device->accept({CommandKind::set, "state", "dim"}));
+  EXPECT_EQ(device->desired_state("state"), "on");
+  EXPECT_EQ(device->desired_state("other"), "");
+}
+
+TEST_F(GpioBackendSelection, AnOutputToggledWhileOfflineIsKeptAsTheLevelFromItsInitialState) {
+  auto s = settings(Mode::output);
+  s.line.backend = Backend::gpiod;  // no chip here: the device stays offline
+  s.output.initial = true;
+  auto device = GpioDevice::create(loop, s, sink(), {});
+  ASSERT_TRUE(device);
+  ASSERT_FALSE((*device)->online());
+  EXPECT_FALSE((*device)->accept({CommandKind::set, "state", "toggle"}));
+  EXPECT_EQ((*device)->desired_state("state"), "off");
+}
+
 TEST_F(GpioBackendSelection, AChipWhoseNodeDisappearsIsLostAndOpenedAgainWhenItReturns) {
   auto s = settings(Mode::output);  // settings() makes dev/ and gpio/
   sysfs_chip("sim", 0, 8, 2, "gpiochip3");
@@ -198,27 +256,21 @@ TEST_F(GpioBackendSelection, AChipWhoseNodeDisappearsIsLostAndOpenedAgainWhenItR
 }
 
 TEST_F(GpioBackendSelection, APulseEndsOnItsOwnAndASecondRestartsIt) {
-  sysfs_chip("sim", 0, 8, 2);
-  auto s = settings(Mode::output);
-  s.line.chip = "sim";
-  s.line.line = "2";
-  s.line.backend = Backend::sysfs;
-  auto device = GpioDevice::create(loop, s, sink(), {});
-  ASSERT_TRUE(device);
-  ASSERT_TRUE((*device)->online());
-  const fs::path value = dir.path() / "gpio" / "gpio2" / "value";
-  EXPECT_FALSE((*device)->accept({CommandKind::pulse, "state", "30ms"}));
+  auto device = sysfs_output();
+  ASSERT_TRUE(device && device->online());
+  const fs::path value = output_value();
+  EXPECT_FALSE(device->accept({CommandKind::pulse, "state", "30ms"}));
   EXPECT_EQ(slurp(value).substr(0, 1), "1");
-  EXPECT_FALSE((*device)->accept({CommandKind::pulse, "state", "1s"}));  // restarts it, longer
+  EXPECT_FALSE(device->accept({CommandKind::pulse, "state", "1s"}));  // restarts it, longer
   loop.run_for(100ms);  // the first pulse's end has passed
   EXPECT_EQ(slurp(value).substr(0, 1), "1");
-  EXPECT_FALSE((*device)->accept({CommandKind::pulse, "state", "20"}));  // a bare number is ms
+  EXPECT_FALSE(device->accept({CommandKind::pulse, "state", "20"}));  // a bare number is ms
   // The pulse ends on its own: wait for the reading that says so.
   for (int i = 0; i < 10 && readings.back().value != ReadingValue(false); ++i) {
     ASSERT_FALSE(loop.run_for(5s)) << "the pulse never ended";
   }
   EXPECT_EQ(slurp(value).substr(0, 1), "0");
-  EXPECT_EQ((*device)->accept({CommandKind::pulse, "state", "2h"}), make_error_code(GpioError::bad_value));
+  EXPECT_EQ(device->accept({CommandKind::pulse, "state", "2h"}), make_error_code(GpioError::bad_value));
 }
 
 TEST_F(GpioBackendSelection, AnOutputSetWhileOfflineIsKeptAndAPulseIsRefused) {

@@ -104,6 +104,11 @@ TEST_F(GpioPwmOnFakeSysfsTree, DutyAndFrequencyOverCommandsWithinBounds) {
   EXPECT_EQ((*device)->accept({CommandKind::set, "duty", "half"}), make_error_code(GpioError::bad_value));
   EXPECT_EQ((*device)->accept({CommandKind::pulse, "duty", ""}), std::errc::operation_not_supported);
   EXPECT_EQ(slurp(chip / "pwm1" / "period"), "1000000");  // refused commands changed nothing
+  // The register keeps the numbers as applied, whatever the payload's spelling.
+  EXPECT_EQ((*device)->desired_state("duty"), "75");
+  EXPECT_EQ((*device)->desired_state("frequency"), "1000");
+  EXPECT_FALSE((*device)->accept({CommandKind::set, "duty", " 12.5\n"}));
+  EXPECT_EQ((*device)->desired_state("duty"), "12.5");
 }
 
 TEST_F(GpioPwmOnFakeSysfsTree, AChannelNotYetExportedIsExportedAndRetriedUntilItAppears) {

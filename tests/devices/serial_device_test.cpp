@@ -203,6 +203,10 @@ TEST_F(SerialDeviceTest, DesiredStatesAreWrittenWhenThePortOpensAndReopens) {
   pty.release_slave();
   EXPECT_EQ(written(9), "R1\nfan=2\n");
   EXPECT_EQ(counter(*device, "commands"), 4u);
+  // The register keeps each channel's latest value as it came (the firmware alone knows what it means).
+  EXPECT_EQ(device->desired_state("relay"), "1");
+  EXPECT_EQ(device->desired_state("fan"), "2");
+  EXPECT_EQ(device->desired_state("led"), "");
 }
 
 TEST_F(SerialDeviceTest, RequestsWaitForTheirRepliesInOrderWhileReadingsFlow) {

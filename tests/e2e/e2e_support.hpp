@@ -15,9 +15,11 @@
 // log (diagnostics()).
 
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -109,6 +111,19 @@ inline bool write_all(int fd, std::string_view bytes, std::chrono::milliseconds 
     ::poll(&p, 1, 50);
   }
   return true;
+}
+
+// A UDP port nothing listens on right now (the kernel's pick for a socket bound to port 0).
+inline int free_udp_port() {
+  int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
 }
 
 // Reads from a pty master until `done(all bytes so far)` holds or `timeout` passes; returns the bytes.

@@ -5,9 +5,6 @@
 // restart members and talk to them through their control sockets (ControlClient, the protocol of
 // `fieldgate get/put`).
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-
 #include <array>
 #include <map>
 #include <string>
@@ -16,19 +13,6 @@
 #include "tests/e2e/e2e_support.hpp"
 
 namespace fg::e2e {
-
-// A UDP port nothing listens on right now (the kernel's pick for a socket bound to port 0).
-inline int free_udp_port() {
-  int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
 
 class ReplicationSite : public ::testing::Test {
  protected:

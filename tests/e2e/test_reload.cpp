@@ -303,6 +303,47 @@ TEST_F(E2eReload, SighupReloadsAsTheCliDoes) {
   EXPECT_EQ(readings[1]["seq"], 2);
 }
 
+// With replication, a device that a reload adds takes its outputs' desired states from the register before
+// any command for it is applied, as every device does at start (issue 13): the register holds "on" for
+// b's relay, b arrives by a reload, and an "off" sent right after the reload reaches b after the "on".
+TEST_F(E2eReload, ADeviceAddedByAReloadRestoresItsOutputsBeforeItsCommands) {
+  add_device("a");
+  auto& b = add_device("b");
+  const auto key = dir() / "site.key";
+  auto keygen = run_to_end({FIELDGATE_BINARY, "keygen", key.string()}, dir() / "keygen.log", dir() / "keygen.log");
+  ASSERT_TRUE(keygen && *keygen == 0) << read_text(dir() / "keygen.log");
+  const std::string one = config_head() + control() + serial_head("a") +
+                          "parser = \"kv\"\n\n[replication]\nnode = 1\nlisten = \"127.0.0.1:" +
+                          std::to_string(free_udp_port()) + "\"\nkey_file = \"" + key.string() +
+                          "\"\nstate_dir = \"" + (dir() / "register").string() + "\"\n";
+  ASSERT_NO_FATAL_FAILURE(start_gateway(one, {"a"}));
+  // The desired state an earlier life of this gateway left in the register.
+  auto put = run_to_end({FIELDGATE_BINARY, "put", "--socket", socket(), std::string(kId) + "/b/relay/desired", "on"},
+                        dir() / "put.log", dir() / "put.log");
+  ASSERT_TRUE(put && *put == 0) << read_text(dir() / "put.log") << diagnostics();
+
+  write_config(one + serial_head("b") + "[serial.channels.relay]\nkind = \"text\"\nset_format = \"RELAY={value}\"\n");
+  const std::size_t mark = log().size();
+  ASSERT_EQ(cli_reload().status, 0) << diagnostics();
+  ASSERT_TRUE(sub_->publish(topic("b/relay/set"), "off"));
+  const std::string got = read_until(b.master_fd(), [](const std::string& bytes) {
+    return bytes.find("RELAY=off\n") != std::string::npos;
+  });
+  EXPECT_EQ(got, "RELAY=on\nRELAY=off\n") << "the restored state first, then the command" << diagnostics();
+  EXPECT_TRUE(wait_log(mark, "outputs restored from the register for b: 1 set, 0 never set, 0 failed"))
+      << diagnostics();
+  // The command is the desired state now (the register is written after the command is applied).
+  std::string kept;
+  for (auto deadline = Clock::now() + kWait; kept != "off\n" && Clock::now() < deadline;
+       std::this_thread::sleep_for(20ms)) {
+    std::filesystem::remove(dir() / "get.out");  // the output file is appended to
+    run_to_end({FIELDGATE_BINARY, "get", "--socket", socket(), std::string(kId) + "/b/relay/desired"},
+               dir() / "get.out", dir() / "get.err");
+    kept = read_text(dir() / "get.out");
+  }
+  EXPECT_EQ(kept, "off\n") << read_text(dir() / "get.err");
+}
+
 // Home Assistant follows a reload: a device added appears (its retained discovery document), a device
 // removed goes (an empty retained document), a device left alone is not published again.
 TEST_F(E2eReload, HomeAssistantDiscoveryFollowsTheConfig) {

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <thread>
 
 #include "tests/e2e/e2e_support.hpp"
 #include "tests/gpio/sim_chip.hpp"
@@ -41,6 +42,17 @@ class GpioE2e : public E2eTest, public ::testing::WithParamInterface<std::string
            (sysfs ? std::to_string(offset) : "\"" + line_name + "\"") + "\n";
   }
 
+  // Publishes `payload` on the output's `relay/state/set` and waits until the simulated line reads `level`.
+  ::testing::AssertionResult set_reaches(const std::string& payload, int level) {
+    if (!sub_->publish(topic("relay/state/set"), payload)) {
+      return ::testing::AssertionFailure() << "cannot publish " << payload;
+    }
+    if (auto reached = sim_->wait_value(kOutput, level, kWait); !reached) {
+      return ::testing::AssertionFailure() << payload << ": " << reached.error() << diagnostics();
+    }
+    return ::testing::AssertionSuccess();
+  }
+
   std::optional<SimChip> sim_;
 };
 
@@ -71,16 +83,61 @@ TEST_P(GpioE2e, MqttCommandSetsTheOutputLine) {
   ASSERT_NO_FATAL_FAILURE(
       start_gateway(config_head() + gpio_entry("relay", "output", kOutput, "GPIO27"), {"relay"}));
   EXPECT_TRUE(sim_->wait_value(kOutput, 0, kWait)) << "the initial state is off";
-  const std::string set = topic("relay/state/set");
-  ASSERT_TRUE(sub_->publish(set, "on"));
-  auto on = sim_->wait_value(kOutput, 1, kWait);
-  EXPECT_TRUE(on) << on.error() << diagnostics();
-  ASSERT_TRUE(sub_->publish(set, "off"));
-  auto off = sim_->wait_value(kOutput, 0, kWait);
-  EXPECT_TRUE(off) << off.error() << diagnostics();
-  ASSERT_TRUE(sub_->publish(set, "toggle"));
-  auto toggled = sim_->wait_value(kOutput, 1, kWait);
-  EXPECT_TRUE(toggled) << toggled.error() << diagnostics();
+  EXPECT_TRUE(set_reaches("on", 1));
+  EXPECT_TRUE(set_reaches("off", 0));
+  EXPECT_TRUE(set_reaches("toggle", 1));
+}
+
+// With the replicated register (a site of one member), an output's desired state is the level a command
+// left (issue 11): a toggle is kept as "on" or "off", never as the word "toggle" (a restore would toggle
+// again), and a pulse as "off", where it ends. After a SIGKILL and a restart the register restores it.
+TEST_P(GpioE2e, AToggleOrAPulseIsKeptAsTheLevelItLeftAndRestoredAfterSigkill) {
+  const auto key = dir() / "site.key";
+  auto keygen = run_to_end({FIELDGATE_BINARY, "keygen", key.string()}, dir() / "keygen.log", dir() / "keygen.log");
+  ASSERT_TRUE(keygen && *keygen == 0) << read_text(dir() / "keygen.log");
+  const std::string socket = (dir() / "control.sock").string();
+  const std::string config = config_head() + gpio_entry("relay", "output", kOutput, "GPIO27") +
+                             "\n[control]\nsocket = \"" + socket +
+                             "\"\n\n[replication]\nnode = 1\nlisten = \"127.0.0.1:" +
+                             std::to_string(free_udp_port()) + "\"\nkey_file = \"" + key.string() +
+                             "\"\nstate_dir = \"" + (dir() / "register").string() + "\"\n";
+  // The register is written after a command is applied: waits until it holds `level`.
+  const auto kept = [&](const std::string& level) {
+    std::string got;
+    for (auto deadline = Clock::now() + kWait; got != level + "\n" && Clock::now() < deadline;
+         std::this_thread::sleep_for(20ms)) {
+      std::filesystem::remove(dir() / "get.out");  // the output file is appended to
+      run_to_end({FIELDGATE_BINARY, "get", "--socket", socket, std::string(kId) + "/relay/state/desired"},
+                 dir() / "get.out", dir() / "get.err");
+      got = read_text(dir() / "get.out");
+    }
+    return got;
+  };
+  ASSERT_NO_FATAL_FAILURE(start_gateway(config, {"relay"}));
+  ASSERT_TRUE(sim_->wait_value(kOutput, 0, kWait)) << "the initial state is off";
+  ASSERT_TRUE(set_reaches("on", 1));
+  ASSERT_TRUE(set_reaches("toggle", 0));
+  ASSERT_EQ(kept("off"), "off\n") << "the toggle's level" << diagnostics();
+
+  ASSERT_TRUE(set_reaches("on", 1));
+  ASSERT_EQ(kept("on"), "on\n") << diagnostics();
+  ASSERT_TRUE(sub_->publish(topic("relay/state/pulse"), "200ms"));
+  ASSERT_EQ(kept("off"), "off\n") << "where the pulse ends" << diagnostics();
+  auto ended = sim_->wait_value(kOutput, 0, kWait);
+  ASSERT_TRUE(ended) << ended.error() << diagnostics();
+
+  gateway_.kill();  // SIGKILL: no safe state, no clean stop
+  const std::size_t mark = log().size();
+  ASSERT_NO_FATAL_FAILURE(start_gateway(config, {"relay"}));
+  bool restored = false;
+  for (auto deadline = Clock::now() + kWait; !restored && Clock::now() < deadline;
+       std::this_thread::sleep_for(20ms)) {
+    restored = log().find("outputs restored from the register for relay: 1 set", mark) != std::string::npos;
+  }
+  ASSERT_TRUE(restored) << diagnostics();
+  EXPECT_NE(log().find("restored state = off from the register", mark), std::string::npos) << diagnostics();
+  auto level = sim_->wait_value(kOutput, 0, kWait);
+  EXPECT_TRUE(level) << level.error() << diagnostics();
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, GpioE2e, ::testing::Values("gpiod", "sysfs"),
