@@ -71,7 +71,7 @@ class Gateway {
   };
 
   // One restore of desired outputs from the register (restore_outputs): at start for every device with
-  // outputs, after a reload for the devices it built. It ends when every output's read has answered or
+  // outputs, after a reload for the devices it adds. It ends when every output's read has answered or
   // restore_timeout has passed; until then commands for its devices are held.
   struct Restore {
     explicit Restore(loop::Loop& loop) : timer(loop) {}
@@ -121,6 +121,14 @@ class Gateway {
   ReloadResult reload();
   void apply_reload(const ReloadPlan& plan, Config next, ReloadResult& result);
   void reload_devices(const ReloadPlan& plan, ReloadResult& result);
+  // The desired states of a device's outputs, taken over by the device that replaces it in a reload.
+  struct DesiredState {
+    std::string device;
+    std::string channel;
+    std::string state;  // as Device::desired_state() answers it
+  };
+  std::vector<DesiredState> desired_states(const std::vector<std::string>& devices) const;
+  void take_over(const std::vector<DesiredState>& states);
   void after_devices_changed();
 
   void on_mqtt_state(const mqtt::StateChange& change);

@@ -118,6 +118,7 @@ void Gateway::reload_devices(const ReloadPlan& plan, ReloadResult& result) {
   if (!plan.devices_changed()) {
     return;
   }
+  const std::vector<DesiredState> reopened_states = desired_states(plan.changed);
   // Closed first, so that a reopened device finds its port free (ports are opened exclusively). A removed
   // device says offline; a reopened one says its new state itself.
   std::erase_if(devices_, [&](const std::unique_ptr<devices::Device>& device) {
@@ -127,12 +128,10 @@ void Gateway::reload_devices(const ReloadPlan& plan, ReloadResult& result) {
     }
     return removed || contains(plan.changed, device->name());
   });
-  const auto is_new = [&](const std::string& name) {
-    return contains(plan.added, name) || contains(plan.changed, name);
-  };
   auto built = build_devices(
       loop_, config_,
-      [this](const std::string& device, PayloadForm payload) { return make_sink(device, payload); }, is_new);
+      [this](const std::string& device, PayloadForm payload) { return make_sink(device, payload); },
+      [&](const std::string& name) { return contains(plan.added, name) || contains(plan.changed, name); });
   if (!built) {
     // Only a device whose path cannot even be watched; the others of this reload are applied.
     log(LogLevel::error, "{}", built.error());
@@ -146,11 +145,13 @@ void Gateway::reload_devices(const ReloadPlan& plan, ReloadResult& result) {
       publish_device_status(*devices_.back());
     }
   }
-  // A new device knows no desired state, a reopened one has lost its own: both take theirs from the
-  // register before their commands are applied, as every device does at start. (While the register waits
-  // for the clock, it restores every device when it opens.)
+  // A reopened device takes over the desired states of the one it replaces at once (no relay falls back
+  // to its initial state because a setting of its device changed, with or without the register). An added
+  // one takes its states from the register before its commands are applied, as every device does at
+  // start. (While the register waits for the clock, it restores every device when it opens.)
+  take_over(reopened_states);
   if (replication_) {
-    restore_outputs(is_new);
+    restore_outputs([&](const std::string& name) { return contains(plan.added, name); });
   }
   // The config's order, as at start (status, counters).
   std::unordered_map<std::string, std::size_t> rank;
@@ -160,6 +161,34 @@ void Gateway::reload_devices(const ReloadPlan& plan, ReloadResult& result) {
   std::stable_sort(devices_.begin(), devices_.end(), [&](const auto& a, const auto& b) {
     return rank[a->name()] < rank[b->name()];
   });
+}
+
+std::vector<Gateway::DesiredState> Gateway::desired_states(const std::vector<std::string>& names) const {
+  std::vector<DesiredState> states;
+  for (const auto& device : devices_) {
+    if (!contains(names, device->name())) {
+      continue;
+    }
+    for (const auto& channel : device->channels()) {
+      if (std::string state = channel.settable ? device->desired_state(channel.name) : ""; !state.empty()) {
+        states.push_back({device->name(), channel.name, std::move(state)});
+      }
+    }
+  }
+  return states;
+}
+
+void Gateway::take_over(const std::vector<DesiredState>& states) {
+  for (const auto& [name, channel, state] : states) {
+    devices::Device* device = find_device(name);
+    if (device == nullptr) {
+      continue;  // its path could not be watched: the reload's error says so
+    }
+    if (auto ec = device->accept(devices::Command{devices::CommandKind::set, channel, state})) {
+      // The new settings may have taken the channel away (a line that became an input).
+      log(LogLevel::notice, "{}: {} = {} not kept after the reload: {}", name, channel, state, ec.message());
+    }
+  }
 }
 
 // The one place to tell the parts that follow the device list that it changed. Home Assistant discovery

@@ -344,6 +344,23 @@ TEST_F(E2eReload, ADeviceAddedByAReloadRestoresItsOutputsBeforeItsCommands) {
   EXPECT_EQ(kept, "off\n") << read_text(dir() / "get.err");
 }
 
+// A device that a reload reopens (a setting of it changed) keeps its outputs' desired states, with or
+// without the register: its new port hears the relay's state again instead of nothing (issue 13).
+TEST_F(E2eReload, AReopenedDeviceKeepsItsOutputsDesiredStates) {
+  auto& b = add_device("b");
+  const std::string one = config_head() + control() + serial_head("b") +
+                          "[serial.channels.relay]\nkind = \"text\"\nset_format = \"RELAY={value}\"\n";
+  ASSERT_NO_FATAL_FAILURE(start_gateway(one, {"b"}));
+  ASSERT_TRUE(sub_->publish(topic("b/relay/set"), "on"));
+  ASSERT_EQ(read_exactly(b.master_fd(), "RELAY=on\n"), "RELAY=on\n") << diagnostics();
+
+  write_config(one + "[serial.channels.t]\nunit = \"C\"\n");
+  const auto r = cli_reload();
+  ASSERT_EQ(r.status, 0) << r.err << diagnostics();
+  EXPECT_NE(r.out.find("1 reopened (b)"), std::string::npos) << r.out;
+  EXPECT_EQ(read_exactly(b.master_fd(), "RELAY=on\n"), "RELAY=on\n") << "written again on the new port" << diagnostics();
+}
+
 // Home Assistant follows a reload: a device added appears (its retained discovery document), a device
 // removed goes (an empty retained document), a device left alone is not published again.
 TEST_F(E2eReload, HomeAssistantDiscoveryFollowsTheConfig) {
