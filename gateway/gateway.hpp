@@ -157,7 +157,7 @@ class Gateway {
   bool waiting_for_clock_ = false;
   std::map<std::string, std::string> desired_while_waiting_;  // register key -> value
   std::optional<ControlServer> control_;
-  std::map<std::uint64_t, Restore> restores_;                     // by number, while running
+  std::map<std::uint64_t, Restore> restores_;                    // by number, while running
   std::map<std::string, std::uint64_t, std::less<>> restoring_;  // device -> its latest running restore
   std::uint64_t last_restore_ = 0;
   std::deque<HeldCommand> held_commands_;  // in arrival order, for devices in restoring_

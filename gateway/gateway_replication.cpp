@@ -130,39 +130,41 @@ void Gateway::restore_outputs(const std::function<bool(const std::string& device
   }
 }
 
-void Gateway::restore_output(std::uint64_t number, const std::string& device_name, const std::string& channel) {
+void Gateway::restore_output(std::uint64_t number, const std::string& device_name,
+                             const std::string& channel) {
   std::string key = Replication::desired_key(config_.gateway.id, device_name, channel);
-  replication_->read(key, [this, number, device_name, channel,
-                           key](const quorum::OpResult<quorum::Versioned>& r) {
-    auto running = restores_.find(number);
-    if (running == restores_.end()) {
-      return;  // restore_timeout passed: this answer comes too late to be applied first
-    }
-    Restore& restore = running->second;
-    if (!r) {
-      restore_output(number, device_name, channel);  // no quorum yet (a site starting): ask again
-      return;
-    }
-    if (r->tag.is_zero()) {
-      ++restore.missing;
-    } else if (devices::Device* device = find_device(device_name); device != nullptr) {
-      if (auto ec = device->accept(devices::Command{devices::CommandKind::set, channel, r->value})) {
-        log(LogLevel::warning, "{}: restoring {} = {} failed: {}", device_name, channel, r->value, ec.message());
-        ++restore.failed;
-      } else {
-        log(LogLevel::info, "{}: restored {} = {} from the register", device_name, channel, r->value);
-        ++restore.restored;
-        // A value that the device resolved to another state (a "toggle" kept by an older fieldgate) is
-        // kept as that state, so the next restore sets the same level.
-        if (std::string state = device->desired_state(channel); !state.empty() && state != r->value) {
-          replication_->write_desired(key, std::move(state));
+  replication_->read(
+      key, [this, number, device_name, channel, key](const quorum::OpResult<quorum::Versioned>& r) {
+        auto running = restores_.find(number);
+        if (running == restores_.end()) {
+          return;  // restore_timeout passed: this answer comes too late to be applied first
         }
-      }
-    }
-    if (--restore.left == 0) {
-      outputs_restored(number);
-    }
-  });
+        Restore& restore = running->second;
+        if (!r) {
+          restore_output(number, device_name, channel);  // no quorum yet (a site starting): ask again
+          return;
+        }
+        if (r->tag.is_zero()) {
+          ++restore.missing;
+        } else if (devices::Device* device = find_device(device_name); device != nullptr) {
+          if (auto ec = device->accept(devices::Command{devices::CommandKind::set, channel, r->value})) {
+            log(LogLevel::warning, "{}: restoring {} = {} failed: {}", device_name, channel, r->value,
+                ec.message());
+            ++restore.failed;
+          } else {
+            log(LogLevel::info, "{}: restored {} = {} from the register", device_name, channel, r->value);
+            ++restore.restored;
+            // A value that the device resolved to another state (a "toggle" kept by an older fieldgate) is
+            // kept as that state, so the next restore sets the same level.
+            if (std::string state = device->desired_state(channel); !state.empty() && state != r->value) {
+              replication_->write_desired(key, std::move(state));
+            }
+          }
+        }
+        if (--restore.left == 0) {
+          outputs_restored(number);
+        }
+      });
 }
 
 void Gateway::outputs_restored(std::uint64_t number) {
@@ -188,7 +190,7 @@ void Gateway::outputs_restored(std::uint64_t number) {
   log(LogLevel::notice,
       "replication: outputs restored from the register for {}: {} set, {} never set, {} failed; {} "
       "command(s) held meanwhile",
-      devices.empty() ? std::string("devices built again since") : devices, restore.restored,
+      devices.empty() ? std::string("devices that a later reload restores again") : devices, restore.restored,
       restore.missing, restore.failed, released.size());
   for (const auto& held : released) {
     apply_command(held.topic, held.payload);

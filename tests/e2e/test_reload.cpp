@@ -310,25 +310,27 @@ TEST_F(E2eReload, ADeviceAddedByAReloadRestoresItsOutputsBeforeItsCommands) {
   add_device("a");
   auto& b = add_device("b");
   const auto key = dir() / "site.key";
-  auto keygen = run_to_end({FIELDGATE_BINARY, "keygen", key.string()}, dir() / "keygen.log", dir() / "keygen.log");
+  auto keygen =
+      run_to_end({FIELDGATE_BINARY, "keygen", key.string()}, dir() / "keygen.log", dir() / "keygen.log");
   ASSERT_TRUE(keygen && *keygen == 0) << read_text(dir() / "keygen.log");
-  const std::string one = config_head() + control() + serial_head("a") +
-                          "parser = \"kv\"\n\n[replication]\nnode = 1\nlisten = \"127.0.0.1:" +
-                          std::to_string(free_udp_port()) + "\"\nkey_file = \"" + key.string() +
-                          "\"\nstate_dir = \"" + (dir() / "register").string() + "\"\n";
+  const std::string one =
+      config_head() + control() + serial_head("a") +
+      "parser = \"kv\"\n\n[replication]\nnode = 1\nlisten = \"127.0.0.1:" + std::to_string(free_udp_port()) +
+      "\"\nkey_file = \"" + key.string() + "\"\nstate_dir = \"" + (dir() / "register").string() + "\"\n";
   ASSERT_NO_FATAL_FAILURE(start_gateway(one, {"a"}));
   // The desired state an earlier life of this gateway left in the register.
-  auto put = run_to_end({FIELDGATE_BINARY, "put", "--socket", socket(), std::string(kId) + "/b/relay/desired", "on"},
-                        dir() / "put.log", dir() / "put.log");
+  auto put =
+      run_to_end({FIELDGATE_BINARY, "put", "--socket", socket(), std::string(kId) + "/b/relay/desired", "on"},
+                 dir() / "put.log", dir() / "put.log");
   ASSERT_TRUE(put && *put == 0) << read_text(dir() / "put.log") << diagnostics();
 
-  write_config(one + serial_head("b") + "[serial.channels.relay]\nkind = \"text\"\nset_format = \"RELAY={value}\"\n");
+  write_config(one + serial_head("b") +
+               "[serial.channels.relay]\nkind = \"text\"\nset_format = \"RELAY={value}\"\n");
   const std::size_t mark = log().size();
   ASSERT_EQ(cli_reload().status, 0) << diagnostics();
   ASSERT_TRUE(sub_->publish(topic("b/relay/set"), "off"));
-  const std::string got = read_until(b.master_fd(), [](const std::string& bytes) {
-    return bytes.find("RELAY=off\n") != std::string::npos;
-  });
+  const std::string got = read_until(
+      b.master_fd(), [](const std::string& bytes) { return bytes.find("RELAY=off\n") != std::string::npos; });
   EXPECT_EQ(got, "RELAY=on\nRELAY=off\n") << "the restored state first, then the command" << diagnostics();
   EXPECT_TRUE(wait_log(mark, "outputs restored from the register for b: 1 set, 0 never set, 0 failed"))
       << diagnostics();
@@ -358,7 +360,8 @@ TEST_F(E2eReload, AReopenedDeviceKeepsItsOutputsDesiredStates) {
   const auto r = cli_reload();
   ASSERT_EQ(r.status, 0) << r.err << diagnostics();
   EXPECT_NE(r.out.find("1 reopened (b)"), std::string::npos) << r.out;
-  EXPECT_EQ(read_exactly(b.master_fd(), "RELAY=on\n"), "RELAY=on\n") << "written again on the new port" << diagnostics();
+  EXPECT_EQ(read_exactly(b.master_fd(), "RELAY=on\n"), "RELAY=on\n")
+      << "written again on the new port" << diagnostics();
 }
 
 // Home Assistant follows a reload: a device added appears (its retained discovery document), a device

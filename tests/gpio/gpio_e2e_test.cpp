@@ -93,14 +93,14 @@ TEST_P(GpioE2e, MqttCommandSetsTheOutputLine) {
 // again), and a pulse as "off", where it ends. After a SIGKILL and a restart the register restores it.
 TEST_P(GpioE2e, AToggleOrAPulseIsKeptAsTheLevelItLeftAndRestoredAfterSigkill) {
   const auto key = dir() / "site.key";
-  auto keygen = run_to_end({FIELDGATE_BINARY, "keygen", key.string()}, dir() / "keygen.log", dir() / "keygen.log");
+  auto keygen =
+      run_to_end({FIELDGATE_BINARY, "keygen", key.string()}, dir() / "keygen.log", dir() / "keygen.log");
   ASSERT_TRUE(keygen && *keygen == 0) << read_text(dir() / "keygen.log");
   const std::string socket = (dir() / "control.sock").string();
-  const std::string config = config_head() + gpio_entry("relay", "output", kOutput, "GPIO27") +
-                             "\n[control]\nsocket = \"" + socket +
-                             "\"\n\n[replication]\nnode = 1\nlisten = \"127.0.0.1:" +
-                             std::to_string(free_udp_port()) + "\"\nkey_file = \"" + key.string() +
-                             "\"\nstate_dir = \"" + (dir() / "register").string() + "\"\n";
+  const std::string config =
+      config_head() + gpio_entry("relay", "output", kOutput, "GPIO27") + "\n[control]\nsocket = \"" + socket +
+      "\"\n\n[replication]\nnode = 1\nlisten = \"127.0.0.1:" + std::to_string(free_udp_port()) +
+      "\"\nkey_file = \"" + key.string() + "\"\nstate_dir = \"" + (dir() / "register").string() + "\"\n";
   // The register is written after a command is applied: waits until it holds `level`.
   const auto kept = [&](const std::string& level) {
     std::string got;
