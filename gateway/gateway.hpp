@@ -114,7 +114,6 @@ class Gateway {
   // discovery_->update(device_list()) after it changed the devices.
   void start_homeassistant();
   std::vector<const devices::Device*> device_list() const;
-  homeassistant::DeviceOptions homeassistant_options(std::string_view device) const;
   void start_metrics();
   void publish_metrics();
   // reload.cpp: SIGHUP and `fieldgate reload` read the config file again and apply what changed.

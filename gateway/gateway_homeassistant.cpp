@@ -1,8 +1,6 @@
 // Gateway's side of Home Assistant discovery (gateway/homeassistant/) and of the retained metrics
 // message that the diagnostics device shows.
 
-#include <algorithm>
-
 #include "gateway/gateway.hpp"
 #include "gateway/log.hpp"
 #include "gateway/version.hpp"
@@ -19,7 +17,7 @@ void Gateway::start_homeassistant() {
   homeassistant::Diagnostics diagnostics{.enabled = config_.mqtt.metrics_interval.count() != 0,
                                          .replication = config_.replication.has_value(),
                                          .spool = spool_ && spool_->spool() != nullptr};
-  auto lookup = [this](std::string_view device) { return homeassistant_options(device); };
+  auto lookup = [this](std::string_view device) { return homeassistant_options(config_, device); };
   auto publish = [this](const std::string& topic, const std::string& payload) {
     session_->publish(topic, payload, mqtt::Qos::at_least_once, true);
   };
@@ -36,25 +34,6 @@ std::vector<const devices::Device*> Gateway::device_list() const {
     out.push_back(device.get());
   }
   return out;
-}
-
-homeassistant::DeviceOptions Gateway::homeassistant_options(std::string_view device) const {
-  homeassistant::DeviceOptions options;
-  auto serial = std::find_if(config_.serial.begin(), config_.serial.end(),
-                             [&](const SerialSection& s) { return s.device.name == device; });
-  if (serial != config_.serial.end()) {
-    options.raw_payload = serial->payload == PayloadForm::raw;
-    options.channels = serial->homeassistant;
-    options.settable_is_control = false;  // every serial channel takes /set by default (options.hpp)
-    return options;
-  }
-  // A GPIO output or PWM channel is settable because it is one: a control (settable_is_control).
-  auto gpio = std::find_if(config_.gpio.begin(), config_.gpio.end(),
-                           [&](const GpioSection& g) { return g.device.name == device; });
-  if (gpio != config_.gpio.end()) {
-    options.raw_payload = gpio->payload == PayloadForm::raw;
-  }
-  return options;
 }
 
 void Gateway::start_metrics() {

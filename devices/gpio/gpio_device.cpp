@@ -204,32 +204,7 @@ void GpioDevice::Core::release() noexcept {
 }
 
 std::vector<ChannelInfo> GpioDevice::Core::channels() const {
-  using Kind = ChannelInfo::Kind;
-  const auto info = [](std::string name, Kind kind, std::string unit, bool settable = false) {
-    ChannelInfo channel;
-    channel.name = std::move(name);
-    channel.kind = kind;
-    channel.unit = std::move(unit);
-    channel.settable = settable;
-    return channel;
-  };
-  switch (settings_.mode) {
-    case Mode::state:
-      return {info("state", Kind::boolean, "")};
-    case Mode::counter: {
-      std::vector<ChannelInfo> channels{info("count", Kind::number, ""), info("rate", Kind::number, "1/min")};
-      channels[0].counter = true;
-      return channels;
-    }
-    case Mode::output: {
-      std::vector<ChannelInfo> channels{info("state", Kind::boolean, "", true)};
-      channels[0].pulse = true;
-      return channels;
-    }
-    case Mode::pwm:
-      return {info("duty", Kind::number, "%", true), info("frequency", Kind::number, "Hz", true)};
-  }
-  return {};
+  return mode_channels(settings_.mode);
 }
 
 std::vector<Counter> GpioDevice::Core::counters() const {
@@ -295,6 +270,35 @@ std::vector<ChannelInfo> GpioDevice::channels() const {
 
 std::vector<Counter> GpioDevice::counters() const {
   return core_->counters();
+}
+
+std::vector<ChannelInfo> mode_channels(Mode mode) {
+  using Kind = ChannelInfo::Kind;
+  const auto info = [](std::string name, Kind kind, std::string unit, bool settable = false) {
+    ChannelInfo channel;
+    channel.name = std::move(name);
+    channel.kind = kind;
+    channel.unit = std::move(unit);
+    channel.settable = settable;
+    return channel;
+  };
+  switch (mode) {
+    case Mode::state:
+      return {info("state", Kind::boolean, "")};
+    case Mode::counter: {
+      std::vector<ChannelInfo> channels{info("count", Kind::number, ""), info("rate", Kind::number, "1/min")};
+      channels[0].counter = true;
+      return channels;
+    }
+    case Mode::output: {
+      std::vector<ChannelInfo> channels{info("state", Kind::boolean, "", true)};
+      channels[0].pulse = true;
+      return channels;
+    }
+    case Mode::pwm:
+      return {info("duty", Kind::number, "%", true), info("frequency", Kind::number, "Hz", true)};
+  }
+  return {};
 }
 
 }  // namespace fg::devices::gpio

@@ -21,12 +21,17 @@
 #include <expected>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "devices/device.hpp"
 #include "devices/gpio/gpio_settings.hpp"
 #include "loop/loop.hpp"
 
 namespace fg::devices::gpio {
+
+// The channels a device of this mode has, as GpioDevice::channels() gives them: the config reads a
+// channel's Home Assistant overrides before any device exists.
+std::vector<ChannelInfo> mode_channels(Mode mode);
 
 class GpioDevice final : public Device {
  public:

@@ -88,6 +88,9 @@ struct SerialSection {
 struct GpioSection {
   devices::gpio::GpioDeviceSettings device;  // device.name: unique among all devices
   PayloadForm payload = PayloadForm::json;
+  // Home Assistant: the [gpio.homeassistant.ENTITY] overrides (channels and pulse_buttons only; the
+  // gateway fills in the rest of the options from the payload form).
+  homeassistant::DeviceOptions homeassistant;
 
   bool operator==(const GpioSection&) const = default;
 };
@@ -146,6 +149,10 @@ std::expected<Config, std::vector<ConfigIssue>> parse_config(std::string_view to
 
 // Reads the file and parses it. A file that cannot be read is one issue naming the OS error.
 std::expected<Config, std::vector<ConfigIssue>> load_config(const std::string& path);
+
+// What Home Assistant discovery takes from the config for one device (gateway/homeassistant/options.hpp):
+// its payload form and its entities' overrides; for a name that is no device, the defaults.
+homeassistant::DeviceOptions homeassistant_options(const Config& config, std::string_view device);
 
 // The gateway id when [gateway] id is not set: the host name up to its first dot, every character outside
 // [A-Za-z0-9_-] replaced by '-'; "fieldgate" when that leaves nothing.

@@ -215,6 +215,7 @@ void read_gpio_device(TableReader& table, GpioSection& section) {
           table.choice<PayloadForm>("payload", {{"json", PayloadForm::json}, {"raw", PayloadForm::raw}})) {
     section.payload = *payload;
   }
+  read_gpio_homeassistant(table, out.mode, mode_name(out.mode), section.homeassistant);
 }
 
 }  // namespace

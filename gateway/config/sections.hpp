@@ -56,4 +56,9 @@ void read_homeassistant(TableReader& table, homeassistant::Settings& out);
 void read_channel_homeassistant(TableReader& channel, const devices::serial::ChannelSettings& settings,
                                 homeassistant::ChannelOptions& out);
 
+// A [[gpio]] entry's `homeassistant` table: one table per entity of the mode (a channel's name, or
+// "pulse" for an output's button) with the same keys, into out.channels and out.pulse_buttons.
+void read_gpio_homeassistant(TableReader& device, devices::gpio::Mode mode, std::string_view mode_name,
+                             homeassistant::DeviceOptions& out);
+
 }  // namespace fg::gateway::config_detail

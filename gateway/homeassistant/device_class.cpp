@@ -185,4 +185,23 @@ bool is_switch_device_class(std::string_view name) noexcept {
   return name == "outlet" || name == "switch";
 }
 
+bool is_device_class(std::string_view platform, std::string_view name) noexcept {
+  if (platform == "sensor") {
+    return is_sensor_device_class(name);
+  }
+  if (platform == "number") {
+    return is_sensor_device_class(name) && name != "date" && name != "enum" && name != "timestamp";
+  }
+  if (platform == "binary_sensor") {
+    return is_binary_sensor_device_class(name);
+  }
+  if (platform == "switch") {
+    return is_switch_device_class(name);
+  }
+  if (platform == "button") {
+    return name == "identify" || name == "restart" || name == "update";
+  }
+  return false;
+}
+
 }  // namespace fg::gateway::homeassistant

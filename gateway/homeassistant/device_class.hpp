@@ -19,5 +19,8 @@ bool is_total_device_class(std::string_view device_class) noexcept;
 bool is_sensor_device_class(std::string_view name) noexcept;  // also number's
 bool is_binary_sensor_device_class(std::string_view name) noexcept;
 bool is_switch_device_class(std::string_view name) noexcept;
+// Whether HA knows the device class for the platform ("sensor", "binary_sensor", "switch", "number",
+// "button"). A number takes the sensor classes except date, enum and timestamp.
+bool is_device_class(std::string_view platform, std::string_view name) noexcept;
 
 }  // namespace fg::gateway::homeassistant

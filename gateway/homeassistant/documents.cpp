@@ -89,6 +89,18 @@ Json pulse_component(Json c, const std::string& state_topic) {
 
 }  // namespace
 
+std::string_view platform_of(const devices::ChannelInfo& channel, bool control) {
+  if (channel.pulse && !channel.settable) {
+    return "button";
+  }
+  switch (channel.kind) {
+    case Kind::boolean: return control ? "switch" : "binary_sensor";
+    case Kind::text: return "sensor";
+    case Kind::number: return control ? "number" : "sensor";
+  }
+  return "sensor";
+}
+
 Json channel_component(const Identity& id, std::string_view device, const devices::ChannelInfo& channel,
                        const DeviceOptions& options) {
   const Topics topics(id.mqtt_prefix, id.gateway);
@@ -99,14 +111,15 @@ Json channel_component(const Identity& id, std::string_view device, const device
                        : options.settable_is_control              ? channel.settable
                                                                   : false;
   Json c{{"name", channel.name}, {"unique_id", unique_id(id.gateway, device, channel.name)}};
-  if (channel.pulse && !channel.settable) {
+  const std::string_view platform = platform_of(channel, control);
+  if (platform == "button") {
     apply_overrides(c, overrides);
     return pulse_component(std::move(c), state_topic);
   }
   c["state_topic"] = state_topic;
   c["value_template"] = value_template(options, channel.kind);
   if (channel.kind == Kind::boolean) {
-    c["p"] = control ? "switch" : "binary_sensor";
+    c["p"] = platform;
     if (control) {
       c["command_topic"] = state_topic + "/set";
       c["payload_on"] = "on";
@@ -118,7 +131,7 @@ Json channel_component(const Identity& id, std::string_view device, const device
     return c;
   }
   if (channel.kind == Kind::text) {
-    c["p"] = "sensor";
+    c["p"] = platform;
     apply_overrides(c, overrides);
     return c;
   }
@@ -173,13 +186,17 @@ Json device_config(const Identity& id, std::string_view device, std::string_view
   for (const auto& channel : channels) {
     Json component = channel_component(id, device, channel, options);
     const bool also_pulse = channel.pulse && component["p"] != "button";
+    const std::string name = component["name"].get<std::string>();
     cmps[free_key(component_id(channel.name))] = std::move(component);
     if (also_pulse) {
-      // An output that is set and also pulsed (a GPIO output): a switch and a button.
-      Json pulse{{"name", channel.name + " pulse"},
+      // An output that is set and also pulsed (a GPIO output): a switch and a button, named after the
+      // switch unless the button's own overrides name it.
+      Json pulse{{"name", name + " pulse"},
                  {"unique_id", unique_id(id.gateway, device, channel.name) + "/pulse"}};
+      const auto found = options.pulse_buttons.find(channel.name);
+      apply_overrides(pulse, found == options.pulse_buttons.end() ? nullptr : &found->second);
       cmps[free_key(component_id(channel.name) + "_pulse")] =
-          pulse_component(std::move(pulse), Topics(id.mqtt_prefix, id.gateway).reading(device, channel.name));
+          pulse_component(std::move(pulse), topics.reading(device, channel.name));
     }
   }
   return Json{

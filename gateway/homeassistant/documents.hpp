@@ -39,6 +39,11 @@ std::string unique_id(std::string_view gateway, std::string_view device, std::st
 // [A-Za-z0-9_-] replaced by '_' (HA uses it in the entity's discovery id).
 std::string component_id(std::string_view channel);
 
+// The HA platform a channel becomes: "binary_sensor" or "switch" (boolean), "sensor" or "number" (number),
+// "sensor" (text), "button" (a channel that is pulsed and not set). control: it is a switch or a number
+// rather than a reading (DeviceOptions::settable_is_control says when).
+std::string_view platform_of(const devices::ChannelInfo& channel, bool control);
+
 // What the channel becomes in HA, and the component's options (without the shared ones). A channel that
 // is both settable and pulsed (a GPIO output) also gets a button, `<component id>_pulse`, from
 // device_config().

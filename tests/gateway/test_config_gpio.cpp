@@ -9,6 +9,7 @@
 
 #include "gateway/config/config.hpp"
 #include "tests/gateway/config_test_support.hpp"
+#include "tests/gateway/gpio_homeassistant_config.hpp"
 
 namespace fg::gateway {
 namespace {
@@ -150,6 +151,75 @@ TEST(ConfigGpio, OneDevicePerLineAndNamesUniqueAcrossKinds) {
   EXPECT_EQ(issue("gpio = 3\n"), "site.toml:1:8: gpio: expected an array of tables ([[gpio]]), got an integer");
 }
 
+TEST(ConfigGpio, HomeAssistantOverridesPerEntityOfTheMode) {
+  const Config config = parse(test_support::kGpioHomeAssistantConfig);
+  ASSERT_EQ(config.gpio.size(), 5u);
+  const auto& door = config.gpio[0].homeassistant;
+  ASSERT_TRUE(door.channels.contains("state"));
+  EXPECT_EQ(door.channels.at("state").name, "Front door");
+  EXPECT_EQ(door.channels.at("state").device_class, "door");
+  EXPECT_EQ(door.channels.at("state").icon, "mdi:door");
+  EXPECT_EQ(door.channels.at("state").enabled_by_default, false);
+  const auto& relay = config.gpio[1].homeassistant;
+  EXPECT_EQ(relay.channels.at("state").device_class, "outlet");
+  ASSERT_TRUE(relay.pulse_buttons.contains("state")) << "the button of the output's state channel";
+  EXPECT_EQ(relay.pulse_buttons.at("state").device_class, "identify");
+  EXPECT_FALSE(relay.pulse_buttons.at("state").name);
+  const auto& meter = config.gpio[2].homeassistant;
+  EXPECT_EQ(meter.channels.at("count").name, "Water");
+  EXPECT_EQ(meter.channels.at("rate").enabled_by_default, false);
+  EXPECT_EQ(config.gpio[3].homeassistant.channels.at("duty").device_class, "");
+  EXPECT_EQ(config.gpio[4].homeassistant, homeassistant::DeviceOptions{});
+
+  // What discovery looks up: the overrides with the payload form, GPIO settables as controls.
+  const auto options = homeassistant_options(config, "meter");
+  EXPECT_EQ(options.channels.at("count").name, "Water");
+  EXPECT_TRUE(options.raw_payload);
+  EXPECT_TRUE(options.settable_is_control);
+}
+
+TEST(ConfigGpio, HomeAssistantOverridesAreCheckedForTheEntitysPlatform) {
+  const std::string door = "[[gpio]]\nname = \"door\"\nline = 1\n";
+  const std::string relay = "[[gpio]]\nname = \"relay\"\nmode = \"output\"\nline = 1\n";
+  EXPECT_EQ(issue(door + "[gpio.homeassistant.state]\ndevice_class = \"outlet\"\n"),
+            "site.toml:5:16: gpio[0].homeassistant.state.device_class: Home Assistant has no binary_sensor device "
+            "class \"outlet\" (\"\" for none)");
+  EXPECT_EQ(issue(relay + "[gpio.homeassistant.state]\ndevice_class = \"door\"\n"),
+            "site.toml:6:16: gpio[0].homeassistant.state.device_class: Home Assistant has no switch device class "
+            "\"door\" (\"\" for none)");
+  EXPECT_EQ(issue(relay + "[gpio.homeassistant.pulse]\ndevice_class = \"outlet\"\n"),
+            "site.toml:6:16: gpio[0].homeassistant.pulse.device_class: Home Assistant has no button device class "
+            "\"outlet\" (\"\" for none)");
+  EXPECT_EQ(issue("[[gpio]]\nname = \"fan\"\nmode = \"pwm\"\npwm_chip = \"/p\"\n"
+                  "[gpio.homeassistant.frequency]\ndevice_class = \"timestamp\"\n"),
+            "site.toml:6:16: gpio[0].homeassistant.frequency.device_class: Home Assistant has no number device "
+            "class \"timestamp\" (\"\" for none)");
+  EXPECT_EQ(issue(door + "[gpio.homeassistant.state]\nicon = \"door\"\n"),
+            "site.toml:5:8: gpio[0].homeassistant.state.icon: must be an icon name with its set, such as "
+            "\"mdi:thermometer\", got \"door\"");
+  EXPECT_EQ(issue(door + "[gpio.homeassistant.state]\nname = \"\"\n"),
+            "site.toml:5:8: gpio[0].homeassistant.state.name: must not be empty (leave it out for the channel's "
+            "name)");
+  EXPECT_EQ(issue(door + "[gpio.homeassistant.state]\ncolour = \"red\"\n"),
+            "site.toml:5:1: gpio[0].homeassistant.state.colour: unknown key");
+}
+
+TEST(ConfigGpio, HomeAssistantEntitiesAreTheModesChannels) {
+  const std::string door = "[[gpio]]\nname = \"door\"\nline = 1\n";
+  EXPECT_EQ(issue(door + "[gpio.homeassistant.pulse]\nname = \"x\"\n"),
+            "site.toml:4:1: gpio[0].homeassistant.pulse: not an entity of this device; mode = \"state\" has the "
+            "entities \"state\"");
+  EXPECT_EQ(issue("[[gpio]]\nname = \"m\"\nmode = \"counter\"\nline = 1\n[gpio.homeassistant.state]\n"),
+            "site.toml:5:1: gpio[0].homeassistant.state: not an entity of this device; mode = \"counter\" has the "
+            "entities \"count\", \"rate\"");
+  // The keys of an entity written straight into [gpio.homeassistant]: where they go.
+  EXPECT_EQ(issue(door + "[gpio.homeassistant]\nname = \"Door\"\n"),
+            "site.toml:5:8: gpio[0].homeassistant.name: goes in the table of the entity it is for, such as "
+            "[gpio.homeassistant.state]; mode = \"state\" has the entities \"state\"");
+  EXPECT_EQ(issue(door + "homeassistant = 1\n"),
+            "site.toml:4:17: gpio[0].homeassistant: expected a table, got an integer");
+}
+
 TEST(ConfigGpio, ThePiExampleIsValid) {
   const auto config = load_config(std::string(FG_SOURCE_DIR) + "/examples/gpio-pi.toml");
   ASSERT_TRUE(config.has_value()) << config.error().front().format();
@@ -158,6 +228,8 @@ TEST(ConfigGpio, ThePiExampleIsValid) {
   EXPECT_EQ(config->gpio[1].device.mode, dg::Mode::output);
   EXPECT_EQ(config->gpio[2].device.mode, dg::Mode::counter);
   EXPECT_EQ(config->gpio[3].device.mode, dg::Mode::pwm);
+  EXPECT_EQ(config->gpio[0].homeassistant.channels.at("state").name, "Garage door shut");
+  EXPECT_EQ(config->gpio[3].homeassistant.channels.at("frequency").enabled_by_default, false);
 }
 
 }  // namespace

@@ -1,12 +1,16 @@
 // Home Assistant discovery documents (gateway/homeassistant/documents.hpp) and Discovery's bookkeeping:
 // what it publishes on update, connect, HA's "online" and its own retained documents read back. The
-// devices are real SerialDevices built by the gateway's factory from a config (their ports absent).
+// devices are real SerialDevices and GpioDevices built by the gateway's factory from a config (their ports
+// and lines absent: this host has no GPIO chip), looked up as the gateway does (homeassistant_options).
 
 #include "gateway/homeassistant/discovery.hpp"
 
 #include <gtest/gtest.h>
 
+#include "devices/gpio/gpio_device.hpp"
+#include "gateway/config/config.hpp"
 #include "gateway/devices_factory.hpp"
+#include "tests/gateway/gpio_homeassistant_config.hpp"
 #include "gateway/homeassistant/device_class.hpp"
 #include "loop/loop.hpp"
 
@@ -176,6 +180,46 @@ TEST(HaDocuments, DeviceDocumentHasDeviceOriginAvailabilityAndComponents) {
   EXPECT_EQ(d["cmps"]["bme_t_2"]["unique_id"], "fieldgate/gw1/bench/bme:t");
 }
 
+// A [[gpio]] entry's [gpio.homeassistant.ENTITY] tables, from the config to the device's document.
+TEST(HaDocuments, GpioOverridesFromTheConfigReachTheirEntities) {
+  auto config = parse_config(gateway::test_support::kGpioHomeAssistantConfig, "test.toml");
+  ASSERT_TRUE(config) << config.error().front().format();
+  const auto doc = [&](std::string_view device, devices::gpio::Mode mode) {
+    return device_config(kId, device, "gpio", devices::gpio::mode_channels(mode),
+                         gateway::homeassistant_options(*config, device));
+  };
+  using devices::gpio::Mode;
+  Json door = doc("door", Mode::state)["cmps"];
+  EXPECT_EQ(door["state"]["p"], "binary_sensor");
+  EXPECT_EQ(door["state"]["name"], "Front door");
+  EXPECT_EQ(door["state"]["device_class"], "door");
+  EXPECT_EQ(door["state"]["unique_id"], "fieldgate/gw1/door/state") << "a new name keeps the entity";
+
+  Json relay = doc("relay", Mode::output)["cmps"];
+  EXPECT_EQ(relay["state"]["p"], "switch");
+  EXPECT_EQ(relay["state"]["name"], "Pump");
+  EXPECT_EQ(relay["state"]["device_class"], "outlet");
+  EXPECT_FALSE(relay["state"].contains("enabled_by_default")) << "the button's override is the button's";
+  EXPECT_EQ(relay["state_pulse"]["p"], "button");
+  EXPECT_EQ(relay["state_pulse"]["name"], "Pump pulse") << "named after the switch";
+  EXPECT_EQ(relay["state_pulse"]["device_class"], "identify");
+  EXPECT_EQ(relay["state_pulse"]["enabled_by_default"], false);
+
+  Json meter = doc("meter", Mode::counter)["cmps"];
+  EXPECT_EQ(meter["count"]["name"], "Water");
+  EXPECT_EQ(meter["count"]["state_class"], "total_increasing");
+  EXPECT_EQ(meter["count"]["value_template"], "{{ value }}") << "payload = \"raw\" still applies";
+  EXPECT_EQ(meter["rate"]["name"], "rate");
+  EXPECT_EQ(meter["rate"]["enabled_by_default"], false);
+
+  Json fan = doc("fan", Mode::pwm)["cmps"];
+  EXPECT_EQ(fan["duty"]["p"], "number");
+  EXPECT_EQ(fan["duty"]["icon"], "mdi:fan");
+  EXPECT_FALSE(fan["duty"].contains("enabled_by_default"));
+  EXPECT_EQ(fan["frequency"]["p"], "number");
+  EXPECT_EQ(fan["frequency"]["enabled_by_default"], false);
+}
+
 TEST(HaDocuments, GatewayDiagnosticsDevice) {
   Json g = gateway_config(kId, {.replication = true});
   EXPECT_EQ(gateway_config_topic(kId), "homeassistant/device/gw1/config");
@@ -232,14 +276,9 @@ class HaDiscovery : public ::testing::Test {
   }
 
   Discovery make() {
-    // As the gateway looks serial devices up: their default set_format makes no controls.
+    // As the gateway looks devices up: in the config of the moment, which build() replaces.
     return Discovery(
-        kId, {},
-        [](std::string_view) {
-          DeviceOptions options;
-          options.settable_is_control = false;
-          return options;
-        },
+        kId, {}, [this](std::string_view device) { return gateway::homeassistant_options(config_, device); },
         [this](const std::string& topic, const std::string& payload) { sent_.emplace_back(topic, payload); });
   }
 
@@ -329,6 +368,29 @@ TEST_F(HaDiscovery, RetainedLeftoversOfAnEarlierRunAreRemoved) {
   // Another gateway's documents are not ours.
   EXPECT_FALSE(d.on_message("homeassistant/device/gw2/x/config", R"({"cmps":{}})", true));
   EXPECT_EQ(sent_.size(), 2u);
+}
+
+// A reload that changes only a GPIO device's overrides: its device stays, and its document alone is
+// published again (the gateway's reload calls update() with the new config in place).
+TEST_F(HaDiscovery, ChangedGpioOverridesRepublishThatDeviceAlone) {
+  const std::string head = "[[serial]]\nname = \"a\"\npath = \"/nonexistent/a\"\n"
+                           "[[gpio]]\nname = \"relay\"\nmode = \"output\"\nline = \"GPIO27\"\n";
+  ASSERT_TRUE(build(head));
+  Discovery d = make();
+  d.update(list());
+  d.on_connected();
+  ASSERT_EQ(sent_.size(), 3u);
+  EXPECT_EQ(Json::parse(sent_[2].second)["cmps"]["state"]["name"], "state");
+  sent_.clear();
+  ASSERT_TRUE(build(head + "[gpio.homeassistant.state]\nname = \"Pump\"\n"));
+  d.update(list());
+  ASSERT_EQ(sent_.size(), 1u) << "the serial device's document did not change";
+  EXPECT_EQ(sent_[0].first, "homeassistant/device/gw1/relay/config");
+  Json relay = Json::parse(sent_[0].second);
+  EXPECT_EQ(relay["cmps"]["state"]["name"], "Pump");
+  EXPECT_EQ(relay["cmps"]["state_pulse"]["name"], "Pump pulse");
+  d.update(list());
+  EXPECT_EQ(sent_.size(), 1u) << "and only once";
 }
 
 }  // namespace
