@@ -221,7 +221,7 @@ std::error_code Spool::start_segment() {
   if (tail_ && tail_->pending()) {
     // The old segment's records become durable with the next sync, like the new one's.
     if (auto job = tail_->sync_job(); job && *job) {
-      finished_unsynced_.push_back(std::move(*job));
+      finished_unsynced_.emplace_back(tail_->name(), std::move(*job));
     } else if (!job) {
       ++counters_.write_errors;
     }
@@ -245,6 +245,7 @@ void Spool::remove_segment(const std::string& name) {
   if (hooks_.before_delete) {
     hooks_.before_delete();
   }
+  std::erase_if(finished_unsynced_, [&](const auto& job) { return job.first == name; });
   (void)disk_->remove(name);
 }
 
@@ -476,7 +477,10 @@ std::error_code Spool::sync() {
 }
 
 storage::Disk::SyncJob Spool::begin_sync() {
-  std::vector<storage::Disk::SyncJob> jobs = std::exchange(finished_unsynced_, {});
+  std::vector<storage::Disk::SyncJob> jobs;
+  for (auto& [name, job] : std::exchange(finished_unsynced_, {})) {
+    jobs.push_back(std::move(job));
+  }
   syncing_segment_ = 0;
   if (tail_ && tail_->pending()) {
     if (auto job = tail_->sync_job()) {

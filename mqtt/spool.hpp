@@ -177,8 +177,10 @@ class Spool final : public PublishQueue {
   SpoolHooks hooks_;
   std::deque<Segment> segments_;  // oldest first; back() is written
   std::optional<storage::RecordFile> tail_;
-  // The syncs of segments finished with records not yet synced: they join the next sync.
-  std::vector<storage::Disk::SyncJob> finished_unsynced_;
+  // The syncs of segments finished with records not yet synced, by segment name: they join the next
+  // sync. A segment deleted before that takes its job along: the job's descriptor would keep the deleted
+  // file's space (on a small disk, the room the deletion was for).
+  std::vector<std::pair<std::string, storage::Disk::SyncJob>> finished_unsynced_;
   std::uint64_t syncing_segment_ = 0;  // the id of the segment whose sync begin_sync() handed out
   std::uint64_t next_seq_ = 1;
   std::uint64_t next_id_ = 1;  // of the next segment

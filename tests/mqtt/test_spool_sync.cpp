@@ -88,6 +88,32 @@ TEST(MqttSpoolSync, FinishedSegmentsJoinTheNextSync) {
   EXPECT_EQ(recovered_payloads(disk), pushed);
 }
 
+// A segment deleted (every message acknowledged) before the next sync is not in it: its job would hold
+// the deleted file's space, and on the simulated disk fail on the absent file.
+TEST(MqttSpoolSync, ADeletedSegmentIsNotSynced) {
+  test::SimDisk disk;
+  auto spool = Spool::open(disk, {.segment_bytes = 200});
+  ASSERT_TRUE(spool);
+  for (int i = 0; i < 12; ++i) {
+    spool->push(message(i));
+  }
+  ASSERT_GE(spool->segments(), 3u);
+  int mid = 1;
+  while (spool->front() != nullptr) {
+    spool->sent(mid++);
+  }
+  for (int m = 1; m < mid; ++m) {
+    spool->acknowledged(m);
+  }
+  ASSERT_EQ(spool->segments(), 1u);
+  auto job = spool->begin_sync();
+  ASSERT_TRUE(job);
+  const auto syncs_before = disk.sync_calls();
+  auto result = job();
+  EXPECT_FALSE(result) << result.message();
+  EXPECT_EQ(disk.sync_calls(), syncs_before + 1) << "only the segment that is left";
+}
+
 // A failed sync promises nothing about what it covered: the segment takes no more records, the next
 // message starts a new one, and nothing is lost for this process.
 TEST(MqttSpoolSync, AFailedJobEndsTheSegmentItCovered) {
