@@ -221,12 +221,18 @@ void present_rate(fg::test::MosquittoBroker& broker) {
   const std::uint64_t sent = flood(rig, kPorts, 5s);
   wait_until([&] { return sub.count() - before >= sent; }, 60s);
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  auto share = [&](pid_t pid, int i) { return 100.0 * (cpu_seconds(pid) - cpu_before[i]) / seconds; };
-  std::printf("broker present, spool on: %.0f readings/s delivered (%" PRIu64 " sent, %" PRIu64
-              " received in %.1f s); CPU meanwhile: gateway %.0f %%, mosquitto %.0f %%, this bench (writers "
-              "and subscriber) %.0f %% of one core\n",
-              static_cast<double>(sub.count() - before) / seconds, sent, sub.count() - before, seconds,
-              share(gateway, 0), share(broker.pid(), 1), share(::getpid(), 2));
+  const double received = static_cast<double>(sub.count() - before);
+  const double used[] = {cpu_seconds(gateway) - cpu_before[0], cpu_seconds(broker.pid()) - cpu_before[1],
+                         cpu_seconds(::getpid()) - cpu_before[2]};
+  // The share of a core says which process is the bound; CPU time per reading is what each costs
+  // (steadier than rates on a loaded machine).
+  std::printf(
+      "broker present, spool on: %.0f readings/s delivered (%" PRIu64 " sent, %" PRIu64
+      " received in %.1f s); CPU meanwhile (%% of one core / us per reading): gateway %.0f %% / %.1f, "
+      "mosquitto %.0f %% / %.1f, this bench (writers and subscriber) %.0f %% / %.1f\n",
+      received / seconds, sent, sub.count() - before, seconds, 100 * used[0] / seconds,
+      1e6 * used[0] / received, 100 * used[1] / seconds, 1e6 * used[1] / received, 100 * used[2] / seconds,
+      1e6 * used[2] / received);
   rig.gateway.terminate();
 }
 
