@@ -110,7 +110,7 @@ void PublishSpool::tick() {
   timer_armed_ = false;
   std::uint64_t activity = 0;
   if (spool_) {
-    (void)spool_->sync();  // failures are counted by the spool and end that segment
+    start_sync();
     activity = spool_->counters().appended + spool_->counters().acknowledged;
     prune_ages();
     if (draining_ && spool_->unacknowledged() == 0) {
@@ -126,6 +126,19 @@ void PublishSpool::tick() {
   if (activity != activity_at_sync_ || draining_ || seq_changed_ || checkpoint_owed_) {
     activity_at_sync_ = activity;
     arm();
+  }
+}
+
+void PublishSpool::start_sync() {
+  // A sync still under way (a slow card) covers the last period; the next tick takes what came since.
+  if (sync_job_.busy()) {
+    return;
+  }
+  if (auto job = spool_->begin_sync()) {
+    // Failures are counted by the spool, and end the segment they hit.
+    if (!sync_job_.start(std::move(job), [this](std::error_code ec) { spool_->end_sync(ec); })) {
+      spool_->end_sync(std::make_error_code(std::errc::resource_unavailable_try_again));
+    }
   }
 }
 

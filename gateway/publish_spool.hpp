@@ -2,7 +2,9 @@
 // PublishSpool: the gateway's side of the disk spool (issue 12). It owns the spool's directory
 // (<[gateway] state_dir>/spool/, locked so that a second gateway on it is refused), the mqtt::Spool the
 // session publishes QoS 1 / 2 messages through, the group commit (one fdatasync per spool_sync period
-// while anything was written, none when idle), the seq checkpoint and boot epoch (gateway/seq_checkpoint.hpp)
+// while anything was written, none when idle; run on libuv's threadpool, so that a card taking tens of
+// milliseconds to sync stalls no reading: the loop thread only hands the job out and takes its result),
+// the seq checkpoint and boot epoch (gateway/seq_checkpoint.hpp)
 // and the log lines of an outage: when it began, how much was spooled, when it drained.
 
 #include <chrono>
@@ -15,6 +17,7 @@
 #include <utility>
 
 #include "gateway/seq_checkpoint.hpp"
+#include "loop/background_job.hpp"
 #include "loop/loop.hpp"
 #include "loop/timer.hpp"
 #include "mqtt/options.hpp"
@@ -61,8 +64,10 @@ class PublishSpool {
 
  private:
   PublishSpool(loop::Loop& loop, mqtt::SpoolSettings settings, storage::PosixDisk disk)
-      : loop_(loop), settings_(settings), disk_(std::move(disk)), sync_timer_(loop) {}
+      : loop_(loop), settings_(settings), disk_(std::move(disk)), sync_timer_(loop), sync_job_(loop) {}
   void tick();
+  // Hands the spool's group commit to the threadpool, unless the last one is still under way.
+  void start_sync();
   void arm();
   void prune_ages();
   void checkpoint();
@@ -77,6 +82,7 @@ class PublishSpool {
   bool checkpoint_owed_ = false;  // the last write failed: the next tick tries again
   std::chrono::steady_clock::time_point last_checkpoint_;
   loop::Timer sync_timer_;
+  loop::BackgroundJob sync_job_;  // the group commit's fdatasync under way (declared after spool_)
   bool timer_armed_ = false;
   std::uint64_t activity_at_sync_ = 0;  // appended + acknowledged when the last sync ran
   // (spool seq, when it was pushed), about one per second, for the oldest message's age.

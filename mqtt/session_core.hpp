@@ -224,6 +224,17 @@ class Session::Core {
   // Hands spooled messages to libmosquitto while the window has room (session_publish.cpp).
   void flush_spool();
   bool window_open() const noexcept { return in_flight_.size() < options_.spool.window; }
+  // Whether a message of `qos` may go out now: the window has room and, for QoS 2, fewer than
+  // kQos2Window QoS 2 messages wait for their PUBCOMP.
+  bool window_open_for(Qos qos) const noexcept {
+    return window_open() && (qos != Qos::exactly_once || qos2_in_flight_ < kQos2Window);
+  }
+  // A broker counts QoS 2 messages it has received and not yet released (PUBREL) against its receive
+  // quota: mosquitto's is max_inflight_messages, 20 by default, and a 3.1.1 client beyond it is
+  // disconnected (PUBREC "quota exceeded" cannot be said in 3.1.1). Seen when a spooled backlog of QoS 2
+  // readings drained after an outage with the window at 200. QoS 1 messages leave the broker's count at
+  // once, so the larger window stays for them.
+  static constexpr std::size_t kQos2Window = 20;
   // Hands `message` to libmosquitto; `sent_mid` receives its message id when it is QoS 1 / 2 (else 0).
   Sent send_now(const Publication& message, std::error_code* refusal = nullptr, int* sent_mid = nullptr);
   void update_interest();
@@ -260,6 +271,7 @@ class Session::Core {
   std::vector<std::pair<std::string, Qos>> subscriptions_;
   // Message ids (and QoS) of QoS 1 / 2 messages handed to libmosquitto and not yet acknowledged.
   std::unordered_map<int, Qos> in_flight_;
+  std::size_t qos2_in_flight_ = 0;  // of in_flight_
 
   // The current round of attempts: the addresses to try, one after the other, before backing off.
   std::vector<std::string> addresses_;
@@ -284,9 +296,10 @@ class Session::Core {
   std::string failure_detail_;
   bool log_registered_ = false;
 
-  loop::Timer misc_timer_;      // mosquitto_loop_misc every second while connected (keepalive)
-  loop::Timer retry_timer_;     // the next attempt
-  loop::Timer connect_timer_;   // the limit of one attempt, or of the wait for acknowledgements of reconfigure()
+  loop::Timer misc_timer_;   // mosquitto_loop_misc every second while connected (keepalive)
+  loop::Timer retry_timer_;  // the next attempt
+  loop::Timer
+      connect_timer_;  // the limit of one attempt, or of the wait for acknowledgements of reconfigure()
   loop::Timer shutdown_timer_;  // the limit of shutdown()
   loop::Timer finish_timer_;    // runs the final step of shutdown() from the loop
   DoneCallback done_callback_;

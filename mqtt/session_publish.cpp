@@ -33,8 +33,9 @@ Session::Core::Sent Session::Core::send_now(const Publication& message, std::err
       backlog_ = 0;
       drained_ = true;
     }
-    if (message.qos != Qos::at_most_once) {
-      in_flight_.emplace(mid, message.qos);
+    if (message.qos != Qos::at_most_once && in_flight_.emplace(mid, message.qos).second &&
+        message.qos == Qos::exactly_once) {
+      ++qos2_in_flight_;
     }
     if (sent_mid != nullptr) {
       *sent_mid = message.qos != Qos::at_most_once ? mid : 0;
@@ -76,7 +77,7 @@ void Session::Core::flush_queue() {
 void Session::Core::flush_spool() {
   while (spool_ != nullptr && phase_ == Phase::connected && window_open() && !spool_->empty()) {
     const Publication* message = spool_->front();
-    if (message == nullptr) {
+    if (message == nullptr || !window_open_for(message->qos)) {
       return;
     }
     int mid = 0;
@@ -105,7 +106,7 @@ std::error_code Session::Core::publish(Publication message) {
     // Mode "outage": straight out (held by libmosquitto only) while connected, nothing older is
     // spooled and the window has room; otherwise, and always in mode "always", appended first.
     if (options_.spool.mode == SpoolMode::outage && phase_ == Phase::connected && spool_->empty() &&
-        window_open()) {
+        window_open_for(message.qos)) {
       std::error_code refusal;
       switch (send_now(message, &refusal)) {
         case Sent::ok:
@@ -143,7 +144,11 @@ void Session::Core::on_publish(mosquitto*, void* self, int mid, int reason,
                                const mosquitto_property*) noexcept {
   auto* core = static_cast<Core*>(self);
   // QoS 0 messages are reported too, once written; only tracked QoS 1 / 2 ids count.
-  if (core->in_flight_.erase(mid) != 0) {
+  if (auto it = core->in_flight_.find(mid); it != core->in_flight_.end()) {
+    if (it->second == Qos::exactly_once) {
+      --core->qos2_in_flight_;
+    }
+    core->in_flight_.erase(it);
     // MQTT 5 brokers may refuse a message in its PUBACK / PUBREC (for example not authorised).
     ++(reason >= 0x80 ? core->counters_.rejected : core->counters_.acknowledged);
     // Either way the broker has ended it: a durable queue may release its record. (Only records; the

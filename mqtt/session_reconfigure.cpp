@@ -128,6 +128,7 @@ std::error_code Session::Core::take_pending_options() {
   // in time) go with it: counted as dropped, as shutdown counts what it gives up.
   counters_.dropped += in_flight_.size();
   in_flight_.clear();
+  qos2_in_flight_ = 0;
   queue_->connection_lost();
   detach_poll();
   mosq_.reset();  // never inside a libmosquitto callback: this runs from settle() or a timer

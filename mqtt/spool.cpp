@@ -219,11 +219,12 @@ std::error_code Spool::recover() {
 
 std::error_code Spool::start_segment() {
   if (tail_ && tail_->pending()) {
-    // The next sync() covers the new segment only: make the old one's records durable now.
-    if (auto ec = tail_->sync(); ec) {
+    // The old segment's records become durable with the next sync, like the new one's.
+    if (auto job = tail_->sync_job(); job && *job) {
+      finished_unsynced_.emplace_back(tail_->name(), std::move(*job));
+    } else if (!job) {
       ++counters_.write_errors;
     }
-    ++counters_.syncs;
   }
   tail_.reset();
   Segment segment;
@@ -244,6 +245,7 @@ void Spool::remove_segment(const std::string& name) {
   if (hooks_.before_delete) {
     hooks_.before_delete();
   }
+  std::erase_if(finished_unsynced_, [&](const auto& job) { return job.first == name; });
   (void)disk_->remove(name);
 }
 
@@ -465,16 +467,53 @@ QosCounts Spool::discard() {
 }
 
 std::error_code Spool::sync() {
-  if (!tail_ || !tail_->pending()) {
+  auto job = begin_sync();
+  if (!job) {
+    return {};
+  }
+  std::error_code ec = job();
+  end_sync(ec);
+  return ec;
+}
+
+storage::Disk::SyncJob Spool::begin_sync() {
+  std::vector<storage::Disk::SyncJob> jobs;
+  for (auto& [name, job] : std::exchange(finished_unsynced_, {})) {
+    jobs.push_back(std::move(job));
+  }
+  syncing_segment_ = 0;
+  if (tail_ && tail_->pending()) {
+    if (auto job = tail_->sync_job()) {
+      jobs.push_back(std::move(*job));
+      syncing_segment_ = segments_.back().id;
+    } else {
+      ++counters_.write_errors;  // the file refuses writes now: the next append starts a segment
+    }
+  }
+  if (jobs.empty()) {
     return {};
   }
   ++counters_.syncs;
-  auto ec = tail_->sync();
-  if (ec) {
-    // The file refuses further writes now (storage/record_file.hpp); the next append starts a segment.
-    ++counters_.write_errors;
+  return [jobs = std::move(jobs)]() mutable {
+    std::error_code first;
+    for (auto& job : jobs) {
+      if (auto ec = job(); ec && !first) {
+        first = ec;
+      }
+    }
+    return first;
+  };
+}
+
+void Spool::end_sync(std::error_code result) {
+  if (!result) {
+    return;
   }
-  return ec;
+  // The file refuses further writes now (storage/record_file.hpp); the next append starts a segment.
+  ++counters_.write_errors;
+  if (tail_ && syncing_segment_ != 0 && segments_.back().id == syncing_segment_) {
+    tail_->sync_failed();
+  }
 }
 
 std::uint64_t Spool::oldest_unacknowledged() const {

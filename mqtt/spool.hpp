@@ -1,12 +1,14 @@
 #pragma once
 // Spool: a PublishQueue on disk (issue 12), so that messages waiting for the broker, and those sent but
-// not acknowledged, survive a restart or a crash. It is a component: nothing in the session or the
-// gateway uses it yet.
+// not acknowledged, survive a restart or a crash. The session publishes QoS 1 / 2 messages through it
+// (Session::use_spool); the gateway opens it and runs its group commit (gateway/publish_spool.hpp).
 //
 //   storage::PosixDisk disk(...);                // the spool's own directory
 //   auto spool = mqtt::Spool::open(disk, {.max_bytes = 64 << 20});
 //   spool->push(message);                       // appended (not yet durable)
 //   spool->sync();                              // group commit: one fdatasync for everything appended
+//   auto job = spool->begin_sync();             // ... or its job, to run on another thread,
+//   spool->end_sync(job());                     // and its result, back on the spool's thread
 //   const Publication* m = spool->front();      // oldest unsent; after a restart: every unacknowledged one
 //   spool->sent(mid);  ...  spool->acknowledged(mid);   // the ack is appended too
 //
@@ -49,6 +51,7 @@
 #include <system_error>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 #include "mqtt/publish_queue.hpp"
 #include "storage/disk.hpp"
@@ -110,10 +113,16 @@ class Spool final : public PublishQueue {
   std::size_t size() const noexcept override { return static_cast<std::size_t>(unsent_); }
   bool keeps(int mid) const override { return in_flight_.contains(mid); }
 
-  // Makes everything appended durable (one fdatasync of the newest segment). The owner calls it every
-  // spool_sync, or before each publish.
+  // Makes everything appended durable (one fdatasync of the newest segment, and of a segment finished
+  // since the last sync). The owner calls it every spool_sync, or before each publish.
   std::error_code sync();
-  bool pending() const noexcept { return tail_ && tail_->pending(); }
+  // sync() in two halves, so that the owner can run the fdatasync off its thread (the gateway runs it on
+  // libuv's threadpool, so a slow card stalls no reading): begin_sync() returns the work of one group
+  // commit, empty when nothing waits, as a job that touches no state of the spool; end_sync() takes its
+  // result on the spool's thread. Appends go on meanwhile, and the next sync covers them. One at a time.
+  storage::Disk::SyncJob begin_sync();
+  void end_sync(std::error_code result);
+  bool pending() const noexcept { return !finished_unsynced_.empty() || (tail_ && tail_->pending()); }
 
   // Messages not yet acknowledged (sent or not), and the bytes of all segments.
   std::uint64_t unacknowledged() const noexcept;
@@ -168,6 +177,11 @@ class Spool final : public PublishQueue {
   SpoolHooks hooks_;
   std::deque<Segment> segments_;  // oldest first; back() is written
   std::optional<storage::RecordFile> tail_;
+  // The syncs of segments finished with records not yet synced, by segment name: they join the next
+  // sync. A segment deleted before that takes its job along: the job's descriptor would keep the deleted
+  // file's space (on a small disk, the room the deletion was for).
+  std::vector<std::pair<std::string, storage::Disk::SyncJob>> finished_unsynced_;
+  std::uint64_t syncing_segment_ = 0;  // the id of the segment whose sync begin_sync() handed out
   std::uint64_t next_seq_ = 1;
   std::uint64_t next_id_ = 1;  // of the next segment
   std::uint64_t unsent_ = 0;   // messages not yet handed out by sent()

@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <expected>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -37,6 +38,14 @@ class Disk {
   virtual std::error_code append(std::string_view name, std::string_view bytes) = 0;
   // fdatasync: everything appended to `name` so far is durable on return.
   virtual std::error_code sync(std::string_view name) = 0;
+  // sync() in two halves, for a sync that must not stall the caller's thread: sync_job() returns the
+  // work, which makes durable at least everything appended to `name` before the call when it runs and
+  // succeeds; appends may go on meanwhile (a later sync covers them). A failed job is a failed sync()
+  // (above). PosixDisk's job owns a duplicate descriptor and touches nothing of the disk, so it may run on
+  // another thread, after the file was closed, renamed or removed; the simulated disk's runs sync() and
+  // must run on the disk's own thread.
+  using SyncJob = std::move_only_function<std::error_code()>;
+  virtual std::expected<SyncJob, std::error_code> sync_job(std::string_view name) = 0;
   // Replaces the file atomically and durably: a crash leaves either the old or the new content.
   virtual std::error_code replace(std::string_view name, std::string_view bytes) = 0;
   // Cuts (or zero-extends) the file to `size` bytes, durably; absent is an error.

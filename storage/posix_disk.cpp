@@ -178,6 +178,18 @@ std::error_code PosixDisk::append(std::string_view name, std::string_view bytes)
   return write_all(*fd, bytes);
 }
 
+std::expected<int, std::error_code> PosixDisk::sync_fd(std::string_view name, UniqueFd& own) {
+  if (auto it = append_fds_.find(name); it != append_fds_.end()) {
+    return it->second.get();
+  }
+  // fdatasync works on a read-only descriptor on Linux; the data to flush is the inode's, not the fd's.
+  own = open_at(dir_.get(), std::string(name), O_RDONLY);
+  if (!own) {
+    return std::unexpected(errno_error());
+  }
+  return own.get();
+}
+
 std::error_code PosixDisk::sync(std::string_view name) {
   if (!valid_disk_name(name)) {
     return invalid_name();
@@ -186,21 +198,44 @@ std::error_code PosixDisk::sync(std::string_view name) {
     return {};
   }
   UniqueFd own;
-  int fd = -1;
-  if (auto it = append_fds_.find(name); it != append_fds_.end()) {
-    fd = it->second.get();
-  } else {
-    // fdatasync works on a read-only descriptor on Linux; the data to flush is the inode's, not the fd's.
-    own = open_at(dir_.get(), std::string(name), O_RDONLY);
-    if (!own) {
-      return errno_error();
-    }
-    fd = own.get();
+  auto fd = sync_fd(name, own);
+  if (!fd) {
+    return fd.error();
   }
-  if (std::error_code ec = retry_sync(fd, ::fdatasync)) {
+  if (std::error_code ec = retry_sync(*fd, ::fdatasync)) {
     return ec;
   }
   return dir_dirty_ ? sync_dir() : std::error_code();
+}
+
+std::expected<Disk::SyncJob, std::error_code> PosixDisk::sync_job(std::string_view name) {
+  if (!valid_disk_name(name)) {
+    return std::unexpected(invalid_name());
+  }
+  if (!options_.sync_enabled) {
+    return SyncJob([] { return std::error_code(); });
+  }
+  UniqueFd own;
+  auto fd = sync_fd(name, own);
+  if (!fd) {
+    return std::unexpected(fd.error());
+  }
+  // The job's own descriptors: the file's (and the directory's, if a file was created since it was
+  // last synced), so that closing, renaming or removing the file meanwhile changes nothing for it.
+  UniqueFd file = own ? std::move(own) : UniqueFd(::fcntl(*fd, F_DUPFD_CLOEXEC, 0));
+  UniqueFd dir = dir_dirty_ ? UniqueFd(::fcntl(dir_.get(), F_DUPFD_CLOEXEC, 0)) : UniqueFd();
+  if (!file || (dir_dirty_ && !dir)) {
+    return std::unexpected(errno_error());
+  }
+  // A failure of the job fails the file's sync, and its owner stops writing the file: the directory
+  // need not be marked dirty again.
+  dir_dirty_ = false;
+  return SyncJob([file = std::move(file), dir = std::move(dir)] {
+    if (std::error_code ec = retry_sync(file.get(), ::fdatasync)) {
+      return ec;
+    }
+    return dir ? retry_sync(dir.get(), ::fsync) : std::error_code();
+  });
 }
 
 std::error_code PosixDisk::replace(std::string_view name, std::string_view bytes) {

@@ -49,6 +49,7 @@ class PosixDisk final : public Disk {
   std::expected<std::string, std::error_code> read(std::string_view name) override;
   std::error_code append(std::string_view name, std::string_view bytes) override;
   std::error_code sync(std::string_view name) override;
+  std::expected<SyncJob, std::error_code> sync_job(std::string_view name) override;
   std::error_code replace(std::string_view name, std::string_view bytes) override;
   std::error_code truncate(std::string_view name, std::uint64_t size) override;
   std::error_code rename(std::string_view from, std::string_view to) override;
@@ -60,6 +61,9 @@ class PosixDisk final : public Disk {
  private:
   PosixDisk(std::filesystem::path path, UniqueFd dir, UniqueFd lock, PosixDiskOptions options);
 
+  // A descriptor for fdatasync of `name`: its append descriptor if open (`own` stays empty), else one
+  // opened read-only into `own`.
+  std::expected<int, std::error_code> sync_fd(std::string_view name, UniqueFd& own);
   // The open append descriptor of `name`, opening (and creating) it if needed.
   std::expected<int, std::error_code> append_fd(std::string_view name);
   // fsync of the directory, which makes creations, renames and unlinks in it durable.

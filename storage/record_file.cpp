@@ -78,6 +78,22 @@ std::error_code RecordFile::sync() {
   return {};
 }
 
+std::expected<Disk::SyncJob, std::error_code> RecordFile::sync_job() {
+  if (failed_) {
+    return std::unexpected(make_error_code(StorageError::file_failed));
+  }
+  if (!pending_) {
+    return Disk::SyncJob();
+  }
+  auto job = disk_->sync_job(name_);
+  if (!job) {
+    failed_ = true;  // as a failed sync: what was appended is not known to become durable
+    return job;
+  }
+  pending_ = false;
+  return job;
+}
+
 std::error_code RecordFile::cut_tail() {
   if (failed_) {
     return StorageError::file_failed;

@@ -77,6 +77,12 @@ class RecordFile {
   std::error_code append(std::string_view payload);
   // Makes every record appended so far durable (one Disk::sync: group commit); nothing pending is success.
   std::error_code sync();
+  // sync() in two halves, for a sync off the caller's thread (Disk::sync_job): sync_job() takes the pending
+  // records (pending() is false after it; records appended later wait for the next sync) and returns the
+  // work, empty if nothing is pending; a failed job's owner calls sync_failed(), after which the file
+  // refuses every further write, as after a failed sync().
+  std::expected<Disk::SyncJob, std::error_code> sync_job();
+  void sync_failed() noexcept { failed_ = true; }
   // Cuts the file back to its intact records, durably, after open() found a torn or corrupt tail.
   std::error_code cut_tail();
   // Empties the file down to its header, durably (after the owner moved its records elsewhere, such as

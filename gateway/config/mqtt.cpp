@@ -144,6 +144,16 @@ void read_mqtt(TableReader& table, MqttSection& section) {
           "protocol", {{"3.1.1", mqtt::Protocol::v311}, {"5", mqtt::Protocol::v5}})) {
     out.protocol = *protocol;
   }
+  if (auto clean = table.boolean("clean_session")) {
+    out.clean_session = *clean;
+    // libmosquitto connects without CONNECT properties, so no session expiry interval is sent, and an
+    // MQTT 5 broker ends the session with the connection: the setting would promise what it cannot keep.
+    if (!*clean && out.protocol == mqtt::Protocol::v5) {
+      table.error("clean_session",
+                  "false needs protocol \"3.1.1\" (with MQTT 5 no session expiry is sent, "
+                  "so the broker would not keep the session)");
+    }
+  }
   // MQTT 3.1.1 (section 3.1.2.9) allows a password only together with a user name.
   if (!out.password_file.empty() && out.username.empty() && out.protocol == mqtt::Protocol::v311) {
     table.error("password_file", "needs a username with protocol \"3.1.1\"");

@@ -12,11 +12,13 @@
 // - how long a backlog of an outage at 1,000 readings/s takes to drain (the gateway's own log line);
 // - RSS during and after 10 s of 60,000 lines/s offered.
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
 #include <memory>
 #include <regex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -54,6 +56,19 @@ struct Rig {
   fg::test::ChildProcess gateway;
 
   bool start(std::uint16_t port, const std::string& mqtt_extra) {
+    // FG_BENCH_WRAP: words put before the gateway's command line, e.g. to trace its syscalls:
+    // FG_BENCH_WRAP="strace -f --seccomp-bpf -T -e trace=fdatasync -o /tmp/fdatasync.txt".
+    std::vector<std::string> argv;
+    if (const char* wrap = std::getenv("FG_BENCH_WRAP")) {
+      std::istringstream words(wrap);
+      for (std::string w; words >> w;) {
+        argv.push_back(w);
+      }
+    }
+    // FG_BENCH_FIELDGATE: another fieldgate binary to measure (a build of another commit, for A/B runs).
+    const char* binary = std::getenv("FG_BENCH_FIELDGATE");
+    argv.insert(argv.end(), {binary != nullptr ? binary : FIELDGATE_BINARY, "run", "--config",
+                             (dir / "bench.toml").string()});
     std::string config =
         "[gateway]\nid = \"bench\"\nlog_level = \"notice\"\nstate_dir = \"" + (dir / "state").string() +
         "\"\n[control]\nsocket = \"" + (dir / "control.sock").string() +
@@ -66,8 +81,7 @@ struct Rig {
                 devices.back()->path().string() + "\"\nbaud = 115200\nparser = \"kv\"\n";
     }
     std::ofstream(dir / "bench.toml") << config;
-    if (!gateway.spawn({FIELDGATE_BINARY, "run", "--config", (dir / "bench.toml").string()},
-                       dir / "gateway.log")) {
+    if (!gateway.spawn(argv, dir / "gateway.log")) {
       return false;
     }
     return wait_until([&] { return log().find("serving") != std::string::npos; }, 10s);
@@ -162,11 +176,12 @@ void spooling_rate(fg::test::MosquittoBroker& broker, const char* sync) {
   broker.start();
 }
 
-void latency(fg::test::MosquittoBroker& broker, bool spool, int seconds) {
+// `label` names the configuration `mqtt_extra` gives ("spool on", "spool off", ...).
+void latency(fg::test::MosquittoBroker& broker, const char* label, const std::string& mqtt_extra,
+             int seconds) {
   Rig rig;
   Subscriber sub(broker.port());
-  if (!rig.start(broker.port(), spool ? "" : "spool = false\n") ||
-      !wait_until([&] { return sub.online(); }, 10s)) {
+  if (!rig.start(broker.port(), mqtt_extra) || !wait_until([&] { return sub.online(); }, 10s)) {
     std::printf("cannot start fieldgate\n");
     return;
   }
@@ -180,11 +195,12 @@ void latency(fg::test::MosquittoBroker& broker, bool spool, int seconds) {
   auto l = sub.take_latencies_us();
   std::this_thread::sleep_for(1500ms);
   const long long written = proc_io(pid, "write_bytes: ") - written_before;
+  const auto over_1ms = std::count_if(l.begin(), l.end(), [](double us) { return us > 1000; });
   std::printf(
-      "QoS 1 at 1000 readings/s for %d s, spool %s: %zu of %d received, p50 %.0f us, p99 %.0f us, "
-      "p99.9 %.0f us; %.0f bytes written to disk per reading\n",
-      seconds, spool ? "on " : "off", l.size(), seconds * 1000, percentile(l, 50), percentile(l, 99),
-      percentile(l, 99.9),
+      "QoS 1 at 1000 readings/s for %d s, %s: %zu of %d received, p50 %.0f us, p99 %.0f us, "
+      "p99.9 %.0f us, max %.0f us, %ld over 1 ms; %.0f bytes written to disk per reading\n",
+      seconds, label, l.size(), seconds * 1000, percentile(l, 50), percentile(l, 99), percentile(l, 99.9),
+      percentile(l, 100), static_cast<long>(over_1ms),
       static_cast<double>(written) / static_cast<double>(std::max<std::size_t>(l.size(), 1)));
   rig.gateway.terminate();
 }
@@ -197,14 +213,26 @@ void present_rate(fg::test::MosquittoBroker& broker) {
     return;
   }
   std::this_thread::sleep_for(500ms);
+  // What bounds the rate: the CPU each process used meanwhile (a process at 100 % of a core is the bound).
+  const pid_t gateway = rig.gateway.pid();
+  const double cpu_before[] = {cpu_seconds(gateway), cpu_seconds(broker.pid()), cpu_seconds(::getpid())};
   const auto start = Clock::now();
   const std::uint64_t before = sub.count();
   const std::uint64_t sent = flood(rig, kPorts, 5s);
   wait_until([&] { return sub.count() - before >= sent; }, 60s);
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  std::printf("broker present, spool on: %.0f readings/s delivered (%" PRIu64 " sent, %" PRIu64
-              " received in %.1f s)\n",
-              static_cast<double>(sub.count() - before) / seconds, sent, sub.count() - before, seconds);
+  const double received = static_cast<double>(sub.count() - before);
+  const double used[] = {cpu_seconds(gateway) - cpu_before[0], cpu_seconds(broker.pid()) - cpu_before[1],
+                         cpu_seconds(::getpid()) - cpu_before[2]};
+  // The share of a core says which process is the bound; CPU time per reading is what each costs
+  // (steadier than rates on a loaded machine).
+  std::printf(
+      "broker present, spool on: %.0f readings/s delivered (%" PRIu64 " sent, %" PRIu64
+      " received in %.1f s); CPU meanwhile (%% of one core / us per reading): gateway %.0f %% / %.1f, "
+      "mosquitto %.0f %% / %.1f, this bench (writers and subscriber) %.0f %% / %.1f\n",
+      received / seconds, sent, sub.count() - before, seconds, 100 * used[0] / seconds,
+      1e6 * used[0] / received, 100 * used[1] / seconds, 1e6 * used[1] / received, 100 * used[2] / seconds,
+      1e6 * used[2] / received);
   rig.gateway.terminate();
 }
 
@@ -291,26 +319,59 @@ void overload_memory(fg::test::MosquittoBroker& broker) {
 int main(int argc, char** argv) {
   int latency_seconds = 10;
   int outage_seconds = 60;
-  for (int i = 1; i + 1 < argc; ++i) {
-    if (std::strcmp(argv[i], "--latency-seconds") == 0) {
+  bool tuned = false;
+  std::string only;  // comma-separated parts to run; empty: all
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--latency-seconds") == 0 && i + 1 < argc) {
       latency_seconds = std::atoi(argv[++i]);
-    } else if (std::strcmp(argv[i], "--outage-seconds") == 0) {
+    } else if (std::strcmp(argv[i], "--outage-seconds") == 0 && i + 1 < argc) {
       outage_seconds = std::atoi(argv[++i]);
+    } else if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
+      only = std::string(",") + argv[++i] + ",";
+    } else if (std::strcmp(argv[i], "--tuned") == 0) {
+      tuned = true;
+    } else {
+      std::fprintf(stderr,
+                   "usage: bench_spool [--latency-seconds N] [--outage-seconds N] [--tuned]\n"
+                   "                   [--only spooling,present,latency,latency-sync,drain,overload]\n");
+      return 2;
     }
   }
-  fg::test::MosquittoBroker broker;  // the broker's defaults, as users run it
+  auto part = [&](const char* name) {
+    return only.empty() || only.find(std::string(",") + name + ",") != std::string::npos;
+  };
+  // The broker's defaults, as users run it; --tuned: with set_tcp_nodelay (the tuned rig of
+  // bench_gateway_e2e).
+  fg::test::MosquittoBroker broker(tuned ? std::vector<std::string>{"set_tcp_nodelay true"}
+                                         : std::vector<std::string>{});
   if (!broker.start()) {
     std::fprintf(stderr, "cannot start mosquitto\n");
     return 1;
   }
-  std::printf("rig: QoS 1, mosquitto with its defaults, %zu ports, state directory on %s\n", kPorts,
+  std::printf("rig: QoS 1, mosquitto %s, %zu ports, state directory on %s\n",
+              tuned ? "with set_tcp_nodelay true" : "with its defaults", kPorts,
               fg::test::TempDir().path().c_str());
-  spooling_rate(broker, "1s");
-  spooling_rate(broker, "0s");
-  present_rate(broker);
-  latency(broker, true, latency_seconds);
-  latency(broker, false, latency_seconds);
-  drain(broker, outage_seconds);
-  overload_memory(broker);
+  if (part("spooling")) {
+    spooling_rate(broker, "1s");
+    spooling_rate(broker, "0s");
+  }
+  if (part("present")) {
+    present_rate(broker);
+  }
+  if (part("latency")) {
+    latency(broker, "spool on", "", latency_seconds);
+    latency(broker, "spool off", "spool = false\n", latency_seconds);
+  }
+  if (part("latency-sync")) {
+    // The group commit's share of the latency: no fdatasync during the run, and one before each publish.
+    latency(broker, "spool on, spool_sync \"10min\"", "spool_sync = \"10min\"\n", latency_seconds);
+    latency(broker, "spool on, spool_sync \"0s\"", "spool_sync = \"0s\"\n", latency_seconds);
+  }
+  if (part("drain")) {
+    drain(broker, outage_seconds);
+  }
+  if (part("overload")) {
+    overload_memory(broker);
+  }
   return 0;
 }

@@ -1,12 +1,12 @@
 // End to end: the disk spool (issue 12) with the real fieldgate, a real mosquitto and a real subscriber.
 //
-// What is configured: readings at QoS 1 (the default), the spool on (the default, mode "always",
-// spool_sync "1s"), reconnect between 100 ms and 500 ms. The subscriber has a persistent session (client id
-// "spool-sub", clean session off, subscribed at QoS 1), and the broker keeps sessions across its restarts
-// (persistence on, stopped with SIGTERM so it writes its database): whichever of the gateway and the
-// subscriber gets back first, the broker queues the readings for the subscriber. The broker is stopped,
-// not SIGKILLed: a broker killed with SIGKILL loses what it acknowledged and had not written to the
-// subscriber yet, and that loss is the broker's, not the gateway's.
+// What is configured: readings at QoS 1 (the default; one test QoS 2 with clean_session = false), the
+// spool on (the default, mode "always", spool_sync "1s"), reconnect between 100 ms and 500 ms. The subscriber
+// has a persistent session (client id "spool-sub", clean session off, subscribed at QoS 1), and the broker
+// keeps sessions across its restarts (persistence on, stopped with SIGTERM so it writes its database):
+// whichever of the gateway and the subscriber gets back first, the broker queues the readings for the
+// subscriber. The broker is stopped, not SIGKILLed: a broker killed with SIGKILL loses what it acknowledged
+// and had not written to the subscriber yet, and that loss is the broker's, not the gateway's.
 
 #include <sys/mount.h>
 
@@ -43,11 +43,13 @@ class E2eSpool : public E2eTest {
   }
 
   // A persistent subscriber, connected and subscribed to fg/# before anything is published.
-  void connect_subscriber() {
+  void connect_subscriber(int qos = 1) {
     sub_ = std::make_unique<test::MqttClient>("spool-sub", false);
     ASSERT_TRUE(sub_->connect("127.0.0.1", broker_.port())) << broker_.log();
-    ASSERT_TRUE(sub_->subscribe(std::string(kPrefix) + "/#", 1));
+    ASSERT_TRUE(sub_->subscribe(std::string(kPrefix) + "/#", qos));
   }
+
+  std::uint64_t broker_away_ten_seconds(const std::string& mqtt_extra, int subscriber_qos);
 
   // Starts fieldgate (again) without waiting for the broker: it serves as soon as its port is open.
   void spawn_gateway() {
@@ -153,25 +155,35 @@ class E2eSpool : public E2eTest {
   }
 };
 
-TEST_F(E2eSpool, BrokerAwayTenSecondsAtThousandReadingsPerSecondLosesNothing) {
+// 500 lines/s of two readings, 1,000 readings/s: 2 s with the broker, 10 s without it, 3 s with it again.
+// Waits until the last seq of both channels arrived; returns the number of lines (the last seq).
+std::uint64_t E2eSpool::broker_away_ten_seconds(const std::string& mqtt_extra, int subscriber_qos) {
   add_device("dev");
-  write_config(spool_config());
-  ASSERT_NO_FATAL_FAILURE(connect_subscriber());
-  ASSERT_NO_FATAL_FAILURE(spawn_gateway());
-  ASSERT_TRUE(sub_->wait_message(device_status_topic("dev"), "online")) << diagnostics();
-
-  // 500 lines/s of two readings: 1,000 readings/s. 2 s with the broker, 10 s without, 3 s with it again.
+  write_config(spool_config(mqtt_extra));
+  connect_subscriber(subscriber_qos);
+  spawn_gateway();
+  EXPECT_TRUE(sub_->wait_message(device_status_topic("dev"), "online")) << diagnostics();
   std::uint64_t n = feed(1, 500, 2s);
   const std::size_t mark = log().size();
   broker_.stop();
   n = feed(n, 500, 10s);
-  ASSERT_TRUE(broker_.restart()) << broker_.last_error();
+  EXPECT_TRUE(broker_.restart()) << broker_.last_error();
   n = feed(n, 500, 3s);
   const std::uint64_t lines = n - 1;
-
   for (const char* channel : {"a", "b"}) {
-    ASSERT_TRUE(wait_seq(channel, lines))
-        << channel << ": seq " << lines << " never arrived" << diagnostics();
+    EXPECT_TRUE(wait_seq(channel, lines))
+        << channel << ": seq " << lines << " never arrived" << diagnostics() << "--- broker log ---\n"
+        << broker_.log();
+  }
+  EXPECT_NE(log().find("spool: broker away", mark), std::string::npos) << diagnostics();
+  EXPECT_TRUE(wait_log("spool: drained in", mark)) << diagnostics();
+  return lines;
+}
+
+TEST_F(E2eSpool, BrokerAwayTenSecondsAtThousandReadingsPerSecondLosesNothing) {
+  const std::uint64_t lines = broker_away_ten_seconds("", 1);
+  ASSERT_FALSE(HasFailure());
+  for (const char* channel : {"a", "b"}) {
     // Every seq, in order. QoS 1 cannot promise exactly once across a broken connection: a message the
     // broker took whose PUBACK was lost as it stopped is sent again. Such a duplicate is the same
     // reading, (epoch, seq) and value; the run counts them.
@@ -185,8 +197,23 @@ TEST_F(E2eSpool, BrokerAwayTenSecondsAtThousandReadingsPerSecondLosesNothing) {
     std::cout << "[ OBSERVED ] " << channel << ": " << all.size() - lines << " QoS 1 duplicates among "
               << lines << " readings\n";
   }
-  EXPECT_NE(log().find("spool: broker away", mark), std::string::npos) << diagnostics();
-  EXPECT_TRUE(wait_log("spool: drained in", mark)) << diagnostics();
+}
+
+// QoS 2 with a persistent session at a persistent broker: the broker remembers, across its restart, which
+// message ids it has already taken (PUBREC sent), so a message resent after the outage is not delivered
+// again, and the spool releases each reading only on PUBCOMP. Exactly once, in order.
+TEST_F(E2eSpool, BrokerAwayTenSecondsAtQos2WithAPersistentSessionDeliversEverySeqExactlyOnce) {
+  const std::uint64_t lines = broker_away_ten_seconds("qos = 2\nclean_session = false\n", 2);
+  ASSERT_FALSE(HasFailure());
+  for (const char* channel : {"a", "b"}) {
+    auto all = seen(channel);
+    EXPECT_EQ(all.size(), lines) << channel << ": every reading once" << diagnostics();
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      ASSERT_EQ(all[i].seq, i + 1) << channel << ": arrival " << i << diagnostics();
+      EXPECT_EQ(all[i].value, static_cast<double>(i + 1)) << channel << ": seq " << i + 1;
+      EXPECT_EQ(all[i].epoch, 1u);
+    }
+  }
 }
 
 TEST_F(E2eSpool, GatewayKilledTwentyTimesWhileBrokerComesAndGoesMissesNoSeq) {

@@ -863,6 +863,15 @@ TEST(ConfigSpool, ErrorsNameTheKeyAndWhere) {
             "site.toml:2:13: gateway.state_dir: must be an absolute path, got \"var/lib\"");
 }
 
+TEST(ConfigCleanSession, DefaultsToTrueAndFalseNeedsProtocol311) {
+  EXPECT_TRUE(parse("").mqtt.session.clean_session);
+  EXPECT_FALSE(parse("[mqtt]\nclean_session = false\n").mqtt.session.clean_session);
+  EXPECT_TRUE(parse("[mqtt]\nprotocol = \"5\"\nclean_session = true\n").mqtt.session.clean_session);
+  EXPECT_EQ(issue("[mqtt]\nprotocol = \"5\"\nclean_session = false\n"),
+            "site.toml:3:17: mqtt.clean_session: false needs protocol \"3.1.1\" (with MQTT 5 no session "
+            "expiry is sent, so the broker would not keep the session)");
+}
+
 }  // namespace
 }  // namespace fg::gateway
 
@@ -874,7 +883,8 @@ TEST(ConfigHomeAssistant, DefaultsAndSettings) {
   EXPECT_TRUE(defaults.homeassistant.enabled);
   EXPECT_EQ(defaults.homeassistant.prefix, "homeassistant");
   EXPECT_EQ(defaults.mqtt.metrics_interval, std::chrono::seconds(60));
-  Config c = parse("[homeassistant]\nenabled = false\nprefix = \"ha/site\"\n[mqtt]\nmetrics_interval = \"0s\"\n");
+  Config c =
+      parse("[homeassistant]\nenabled = false\nprefix = \"ha/site\"\n[mqtt]\nmetrics_interval = \"0s\"\n");
   EXPECT_FALSE(c.homeassistant.enabled);
   EXPECT_EQ(c.homeassistant.prefix, "ha/site");
   EXPECT_EQ(c.mqtt.metrics_interval.count(), 0);
@@ -918,9 +928,10 @@ TEST(ConfigHomeAssistant, DeviceClassIsCheckedForThePlatformTheChannelBecomes) {
                          "device_class = \"temperature\"\n"),
             "site.toml:7:16: serial[0].channels.d.homeassistant.device_class: Home Assistant has no "
             "binary_sensor device class \"temperature\" (\"\" for none)");
-  EXPECT_EQ(issue(head + "[serial.channels.t.homeassistant]\nicon = \"thermometer\"\n"),
-            "site.toml:5:8: serial[0].channels.t.homeassistant.icon: must be an icon name with its set, such as "
-            "\"mdi:thermometer\", got \"thermometer\"");
+  EXPECT_EQ(
+      issue(head + "[serial.channels.t.homeassistant]\nicon = \"thermometer\"\n"),
+      "site.toml:5:8: serial[0].channels.t.homeassistant.icon: must be an icon name with its set, such as "
+      "\"mdi:thermometer\", got \"thermometer\"");
   EXPECT_EQ(issue(head + "[serial.channels.t.homeassistant]\ncolour = \"red\"\n"),
             "site.toml:5:1: serial[0].channels.t.homeassistant.colour: unknown key");
 }

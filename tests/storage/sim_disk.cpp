@@ -90,6 +90,13 @@ std::error_code SimDisk::sync(std::string_view name) {
   return {};
 }
 
+std::expected<storage::Disk::SyncJob, std::error_code> SimDisk::sync_job(std::string_view name) {
+  if (!storage::valid_disk_name(name)) {
+    return std::unexpected(invalid_name());
+  }
+  return SyncJob([this, name = std::string(name)] { return sync(name); });
+}
+
 std::error_code SimDisk::replace(std::string_view name, std::string_view bytes) {
   if (std::error_code ec = start({name}); ec || (ec = take_failure())) {
     return ec;

@@ -36,6 +36,8 @@ class SimDisk final : public storage::Disk {
   std::expected<std::string, std::error_code> read(std::string_view name) override;
   std::error_code append(std::string_view name, std::string_view bytes) override;
   std::error_code sync(std::string_view name) override;
+  // Runs sync(name) when called (on the disk's thread): it makes durable what is appended by then.
+  std::expected<SyncJob, std::error_code> sync_job(std::string_view name) override;
   std::error_code replace(std::string_view name, std::string_view bytes) override;
   std::error_code truncate(std::string_view name, std::uint64_t size) override;
   std::error_code rename(std::string_view from, std::string_view to) override;

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <thread>
 
 #include "storage/error.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -129,6 +130,30 @@ TEST(PosixDisk, SyncOfAnAbsentFileFails) {
   TempDir tmp;
   auto disk = PosixDisk::open(tmp.path()).value();
   EXPECT_EQ(disk.sync("absent"), std::errc::no_such_file_or_directory);
+}
+
+// The job of a sync off the caller's thread holds descriptors of its own: it works after the file was
+// removed and the disk itself is gone, on another thread, and closes them when it goes.
+TEST(PosixDisk, ASyncJobOwnsItsDescriptorsAndOutlivesTheFileAndTheDisk) {
+  TempDir tmp;
+  int before = count_open_fds();
+  {
+    Disk::SyncJob job;
+    {
+      auto disk = PosixDisk::open(tmp.path()).value();
+      ASSERT_FALSE(disk.append("a", "x"));  // a new file: the directory is synced too
+      auto made = disk.sync_job("a");
+      ASSERT_TRUE(made) << made.error().message();
+      job = std::move(*made);
+      ASSERT_FALSE(disk.remove("a"));
+      EXPECT_EQ(disk.sync_job("absent").error(), std::errc::no_such_file_or_directory);
+    }
+    EXPECT_EQ(count_open_fds(), before + 2) << "the job's duplicates of the file and the directory";
+    std::error_code result = std::make_error_code(std::errc::io_error);
+    std::thread([&] { result = job(); }).join();
+    EXPECT_FALSE(result) << result.message();
+  }
+  EXPECT_EQ(count_open_fds(), before);
 }
 
 TEST(PosixDisk, SyncOfAFileNeverAppendedToWorks) {
