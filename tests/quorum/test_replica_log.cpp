@@ -669,6 +669,26 @@ TEST(ReplicaLogSim, GroupCommitSyncsOncePerCommit) {
   EXPECT_EQ(disk.pending("log"), "");
 }
 
+// What one store costs the disk (issue 8's benchmark item): its record appended and one sync at the
+// commit; no rewrite, truncation or rename, and no byte beyond the record.
+TEST(ReplicaLogSim, AStoreAppendsItsRecordAndNothingElse) {
+  SimDisk disk;
+  auto [log, rec] = open_ok(disk);
+  ASSERT_FALSE(log.mark_initialized({}));
+  std::uint64_t syncs = disk.sync_calls();
+  std::uint64_t durable_ops = disk.durable_ops();
+  std::uint64_t appended = disk.appended_bytes();
+  std::uint64_t log_bytes = log.log_bytes();
+  for (std::uint64_t i = 1; i <= 100; ++i) {
+    ASSERT_FALSE(log.append("key" + std::to_string(i % 10), ver(i, std::string(64, 'v'))));
+    ASSERT_FALSE(log.commit());
+  }
+  EXPECT_EQ(disk.sync_calls(), syncs + 100);
+  EXPECT_EQ(disk.durable_ops(), durable_ops);
+  EXPECT_EQ(disk.appended_bytes() - appended, log.log_bytes() - log_bytes);
+  EXPECT_EQ(disk.read("log").value().size(), rf::kHeaderBytes + log.log_bytes());
+}
+
 TEST(ReplicaLogSim, AFailedAppendIsCutBackSoLaterRecordsSurvive) {
   SimDisk disk;
   {
