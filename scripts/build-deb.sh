@@ -45,6 +45,15 @@ if [ ${#profiles[@]} -gt 1 ]; then
   args+=("-P$(IFS=,; echo "${profiles[*]}")")
 fi
 export DEB_BUILD_OPTIONS="parallel=$(nproc) ${DEB_BUILD_OPTIONS:-}"
+# Compiles go through ccache (CMake reads the launcher from the environment when it configures), so that
+# building a package again, as a second CI run on the same machine does, is cache hits. The copy in
+# build/deb/<target>/src is the base directory: the paths ccache hashes are relative to it, and Debian's
+# -ffile-prefix-map names the same path in every run from one checkout.
+if command -v ccache >/dev/null; then
+  export CMAKE_CXX_COMPILER_LAUNCHER=${CMAKE_CXX_COMPILER_LAUNCHER-ccache}
+  export CMAKE_C_COMPILER_LAUNCHER=${CMAKE_C_COMPILER_LAUNCHER-ccache}
+  export CCACHE_BASEDIR=${CCACHE_BASEDIR-$PWD/$out/src} CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR-1}
+fi
 
 (cd "$out/src" && dpkg-buildpackage "${args[@]}") >"$out/build.log" 2>&1 || {
   tail -n 60 "$out/build.log" >&2

@@ -4,6 +4,9 @@
 #   scripts/test.sh                      dev preset (debug build, all tests)
 #   scripts/test.sh asan rpi-aarch64     any presets from CMakePresets.json, in order
 #
+# FG_CTEST_ARGS adds arguments to every ctest run: CI runs the slow suites as a stage of their own
+# (FG_CTEST_ARGS="-LE ^(e2e|sim)$" here, then ctest -L; docs/testing.md, "What CI runs").
+#
 # rpi-aarch64 cross-builds for a 64-bit Pi and runs the tests under qemu-aarch64; rpi-armhf for a 32-bit
 # Pi under qemu-arm; rpi-armv6 statically for the Pi Zero W and Pi 1 under qemu-arm -cpu arm1176.
 set -euo pipefail
@@ -35,5 +38,6 @@ for p in "${presets[@]}"; do
   echo "=== preset $p"
   cmake --preset "$p" >/dev/null
   cmake --build --preset "$p" -j "$jobs"
-  ctest --preset "$p" -j "$jobs"
+  # shellcheck disable=SC2086 # FG_CTEST_ARGS is a list of arguments
+  ctest --preset "$p" -j "$jobs" ${FG_CTEST_ARGS:-}
 done

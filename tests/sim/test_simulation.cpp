@@ -18,7 +18,8 @@ std::string replay_hint(std::uint64_t seed) {
 }
 
 // 2,000 seeds in four shards, so ctest can run them in parallel. Under qemu (the cross build's tests) a
-// run costs twenty times more; there the suite runs 200, and the host build the full 2,000.
+// run costs twenty times more, and several times more under ASan: there the suite runs 200
+// (tests/sim/CMakeLists.txt says why that is enough), and the host's dev build the full 2,000.
 #ifndef FG_SIM_SEEDS_PER_SHARD
 #define FG_SIM_SEEDS_PER_SHARD 500
 #endif
