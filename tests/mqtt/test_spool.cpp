@@ -12,34 +12,15 @@
 #include <string>
 #include <vector>
 
+#include "tests/mqtt/spool_test_support.hpp"
 #include "tests/storage/sim_disk.hpp"
 
 namespace fg::mqtt {
 namespace {
 
-Publication message(int n, Qos qos = Qos::at_least_once) {
-  return {"t/" + std::to_string(n), "payload " + std::to_string(n), qos, false};
-}
-
-// Takes every waiting message, handing each out with the next message id; returns their payloads.
-std::vector<std::string> take_all(Spool& spool, int& next_mid) {
-  std::vector<std::string> out;
-  while (const Publication* m = spool.front()) {
-    out.push_back(m->payload);
-    spool.sent(next_mid++);
-  }
-  return out;
-}
-
-std::vector<std::string> segment_files(test::SimDisk& disk) {
-  std::vector<std::string> out;
-  for (const auto& name : disk.names()) {
-    if (name.starts_with("seg-") && !name.ends_with(".corrupt")) {
-      out.push_back(name);
-    }
-  }
-  return out;
-}
+using test_support::message;
+using test_support::segment_files;
+using test_support::take_all;
 
 TEST(MqttSpool, HandsOutInOrderAndCountsWaiting) {
   test::SimDisk disk;

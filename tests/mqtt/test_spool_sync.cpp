@@ -9,25 +9,20 @@
 
 #include "mqtt/spool.hpp"
 #include "storage/error.hpp"
+#include "tests/mqtt/spool_test_support.hpp"
 #include "tests/storage/sim_disk.hpp"
 
 namespace fg::mqtt {
 namespace {
 
-Publication message(int n) {
-  return {"t/" + std::to_string(n), "payload " + std::to_string(n), Qos::at_least_once, false};
-}
+using test_support::message;
 
+// What a spool opened again on the disk hands out.
 std::vector<std::string> recovered_payloads(test::SimDisk& disk) {
-  std::vector<std::string> out;
   auto spool = Spool::open(disk);
   EXPECT_TRUE(spool);
   int mid = 1;
-  while (spool && spool->front() != nullptr) {
-    out.push_back(spool->front()->payload);
-    spool->sent(mid++);
-  }
-  return out;
+  return spool ? test_support::take_all(*spool, mid) : std::vector<std::string>{};
 }
 
 TEST(MqttSpoolSync, TheJobMakesDurableWhatWasAppendedBeforeIt) {
