@@ -7,6 +7,30 @@
 #include "devices/serial/text.hpp"
 
 namespace fg::devices::serial {
+namespace {
+
+// Whether the pattern uses \C, RE2's "any single byte". Every other construct matches whole characters
+// of a valid UTF-8 line, but \C can cut a character in two and hand a channel invalid text, so it is
+// refused at configuration time. Text quoted by \Q...\E is literal and skipped.
+bool matches_single_bytes(std::string_view pattern) {
+  bool quoted = false;
+  for (std::size_t i = 0; i + 1 < pattern.size(); ++i) {
+    if (pattern[i] != '\\') {
+      continue;
+    }
+    const char escaped = pattern[++i];
+    if (quoted) {
+      quoted = escaped != 'E';
+    } else if (escaped == 'Q') {
+      quoted = true;
+    } else if (escaped == 'C') {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
 
 Expected<RegexParser, ConfigError> RegexParser::create(const RegexParserConfig& config) {
   RE2::Options options;
@@ -15,6 +39,9 @@ Expected<RegexParser, ConfigError> RegexParser::create(const RegexParserConfig& 
   auto regex = std::make_unique<RE2>(config.pattern, options);
   if (!regex->ok()) {
     return fail(ConfigError{regex->error()});
+  }
+  if (matches_single_bytes(config.pattern)) {
+    return fail(ConfigError{"regex uses \\C (any byte), which can split a UTF-8 character; use . instead"});
   }
   std::vector<std::pair<std::string, int>> groups(regex->NamedCapturingGroups().begin(),
                                                   regex->NamedCapturingGroups().end());

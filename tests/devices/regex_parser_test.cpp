@@ -84,6 +84,21 @@ TEST(RegexParser, CompileErrorsAreValuesWithRe2sMessage) {
   EXPECT_NE(unnamed.error().message.find("named group"), std::string::npos);
 }
 
+// \C matches one byte and could cut "é" in two, handing a channel invalid UTF-8 (found by the fuzzer).
+TEST(RegexParser, RefusesTheAnyBytePatternThatCouldSplitACharacter) {
+  for (const char* pattern : {R"((?P<v>\C))", R"((?P<v>a\C+))", R"(\Qx\E(?P<v>\C))"}) {
+    const auto parser = RegexParser::create({pattern});
+    ASSERT_FALSE(parser.has_value()) << pattern;
+    EXPECT_NE(parser.error().message.find("\\C"), std::string::npos) << parser.error().message;
+  }
+  // A literal backslash before C, and \C quoted by \Q...\E, are ordinary text.
+  for (const char* pattern : {R"((?P<v>\\C))", R"((?P<v>\Q\C\E))"}) {
+    const auto parser = RegexParser::create({pattern});
+    ASSERT_TRUE(parser.has_value()) << pattern << ": " << parser.error().message;
+    EXPECT_EQ(parser->parse("x\\C").value().fields.at(0).value, Value(std::string("\\C")));
+  }
+}
+
 // A pattern that takes exponential time in a backtracking engine on a line of a's with no match at the
 // end; RE2 is linear. A generous bound keeps the test stable on a slow Pi under the sanitizers.
 TEST(RegexParser, NoCatastrophicBacktracking) {
