@@ -5,9 +5,12 @@
 //   waits for the reading to reach its subscriber, one edge at a time;
 // - the highest edge rate without loss: edges paced at a rate from a ladder for about a second each; a rate
 //   passes when the subscriber got one reading per edge with alternating levels, and the ladder stops at
-//   the first rate that loses or merges edges;
+//   the first rate that loses or merges edges. Each rate's line is followed by where its edges went, from
+//   the gateway's `fieldgate status --json`: the edges the kernel handed the device, the edges libgpiod v2's
+//   sequence numbers say the kernel dropped, the device's readings, and MQTT's published and dropped;
 //   The same ladder with "kernel" in place of a backend is the ceiling of the guest itself: this program
 //   requests the line through the kernel's uAPI and reads its events in a thread, without fieldgate;
+// - a burst of --burst edges made as fast as the bench can (0: none), and how many readings came of it;
 // - idle wake-ups per second of a gateway with 8 GPIO inputs beside one with none (voluntary context
 //   switches from /proc/PID/status over --idle-seconds, after --idle-settle): watched fds cost no
 //   wake-ups. The settle matters: the inputs' first readings leave the spool's checkpoint due (gateway/
@@ -16,7 +19,7 @@
 // The guest runs on TCG (an emulated CPU): absolute times are indicative only; compare ratios.
 //
 //   bench_gpio_vm [--backends kernel,gpiod,sysfs] [--edges 200] [--idle-seconds 30] [--idle-settle 2]
-//                 [--max-rate 20000]
+//                 [--max-rate 20000] [--burst 200]
 
 #include <fcntl.h>
 #include <linux/gpio.h>
@@ -31,11 +34,14 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "tests/gpio/sim_chip.hpp"
 #include "tests/support/child_process.hpp"
@@ -55,6 +61,7 @@ struct Options {
   int idle_seconds = 30;
   int idle_settle = 2;
   int max_rate = 20000;
+  int burst = 200;
 };
 
 long proc_status(pid_t pid, const std::string& key) {
@@ -63,6 +70,19 @@ long proc_status(pid_t pid, const std::string& key) {
     if (line.rfind(key, 0) == 0) return std::stol(line.substr(key.size()));
   }
   return -1;
+}
+
+// CPU time (user + system) a process has used, from /proc/PID/stat.
+std::chrono::milliseconds cpu_time(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  std::istringstream fields(text.substr(text.rfind(')') + 2));  // after "pid (comm) "
+  std::string field;
+  long ticks = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {
+    if (i >= 14) ticks += std::stol(field);  // utime, stime
+  }
+  return std::chrono::milliseconds(ticks * 1000 / ::sysconf(_SC_CLK_TCK));
 }
 
 // Drives one simulated line through its sysfs `pull` attribute, kept open: one pwrite per edge, so the
@@ -95,8 +115,11 @@ class Rig {
       chip_.emplace(std::move(*chip));
     }
     std::ostringstream config;
-    config << "[gateway]\nid = \"b\"\nlog_level = \"notice\"\n\n[mqtt]\nhost = \"127.0.0.1\"\nport = "
-           << broker_.port() << "\nprefix = \"fg\"\n\n";
+    // A state directory of its own: the spool of an earlier rig's gateway (killed with readings not yet
+    // acknowledged) would otherwise send them again to this rig's subscriber, on the same topic.
+    config << "[gateway]\nid = \"b\"\nlog_level = \"notice\"\nstate_dir = \"" << (dir_ / "state").string()
+           << "\"\n\n[mqtt]\nhost = \"127.0.0.1\"\nport = "
+           << broker_.port() << "\nprefix = \"fg\"\n\n[control]\nsocket = \"" << socket() << "\"\n\n";
     for (int i = 0; i < inputs && backend != "kernel"; ++i) {
       config << "[[gpio]]\nname = \"in" << i << "\"\nmode = \"state\"\nchip = \"" << chip_->label()
              << "\"\nbackend = \"" << backend << "\"\nline = " << i << "\n";
@@ -133,6 +156,28 @@ class Rig {
     return seen;
   }
 
+  // Where the edges of device `in0` went, from `fieldgate status --json`: one line for the log.
+  std::string stages() const {
+    const std::string cmd = std::string(FIELDGATE_BINARY) + " status --json --socket " + socket();
+    std::unique_ptr<FILE, int (*)(FILE*)> p(::popen(cmd.c_str(), "r"), ::pclose);
+    std::string out;
+    char buf[4096];
+    while (p && std::fgets(buf, sizeof buf, p.get()) != nullptr) out += buf;
+    const auto s = nlohmann::json::parse(out, nullptr, false);
+    if (s.is_discarded()) return "status unreadable: " + out;
+    const auto counter = [&](const std::string& name) -> std::uint64_t {
+      for (const auto& d : s["devices"]) {
+        if (d["name"] == "in0") return d["counters"].value(name, std::uint64_t{0});
+      }
+      return 0;
+    };
+    const auto& m = s["mqtt"];
+    return "edges " + std::to_string(counter("edges")) + ", kernel dropped " +
+           std::to_string(counter("kernel_dropped_edges")) + ", readings " + std::to_string(counter("readings")) +
+           ", mqtt published " + std::to_string(m.value("published", std::uint64_t{0})) + ", dropped " +
+           std::to_string(m.value("dropped", std::uint64_t{0})) + ", gateway dropped " +
+           std::to_string(s.value("dropped", std::uint64_t{0}));
+  }
   std::vector<fg::test::MqttMessage> on_topic(const std::string& topic) const { return sub_.on_topic(topic); }
   SimChip& chip() { return *chip_; }
   pid_t pid() const { return gateway_.pid(); }
@@ -142,6 +187,7 @@ class Rig {
   }
 
  private:
+  std::string socket() const { return (dir_ / "control.sock").string(); }
   static bool fail(std::string* error, const std::string& what) {
     *error = what;
     return false;
@@ -155,6 +201,16 @@ class Rig {
   fg::test::ChildProcess gateway_;
 };
 
+// Starts `rig`, or says why it could not for the measurement `what`.
+bool start(Rig& rig, const std::string& backend, int inputs, const char* what) {
+  std::string error;
+  if (!rig.start(backend, inputs, &error)) {
+    std::printf("%-6s %s: %s\n", backend.c_str(), what, error.c_str());
+    return false;
+  }
+  return true;
+}
+
 double percentile(std::vector<double> v, double p) {
   std::sort(v.begin(), v.end());
   return v.empty() ? 0 : v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))];
@@ -162,11 +218,7 @@ double percentile(std::vector<double> v, double p) {
 
 bool latency(const std::string& backend, const Options& o) {
   Rig rig;
-  std::string error;
-  if (!rig.start(backend, 1, &error)) {
-    std::printf("%-6s latency: %s\n", backend.c_str(), error.c_str());
-    return false;
-  }
+  if (!start(rig, backend, 1, "latency")) return false;
   PullDriver pull(rig.chip(), 0);
   const std::string topic = "fg/b/in0/state";
   std::vector<double> us;
@@ -220,6 +272,28 @@ std::vector<bool> kernel_events(const SimChip& chip, const std::function<void()>
   return levels;
 }
 
+// Runs `drive` and returns the levels that came of it, the level at start (low) first: the events this
+// program reads from the kernel ("kernel"), or else in0's readings at the subscriber, with their seq (the
+// gateway's) in `seqs`, waiting up to `wait` for `edges` of them.
+std::vector<bool> levels_of(Rig& rig, const std::string& backend, int edges, const std::function<void()>& drive,
+                            std::chrono::seconds wait, std::vector<std::int64_t>& seqs) {
+  std::vector<bool> levels{false};
+  if (backend == "kernel") {
+    auto events = kernel_events(rig.chip(), drive);
+    levels.insert(levels.end(), events.begin(), events.end());
+    return levels;
+  }
+  drive();
+  const std::string topic = "fg/b/in0/state";
+  rig.wait_count(topic, static_cast<std::size_t>(edges) + 1, wait);
+  levels.clear();
+  for (const auto& reading : rig.on_topic(topic)) {
+    levels.push_back(reading.payload.find("\"value\":true") != std::string::npos);
+    seqs.push_back(nlohmann::json::parse(reading.payload, nullptr, false).value("seq", std::int64_t{-1}));
+  }
+  return levels;
+}
+
 bool max_rate(const std::string& backend, const Options& o) {
   int best = 0;
   double best_achieved = 0;
@@ -227,17 +301,14 @@ bool max_rate(const std::string& backend, const Options& o) {
   for (int rate : {100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000}) {
     if (rate > o.max_rate) break;
     Rig rig;  // a fresh gateway per rate, so one rate's backlog cannot spill into the next
-    std::string error;
-    if (!rig.start(backend, 1, &error)) {
-      std::printf("%-6s rate: %s\n", backend.c_str(), error.c_str());
-      return false;
-    }
+    if (!start(rig, backend, 1, "rate")) return false;
     PullDriver pull(rig.chip(), 0);
     const int edges = std::max(200, rate);  // about a second's worth
     const auto period = std::chrono::nanoseconds(1'000'000'000 / rate);
     // One level per edge, alternating: the first is the level at start (low), then high, low, ...
-    std::vector<bool> levels{false};
+    std::vector<std::int64_t> seqs;
     double achieved = 0;
+    const auto cpu_before = cpu_time(rig.pid());
     auto drive = [&] {
       auto start = Clock::now();
       for (int i = 1; i <= edges; ++i) {
@@ -246,26 +317,28 @@ bool max_rate(const std::string& backend, const Options& o) {
       }
       achieved = edges / std::chrono::duration<double>(Clock::now() - start).count();
     };
-    if (backend == "kernel") {
-      auto events = kernel_events(rig.chip(), drive);
-      levels.insert(levels.end(), events.begin(), events.end());
-    } else {
-      drive();
-      const std::string topic = "fg/b/in0/state";
-      rig.wait_count(topic, static_cast<std::size_t>(edges) + 1, 10s);
-      levels.clear();
-      for (const auto& reading : rig.on_topic(topic)) {
-        levels.push_back(reading.payload.find("\"value\":true") != std::string::npos);
-      }
-    }
+    const std::vector<bool> levels = levels_of(rig, backend, edges, drive, 10s, seqs);
     std::size_t got = levels.size();
     bool alternating = got == static_cast<std::size_t>(edges) + 1;
     std::size_t first_wrong = 0;  // the first reading whose level is not the one expected, if any
     while (first_wrong < got && levels[first_wrong] == (first_wrong % 2 == 1)) ++first_wrong;
     alternating = alternating && first_wrong == got;
-    const std::string where = first_wrong < got ? ", reading " + std::to_string(first_wrong) + " out of step" : "";
+    // Around the first reading out of step: the levels (0/1) and, from the gateway, each reading's seq,
+    // whose gaps would be readings lost between the gateway and the subscriber.
+    std::string where;
+    if (first_wrong < got) {
+      where = ", reading " + std::to_string(first_wrong) + " out of step:";
+      const std::size_t from = first_wrong > 4 ? first_wrong - 4 : 0;
+      for (std::size_t i = from; i < std::min(got, first_wrong + 5); ++i) {
+        where += " " + std::to_string(levels[i]) + (i < seqs.size() ? "#" + std::to_string(seqs[i]) : "");
+      }
+    }
     std::printf("%-6s   %6d edges/s asked, %8.0f driven: %zu of %d readings%s\n", backend.c_str(), rate,
                 achieved, got > 0 ? got - 1 : 0, edges, alternating ? "" : (" (LOST or merged" + where + ")").c_str());
+    if (backend != "kernel") {
+      std::printf("%-6s            gateway: %s, CPU %lld ms\n", backend.c_str(), rig.stages().c_str(),
+                  static_cast<long long>((cpu_time(rig.pid()) - cpu_before).count()));
+    }
     if (!alternating) {
       stop = " (" + std::to_string(rate) + "/s lost edges)";
       break;
@@ -278,13 +351,27 @@ bool max_rate(const std::string& backend, const Options& o) {
   return true;
 }
 
+// A burst: o.burst edges as fast as the bench can change the pull, then the wait for the readings. What is
+// lost is what did not fit the kernel's buffer for the request while the gateway caught up (16 events for
+// libgpiod v1, fixed; the request's event_buffer_size for v2), counted rather than timed, so it compares
+// well across loads.
+bool burst(const std::string& backend, const Options& o) {
+  Rig rig;
+  if (!start(rig, backend, 1, "burst")) return false;
+  PullDriver pull(rig.chip(), 0);
+  std::vector<std::int64_t> seqs;
+  const std::vector<bool> levels = levels_of(
+      rig, backend, o.burst, [&] { for (int i = 1; i <= o.burst; ++i) pull.set(i % 2 == 1); }, 20s, seqs);
+  std::printf("%-6s burst of %d edges: %zu readings, last level %s\n", backend.c_str(), o.burst,
+              levels.empty() ? 0 : levels.size() - 1,
+              levels.empty() ? "none" : (levels.back() == (o.burst % 2 == 1) ? "right" : "WRONG"));
+  if (backend != "kernel") std::printf("%-6s            gateway: %s\n", backend.c_str(), rig.stages().c_str());
+  return true;
+}
+
 bool idle(const std::string& backend, int inputs, const Options& o) {
   Rig rig;
-  std::string error;
-  if (!rig.start(backend, inputs, &error)) {
-    std::printf("%-6s idle: %s\n", backend.c_str(), error.c_str());
-    return false;
-  }
+  if (!start(rig, backend, inputs, "idle")) return false;
   std::this_thread::sleep_for(std::chrono::seconds(o.idle_settle));  // start-up settles; then measured
   long v0 = proc_status(rig.pid(), "voluntary_ctxt_switches:");
   long n0 = proc_status(rig.pid(), "nonvoluntary_ctxt_switches:");
@@ -307,6 +394,8 @@ Options parse(int argc, char** argv) {
       o.idle_seconds = std::stoi(value);
     } else if (key == "--idle-settle") {
       o.idle_settle = std::stoi(value);
+    } else if (key == "--burst") {
+      o.burst = std::stoi(value);
     } else if (key == "--max-rate") {
       o.max_rate = std::stoi(value);
     } else if (key == "--backends") {
@@ -335,6 +424,10 @@ int main(int argc, char** argv) {
   for (const auto& b : o.backends) ok = (b == "kernel" || latency(b, o)) && ok;
   std::printf("== highest edge rate without loss (state mode, no debounce)\n");
   for (const auto& b : o.backends) ok = max_rate(b, o) && ok;
+  if (o.burst > 0) {
+    std::printf("== a burst of edges as fast as they can be made\n");
+    for (const auto& b : o.backends) ok = burst(b, o) && ok;
+  }
   std::printf("== idle wake-ups over %d s, %d s after start\n", o.idle_seconds, o.idle_settle);
   ok = idle("", 0, o) && ok;
   for (const auto& b : o.backends) ok = (b == "kernel" || idle(b, 8, o)) && ok;

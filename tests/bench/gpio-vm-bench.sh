@@ -28,7 +28,7 @@ for api in "${apis[@]}"; do
   cmake --build "$dir" -j "$(nproc)" --target bench_gpio_vm
   echo "=== bench_gpio_vm, libgpiod $api ($dir)"
   tests/gpio-vm/run.sh --out "build/gpio-vm/bench-$api" --timeout 900 --file "$dir/gateway/fieldgate" \
-    "$dir/tests/bench/bench_gpio_vm $bench_args" | grep -E '^(==|kernel|gpiod|sysfs|-) ' || true
+    "$dir/tests/bench/bench_gpio_vm $bench_args" | grep --line-buffered -E '^(==|kernel|gpiod|sysfs|-) ' || true
   grep -q '^@@FG-VM END 1 0$' "build/gpio-vm/bench-$api/console.log" ||
     { tail -40 "build/gpio-vm/bench-$api/console.log"; exit 1; }
 done

@@ -46,7 +46,8 @@ kernel=$("$here/kernel.sh" "$root/build/gpio-vm")
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 stage=$(mktemp -d "$root/build/gpio-vm/initramfs.XXXXXX")
-trap 'rm -rf "$stage"' EXIT
+initramfs=$stage.cpio  # beside the stage, not shared: two runs at once (v1 and v2 builds) do not mix
+trap 'rm -rf "$stage" "$initramfs"' EXIT
 
 # The guest's tree is merged-/usr like the host's, so a library path ldd prints (/lib/x86_64-linux-gnu/...)
 # and its /usr twin are the same file in the guest too.
@@ -105,11 +106,11 @@ for f in "${files[@]}"; do
   done < <(find "$f" -type f -print0)
 done
 
-initramfs=$root/build/gpio-vm/initramfs.cpio
 (cd "$stage" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --quiet) > "$initramfs"
 log "initramfs $(( $(stat -c %s "$initramfs") / 1024 / 1024 )) MiB, ${#commands[@]} command(s), kernel $(basename "$kernel")"
 
-# No network device at all (-nic none); the guest's only output is its serial console, on our stdout.
+# No network device at all (-nic none); the guest's only output is its serial console, on our stdout,
+# line by line as it comes (sed -u: a plain `tr` would hold it in its buffer until the VM exits).
 # no_timer_check: on a loaded host the emulated CPU is too slow for the kernel's boot-time check of the
 # IO-APIC timer, which then panics ("IO-APIC + timer doesn't work"); the timer itself works.
 vm_timeout=$(( timeout_s * ${#commands[@]} + 120 ))
@@ -119,7 +120,8 @@ set +e
 timeout -k 10 "$vm_timeout" qemu-system-x86_64 -accel tcg -cpu max -m "$memory" -smp 1 \
   -display none -monitor none -serial stdio -nic none -no-reboot \
   -kernel "$kernel/vmlinuz" -initrd "$initramfs" \
-  -append "console=ttyS0 panic=-1 quiet loglevel=3 no_timer_check rdinit=/init" </dev/null | tr -d '\r' | tee "$console"
+  -append "console=ttyS0 panic=-1 quiet loglevel=3 no_timer_check rdinit=/init" </dev/null |
+  sed -u 's/\r//g' | tee "$console"
 vm_rc=${PIPESTATUS[0]}
 set -e
 log "VM ran $((SECONDS - started)) s (qemu exit $vm_rc)"
