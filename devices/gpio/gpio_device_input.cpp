@@ -54,7 +54,8 @@ void GpioDevice::Core::on_poll(std::error_code status) {
 void GpioDevice::Core::on_edge(const LineEvent& event) {
   ++counters_.edges;
   if (event.seqno != 0) {
-    if (last_seqno_ != 0 && event.seqno > last_seqno_ + 1) {
+    // A request numbers its edges from 1, so a first event numbered 5 says 4 went before it was read.
+    if (event.seqno > last_seqno_ + 1) {
       counters_.kernel_dropped_edges += event.seqno - last_seqno_ - 1;
     }
     last_seqno_ = event.seqno;
