@@ -1,13 +1,18 @@
 // End to end on a real kernel: the fieldgate binary, a mosquitto broker and an MQTT subscriber, all in the
 // gpio-sim VM (tests/gpio-vm). A pull change on a simulated input line reaches the subscriber as a reading;
-// a command published over MQTT sets a simulated output line. Once per backend: the character device
-// through the build's libgpiod (v1 or v2) and the legacy sysfs interface. Skips where gpio-sim is absent.
+// a command published over MQTT sets a simulated output line; a line busy in another process is reported
+// and taken once free; edges the kernel dropped are counted (libgpiod v2). Once per backend: the character
+// device through the build's libgpiod (v1 or v2) and the legacy sysfs interface. Skips where gpio-sim is
+// absent.
 
 #include <gtest/gtest.h>
 
+#include <csignal>
+#include <sstream>
 #include <string>
 #include <thread>
 
+#include "devices/gpio/line.hpp"
 #include "tests/e2e/e2e_support.hpp"
 #include "tests/gpio/sim_chip.hpp"
 
@@ -26,7 +31,7 @@ class GpioE2e : public E2eTest, public ::testing::WithParamInterface<std::string
     SimChip::remove_stale();
     auto made = SimChip::create({.num_lines = 8,
                                  .label = "fg-e2e-" + GetParam(),
-                                 .line_names = {{kInput, "GPIO17"}, {kOutput, "GPIO27"}},
+                                 .line_names = {{kInput, "GPIO17"}, {4, "GPIO22"}, {kOutput, "GPIO27"}},
                                  .hogs = {}});
     ASSERT_TRUE(made) << made.error();
     sim_.emplace(std::move(*made));
@@ -51,6 +56,42 @@ class GpioE2e : public E2eTest, public ::testing::WithParamInterface<std::string
       return ::testing::AssertionFailure() << payload << ": " << reached.error() << diagnostics();
     }
     return ::testing::AssertionSuccess();
+  }
+
+  // [control] with a socket in the test's directory, for status().
+  std::string control_section() const { return "\n[control]\nsocket = \"" + socket() + "\"\n"; }
+  std::string socket() const { return (dir() / "control.sock").string(); }
+
+  // The gateway's `fieldgate status --json` document; null if it cannot be had.
+  Json status() {
+    std::filesystem::remove(dir() / "status.out");  // the output file is appended to
+    run_to_end({FIELDGATE_BINARY, "status", "--json", "--socket", socket()}, dir() / "status.out",
+               dir() / "status.err");
+    Json s = Json::parse(read_text(dir() / "status.out"), nullptr, false);
+    return s.is_discarded() ? Json() : s;
+  }
+
+  // A counter of device `name` in `status`, or -1.
+  static long long device_counter(const Json& status, const std::string& name, const std::string& counter) {
+    if (status.is_object()) {
+      for (const auto& d : status["devices"]) {
+        if (d["name"] == name && d["counters"].contains(counter)) return d["counters"][counter].get<long long>();
+      }
+    }
+    return -1;
+  }
+
+  // Waits until the log has a line holding every one of `parts`.
+  bool log_has_line(const std::vector<std::string>& parts, std::chrono::milliseconds timeout = kWait) {
+    for (auto deadline = Clock::now() + timeout; Clock::now() < deadline; std::this_thread::sleep_for(20ms)) {
+      std::istringstream in(log());
+      for (std::string line; std::getline(in, line);) {
+        bool all = true;
+        for (const auto& part : parts) all = all && line.find(part) != std::string::npos;
+        if (all) return true;
+      }
+    }
+    return false;
   }
 
   std::optional<SimChip> sim_;
@@ -138,6 +179,83 @@ TEST_P(GpioE2e, AToggleOrAPulseIsKeptAsTheLevelItLeftAndRestoredAfterSigkill) {
   EXPECT_NE(log().find("restored state = off from the register", mark), std::string::npos) << diagnostics();
   auto level = sim_->wait_value(kOutput, 0, kWait);
   EXPECT_TRUE(level) << level.error() << diagnostics();
+}
+
+// A line held by another process (gpioset, through the character device) is its device's error alone: the
+// device is reported offline with a log line that says another process holds the line, the gateway serves
+// its other devices meanwhile, and the device takes the line once the other process lets go, without a
+// restart (it is tried again every reopen_interval).
+TEST_P(GpioE2e, ALineBusyInAnotherProcessIsItsDevicesAloneAndTakenOnceFreed) {
+  constexpr unsigned kOther = 4;
+  Process holder;
+  std::string error;
+  ASSERT_TRUE(holder.spawn({"gpioset", "--mode=signal", sim_->dev_path(), std::to_string(kInput) + "=0"},
+                           dir() / "gpioset.log", &error))
+      << error;
+  bool held = false;  // gpioinfo shows the line used by "gpioset"
+  for (auto deadline = Clock::now() + kWait; !held && Clock::now() < deadline; std::this_thread::sleep_for(20ms)) {
+    std::filesystem::remove(dir() / "gpioinfo.out");
+    run_to_end({"gpioinfo", sim_->dev_path()}, dir() / "gpioinfo.out", dir() / "gpioinfo.out");
+    std::istringstream in(read_text(dir() / "gpioinfo.out"));
+    for (std::string line; std::getline(in, line);) {
+      held = held || (line.find("line   " + std::to_string(kInput) + ":") != std::string::npos &&
+                      line.find("\"gpioset\"") != std::string::npos);
+    }
+  }
+  ASSERT_TRUE(held) << "gpioset did not take the line: " << read_text(dir() / "gpioset.log")
+                    << read_text(dir() / "gpioinfo.out");
+
+  ASSERT_NO_FATAL_FAILURE(start_gateway(config_head() + gpio_entry("door", "state", kInput, "GPIO17") +
+                                            "reopen_interval = \"200ms\"\n" +
+                                            gpio_entry("window", "state", kOther, "GPIO22"),
+                                        {"window"}));
+  EXPECT_TRUE(sub_->wait_message(device_status_topic("door"), "offline")) << diagnostics();
+  EXPECT_TRUE(log_has_line({"door: cannot ", "another process holds it"})) << diagnostics();
+  // The other device serves meanwhile.
+  ASSERT_TRUE(sim_->set_pull(kOther, SimChip::Pull::up));
+  auto window = wait_readings(topic("window/state"), 2);
+  ASSERT_EQ(2u, window.size()) << diagnostics();
+  EXPECT_EQ(true, window[1]["value"]) << window[1].dump();
+  EXPECT_TRUE(sub_->on_topic(topic("door/state")).empty()) << diagnostics();
+
+  holder.terminate();  // SIGTERM: gpioset releases the line and exits
+  ASSERT_FALSE(holder.running());
+  EXPECT_TRUE(sub_->wait_message(device_status_topic("door"), "online")) << diagnostics();
+  auto door = wait_readings(topic("door/state"), 1);
+  ASSERT_EQ(1u, door.size()) << diagnostics();
+  EXPECT_EQ(false, door[0]["value"]) << door[0].dump();
+}
+
+// libgpiod v2 numbers each line's edges, so a gap is a count of edges the kernel dropped (its buffer for
+// the request was full). The gateway is stopped (SIGSTOP) while more edges come than the kernel keeps for
+// it; once it runs again, its status shows the drop for that device and in the gateway's total, and the
+// log says that the device is dropping edges.
+TEST_P(GpioE2e, EdgesTheKernelDroppedAreCountedAndShownInStatus) {
+  if (GetParam() != "gpiod" || devices::gpio::gpiod_api() != 2) {
+    GTEST_SKIP() << "only libgpiod v2 numbers the edges (this build: v" << devices::gpio::gpiod_api() << ")";
+  }
+  constexpr int kEdges = 600;  // more than the kernel keeps for the request (devices/gpio/gpiod_v2_line.cpp)
+  ASSERT_NO_FATAL_FAILURE(
+      start_gateway(config_head() + gpio_entry("door", "state", kInput, "GPIO17") + control_section(), {"door"}));
+  ASSERT_EQ(1u, wait_readings(topic("door/state"), 1).size()) << diagnostics();
+  gateway_.signal(SIGSTOP);
+  for (int i = 1; i <= kEdges; ++i) {
+    ASSERT_TRUE(sim_->set_pull(kInput, i % 2 == 1 ? SimChip::Pull::up : SimChip::Pull::down));
+  }
+  gateway_.signal(SIGCONT);
+  Json s;
+  long long edges = 0, dropped = 0;
+  for (auto deadline = Clock::now() + kWait; Clock::now() < deadline; std::this_thread::sleep_for(50ms)) {
+    s = status();
+    edges = device_counter(s, "door", "edges");
+    dropped = device_counter(s, "door", "kernel_dropped_edges");
+    if (dropped > 0 && edges > 0) break;
+  }
+  ASSERT_GT(dropped, 0) << s.dump() << diagnostics();
+  // What the kernel numbered is what it handed over and what it dropped: at most one per pull change.
+  EXPECT_LE(edges + dropped, kEdges) << s.dump();
+  EXPECT_GE(s.value("dropped", 0LL), dropped) << s.dump();
+  EXPECT_TRUE(log_has_line({"door: dropping kernel_dropped_edges"}, 2 * kWait)) << diagnostics();
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, GpioE2e, ::testing::Values("gpiod", "sysfs"),

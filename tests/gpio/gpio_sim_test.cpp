@@ -1,7 +1,7 @@
 // GpioDevice on a real kernel: gpio-sim chips (tests/gpio/sim_chip.hpp) driven by the test, for the
 // libgpiod backend this build has (v1 or v2: the gpio-sim VM runs both builds) and for sysfs. Edges both
-// ways with values and kernel timestamps, debounce, a counter of N pulses, outputs, a pulse that ends, a
-// busy line reported and retried, and a chip unplugged and plugged back. Runs in the gpio-sim VM
+// ways with values and kernel timestamps, debounce, a counter of N pulses, outputs, a pulse that ends on
+// time, a busy line reported and retried, and a chip unplugged and plugged back. Runs in the gpio-sim VM
 // (tests/gpio-vm); skips where gpio-sim is absent, as on the build machines.
 
 #include <gtest/gtest.h>
@@ -182,13 +182,33 @@ TEST_P(GpioOnSim, OutputSetChangesTheSimulatedLine) {
   EXPECT_TRUE(chip->wait_value(5, 0, 2s));
 }
 
-TEST_P(GpioOnSim, APulseEnds) {
+// The simulated line is on from the command until the pulse's duration is over, and off within a bound
+// after it: sampled on the line itself while the loop runs. The bound is wide (the VM's CPU is emulated and
+// shared), but a pulse that ends early, or one whose duration is ignored or read in the wrong unit, fails.
+TEST_P(GpioOnSim, APulseEndsOnTime) {
+  constexpr auto kPulse = 300ms;
+  constexpr auto kBound = 700ms;
   auto device = make(settings(Mode::output, 5));
   ASSERT_TRUE(device && device->online());
-  EXPECT_FALSE(device->accept({CommandKind::pulse, "state", "300ms"}));
-  EXPECT_TRUE(chip->wait_value(5, 1, 2s));
+  ASSERT_TRUE(chip->wait_value(5, 0, 2s));
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_FALSE(device->accept({CommandKind::pulse, "state", "300ms"}));
+  std::optional<std::chrono::steady_clock::time_point> off_at;
+  while (!off_at && std::chrono::steady_clock::now() - start < kPulse + 5s) {
+    const auto seen = std::chrono::steady_clock::now();
+    const auto level = chip->value(5);
+    ASSERT_TRUE(level) << level.error();
+    if (*level == 0) {
+      off_at = seen;
+    }
+    loop.run_for(1ms);
+  }
+  ASSERT_TRUE(off_at) << "the pulse did not end within 5 s of its duration";
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(*off_at - start);
+  // Not before the duration (less the loop's cached clock, a few ms at most), nor long after it.
+  EXPECT_GE(took, kPulse - 50ms) << "the line went off after " << took.count() << " ms";
+  EXPECT_LE(took, kPulse + kBound) << "the line went off after " << took.count() << " ms";
   ASSERT_TRUE(run_until([&] { return values("state").back() == ReadingValue(false); }));
-  EXPECT_TRUE(chip->wait_value(5, 0, 2s));
 }
 
 TEST_P(GpioOnSim, ABusyLineIsReportedAndRetried) {
