@@ -13,6 +13,8 @@ namespace {
 
 using gpiod_handles::Chip;
 
+// The kernel keeps 16 events per v1 request (a fixed kfifo in gpiolib-cdev) and drops the newest when it
+// is full; a read takes them all at once.
 constexpr int kEvents = 16;
 
 std::error_code last_error() {
@@ -38,15 +40,38 @@ class GpiodV1Line final : public Line {
     return set_nonblocking(fd_);
   }
 
+  // A full buffer may have dropped the newest edges, the last of which sets the level the line has now:
+  // after a read that found it full, the level is read too, and a difference is an edge of its own (timed
+  // now), so a state input never stays at a level the line left.
   std::error_code read_events(std::vector<LineEvent>& out) override {
     gpiod_line_event events[kEvents];
-    return drain_events(
-        kEvents, [&] { return gpiod_line_event_read_fd_multiple(fd_, events, kEvents); },
+    const std::size_t before = out.size();
+    bool full = false;
+    auto ec = drain_events(
+        kEvents,
+        [&] {
+          const int got = gpiod_line_event_read_fd_multiple(fd_, events, kEvents);
+          full = full || got == kEvents;
+          return got;
+        },
         [&](int i) {
           // CLOCK_MONOTONIC since Linux 5.7 (every Pi kernel in use).
           const auto ts = std::chrono::seconds(events[i].ts.tv_sec) + std::chrono::nanoseconds(events[i].ts.tv_nsec);
           out.push_back({events[i].event_type == GPIOD_LINE_EVENT_RISING_EDGE, ts, 0});
         });
+    if (ec || !full || out.size() == before) {
+      return ec;
+    }
+    auto level = value();
+    if (!level) {
+      return level.error();
+    }
+    if (*level != out.back().level) {
+      timespec now{};
+      ::clock_gettime(CLOCK_MONOTONIC, &now);
+      out.push_back({*level, std::chrono::seconds(now.tv_sec) + std::chrono::nanoseconds(now.tv_nsec), 0});
+    }
+    return {};
   }
 
   std::expected<bool, std::error_code> value() override {

@@ -255,7 +255,7 @@ TEST_P(GpioE2e, EdgesTheKernelDroppedAreCountedAndShownInStatus) {
   // What the kernel numbered is what it handed over and what it dropped: at most one per pull change.
   EXPECT_LE(edges + dropped, kEdges) << s.dump();
   EXPECT_GE(s.value("dropped", 0LL), dropped) << s.dump();
-  EXPECT_TRUE(log_has_line({"door: dropping kernel_dropped_edges"}, 2 * kWait)) << diagnostics();
+  EXPECT_TRUE(log_has_line({"door: dropping kernel dropped edges"}, 2 * kWait)) << diagnostics();
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, GpioE2e, ::testing::Values("gpiod", "sysfs"),
