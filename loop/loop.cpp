@@ -103,4 +103,8 @@ std::chrono::milliseconds Loop::now() const noexcept {
   return std::chrono::milliseconds(uv_now(loop_.get()));
 }
 
+void Loop::update_time() noexcept {
+  uv_update_time(loop_.get());
+}
+
 }  // namespace fg::loop

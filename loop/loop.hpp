@@ -38,6 +38,9 @@ class Loop {
 
   // The loop's cached monotonic time (updated at the start of each iteration), in milliseconds.
   std::chrono::milliseconds now() const noexcept;
+  // Brings now() up to the clock. Timers count from now(), so a timer started late in a long iteration
+  // (or outside a run) fires early by the difference; call this first where its length is the point.
+  void update_time() noexcept;
 
   uv_loop_t* raw() noexcept { return loop_.get(); }
 

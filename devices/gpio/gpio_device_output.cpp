@@ -128,7 +128,10 @@ std::error_code GpioDevice::Core::pulse_output(std::string_view payload) {
   // Where the pulse ends is the desired state (what the register keeps): a restart never replays a pulse,
   // nor brings back a level a pulse ended.
   desired_ = false;
-  // A second pulse restarts the timer: the output stays on until the last pulse's duration is over.
+  // A second pulse restarts the timer: the output stays on until the last pulse's duration is over. It
+  // counts from now, not from the start of the loop's iteration (GpioOnSim.APulseEndsOnTime saw a 300 ms
+  // pulse end after 150 ms when the command came late).
+  loop_.update_time();
   pulse_timer_.start(*duration, [this] {
     enter([this] {
       desired_ = false;

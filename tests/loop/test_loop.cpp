@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "loop/timer.hpp"
 #include "tests/support/loop_fixture.hpp"
 
@@ -89,6 +91,17 @@ TEST_F(LoopRun, NowIsMonotonic) {
   t.start(5ms, [] {});
   loop.run();
   EXPECT_GE(loop.now() - first, 5ms);
+}
+
+// now() stays at the start of the iteration while time passes outside the loop; update_time() brings it
+// to the clock, so a timer started next counts from then (a pulse's length: devices/gpio).
+TEST_F(LoopRun, UpdateTimeBringsNowToTheClock) {
+  loop.update_time();
+  const auto before = loop.now();
+  std::this_thread::sleep_for(30ms);  // the time that passes, not a wait for anything
+  EXPECT_EQ(loop.now(), before);
+  loop.update_time();
+  EXPECT_GE(loop.now() - before, 30ms);
 }
 
 }  // namespace
