@@ -32,14 +32,24 @@ struct TimerFd::State {
   FdWatch watch;
   TimerClock clock;
   Callback callback;
+  bool one_shot_due = false;  // armed without an interval, and its expiry not yet delivered
 
   void on_readable() {
     std::uint64_t count = 0;
     Expiry expiry;
     if (::read(watch.fd.get(), &count, sizeof count) == sizeof count) {
       expiry.count = count;
+      one_shot_due = false;
     } else if (errno == ECANCELED) {
       expiry.clock_changed = true;
+      // The kernel's ECANCELED also discards expirations not yet read: a one-shot that expired just before
+      // the clock was set is disarmed and would never be reported. It did expire, so say so.
+      itimerspec now{};
+      if (one_shot_due && ::timerfd_gettime(watch.fd.get(), &now) == 0 && now.it_value.tv_sec == 0 &&
+          now.it_value.tv_nsec == 0) {
+        expiry.count = 1;
+        one_shot_due = false;
+      }
     } else {
       return;  // EAGAIN: the timer was re-armed between the wake-up and the read
     }
@@ -60,7 +70,7 @@ std::expected<TimerFd, std::error_code> TimerFd::create(Loop& loop, TimerClock c
   if (!watch) {
     return std::unexpected(watch.error());
   }
-  return TimerFd(std::make_unique<State>(State{std::move(*watch), clock, {}}));
+  return TimerFd(std::make_unique<State>(State{std::move(*watch), clock, {}, false}));
 }
 
 std::error_code TimerFd::start(std::chrono::nanoseconds initial, std::chrono::nanoseconds interval,
@@ -88,6 +98,7 @@ std::error_code TimerFd::arm(int flags, std::chrono::nanoseconds value, std::chr
   if (::timerfd_settime(state_->watch.fd.get(), flags, &spec, nullptr) < 0) {
     return errno_error();
   }
+  state_->one_shot_due = interval == std::chrono::nanoseconds::zero();
   return state_->watch.poll.start(PollEvents::readable,
                                   [s = state_.get()](std::error_code, PollEvents) { s->on_readable(); });
 }
@@ -97,6 +108,7 @@ std::error_code TimerFd::stop() noexcept {
   if (::timerfd_settime(state_->watch.fd.get(), 0, &disarmed, nullptr) < 0) {
     return errno_error();
   }
+  state_->one_shot_due = false;
   return state_->watch.poll.stop();
 }
 

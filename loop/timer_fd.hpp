@@ -24,7 +24,9 @@ class TimerFd {
  public:
   struct Expiry {
     std::uint64_t count = 0;     // expirations since the last callback (> 1 if some were missed)
-    bool clock_changed = false;  // realtime schedules only: the wall clock was set; count is 0
+    // Realtime schedules only: the wall clock was set. count is 0, or 1 when a one-shot had expired
+    // just before (the kernel's report of the set discards the expiry; TimerFd restores it).
+    bool clock_changed = false;
   };
   using Callback = std::function<void(Expiry)>;
 
