@@ -10,6 +10,7 @@
 
 #include <sys/mount.h>
 
+#include <algorithm>
 #include <map>
 #include <random>
 #include <set>
@@ -201,22 +202,55 @@ TEST_F(E2eSpool, BrokerAwayTenSecondsAtThousandReadingsPerSecondLosesNothing) {
 
 // QoS 2 with a persistent session at a persistent broker: the broker remembers, across its restart, which
 // message ids it has already taken (PUBREC sent), so a message resent after the outage is not delivered
-// again, and the spool releases each reading only on PUBCOMP. Exactly once, in order.
-// DISABLED (issue 12, open): 2 runs in about 12 under parallel load saw no loss and no duplicate but a run
-// of 202 readings delivered after a later seq while the backlog drained; the cause (our resend order or
-// the broker's delivery to the returning persistent subscriber) is not found yet. Run it by hand with
-// --gtest_also_run_disabled_tests.
-TEST_F(E2eSpool, DISABLED_BrokerAwayTenSecondsAtQos2WithAPersistentSessionDeliversEverySeqExactlyOnce) {
+// again, and the spool releases each reading only on PUBCOMP. Exactly once, and in order as the broker
+// took them from the gateway.
+//
+// The subscriber's arrival order is not asserted: mosquitto 2.0.11 (Debian bookworm's) sometimes sends
+// a message to a subscriber whose in-flight window is full ahead of older ones waiting in its queue for
+// that subscriber (eclipse-mosquitto/mosquitto#2301, fixed in 2.0.13). Seen in 2 of 10 loaded runs: one or
+// two readings overtaking 28 or 1 older ones during the drain, while the broker's packet ids toward the
+// subscriber, given in the order it queued the messages, followed seq exactly (docs/mqtt.md, "What the
+// spool promises"). So the order asserted is the broker's numbering; arrivals out of it are counted.
+TEST_F(E2eSpool, BrokerAwayTenSecondsAtQos2WithAPersistentSessionDeliversEverySeqExactlyOnce) {
   const std::uint64_t lines = broker_away_ten_seconds("qos = 2\nclean_session = false\n", 2);
   ASSERT_FALSE(HasFailure());
-  for (const char* channel : {"a", "b"}) {
-    auto all = seen(channel);
-    EXPECT_EQ(all.size(), lines) << channel << ": every reading once" << diagnostics();
-    for (std::size_t i = 0; i < all.size(); ++i) {
-      ASSERT_EQ(all[i].seq, i + 1) << channel << ": arrival " << i << diagnostics();
-      EXPECT_EQ(all[i].value, static_cast<double>(i + 1)) << channel << ": seq " << i + 1;
-      EXPECT_EQ(all[i].epoch, 1u);
+  // Packet ids are 16 bits and wrap (0 is never used): unwrapped against the previous one in arrival
+  // order, which never differs from it by half the range here.
+  std::map<std::string, std::vector<std::pair<std::int64_t, Seen>>> by_channel;  // (broker order, reading)
+  std::int64_t order = 0;
+  int last_mid = 0;
+  for (const auto& m : sub_->messages()) {
+    if (m.qos == 0) {
+      continue;
     }
+    if (last_mid != 0) {
+      order += (m.mid - last_mid + 65535 + 32767) % 65535 - 32767;
+    }
+    last_mid = m.mid;
+    if (m.topic != topic("dev/a") && m.topic != topic("dev/b")) {
+      continue;
+    }
+    Json j = Json::parse(m.payload, nullptr, false);
+    by_channel[m.topic].push_back(
+        {order, {j.value("epoch", std::uint64_t{0}), j.value("seq", std::uint64_t{0}), j.value("value", 0.0)}});
+  }
+  for (const char* channel : {"a", "b"}) {
+    auto all = by_channel[topic(std::string("dev/") + channel)];
+    ASSERT_EQ(all.size(), lines) << channel << ": every reading once" << diagnostics();
+    std::size_t overtaken = 0;
+    std::uint64_t highest = 0;
+    for (const auto& [o, s] : all) {
+      overtaken += s.seq < highest;
+      highest = std::max(highest, s.seq);
+    }
+    std::stable_sort(all.begin(), all.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      ASSERT_EQ(all[i].second.seq, i + 1) << channel << ": the broker's packet " << i << diagnostics();
+      EXPECT_EQ(all[i].second.value, static_cast<double>(i + 1)) << channel << ": seq " << i + 1;
+      EXPECT_EQ(all[i].second.epoch, 1u);
+    }
+    std::cout << "[ OBSERVED ] " << channel << ": " << overtaken
+              << " readings arrived after a later one (the broker's reordering, see above)\n";
   }
 }
 

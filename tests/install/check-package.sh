@@ -45,15 +45,15 @@ if [ "$target" = armv6 ]; then
   # on the ARM1176 is shown by running it, here and in the package build's tests, on qemu's arm1176.)
   check "it is armel code: no VFP registers in its calling convention" \
     sh -c "! readelf -A '$program' | grep -q 'Tag_ABI_VFP_args: VFP registers'"
-  check "it depends on no library: only on systemd, for sysusers" \
-    test "$(field Depends)" = "systemd | systemd-standalone-sysusers | systemd-sysusers"
+  check "it depends on no library: only on systemd, for sysusers, and procps, for the unit's /bin/kill" \
+    test "$(field Depends)" = "systemd | systemd-standalone-sysusers | systemd-sysusers, procps"
   # libgpiod is linked in from Debian's armel libgpiod-dev (libgpiod.a): `fieldgate version` below shows
   # that it runs, and its source is named where the static libraries' are.
   check "Built-Using names libgpiod" sh -c "dpkg-deb -f '$deb' Built-Using | grep -q 'libgpiod (= '"
 else
   check "it is dynamically linked" sh -c "file -b '$program' | grep -q 'dynamically linked'"
-  for lib in libc6 libuv1 libmosquitto1 libsodium23 zlib1g libgpiod2; do
-    check "Depends names $lib" sh -c "dpkg-deb -f '$deb' Depends | tr ',' '\n' | grep -q '^ *$lib '"
+  for lib in libc6 libuv1 libmosquitto1 libsodium23 zlib1g libgpiod2 procps; do
+    check "Depends names $lib" sh -c "dpkg-deb -f '$deb' Depends | tr ',' '\n' | grep -qx ' *$lib\( .*\)\?'"
   done
   # GPIO through the character device (libgpiod) is the main backend; sysfs is the fallback.
   check "it links libgpiod" sh -c "readelf -d '$program' | grep -q 'NEEDED.*\[libgpiod\.so\.'"

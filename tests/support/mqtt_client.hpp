@@ -9,7 +9,7 @@
 //   client.publish("fg/t1/dev/write", "HELLO");
 //   bool seen = client.wait_for([](const std::vector<test::MqttMessage>& all) { ... }, 10s);
 //
-// Every received message is kept (topic, payload, retain, qos) in arrival order under a mutex; a condition
+// Every received message is kept (topic, payload, retain, qos, packet id) in arrival order under a mutex; a condition
 // variable wakes wait_for() on each one. Subscriptions are remembered and made again in the connect
 // callback, so after a broker restart (libmosquitto's loop thread reconnects by itself, every second) the
 // client receives again without the test doing anything.
@@ -37,6 +37,10 @@ struct MqttMessage {
   std::string payload;
   bool retain = false;
   int qos = 0;
+  // The packet id the broker gave it toward this client (QoS 1 / 2; 0 for QoS 0). A broker numbers a
+  // client's packets in the order it queues them for it, so the ids show that order even where the
+  // broker sends them in another.
+  int mid = 0;
 };
 
 class MqttClient {
@@ -255,6 +259,7 @@ class MqttClient {
     }
     message.retain = m->retain;
     message.qos = m->qos;
+    message.mid = m->mid;
     {
       std::lock_guard lock(self->mutex_);
       self->messages_.push_back(std::move(message));
