@@ -5,7 +5,9 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <string_view>
 
+#include "devices/gpio/line.hpp"
 #include "gateway/config/config.hpp"
 #include "gateway/control/client.hpp"
 #include "gateway/control/prometheus.hpp"
@@ -186,8 +188,13 @@ int run_cli(int argc, char** argv) {
   int status = 0;
 
   auto* version = app.add_subcommand("version", "Print the version and the libraries it runs on");
-  version->callback(
-      [] { fmt::print("fieldgate {} ({}) libuv {}\n", kVersion, kTargetProcessor, uv_version_string()); });
+  // GPIO's backend is chosen when the program is built (devices/CMakeLists.txt): say which this one has,
+  // so that a user (and tests/install/check-package.sh) can tell whether the character device works.
+  version->callback([] {
+    const std::string_view gpiod = devices::gpio::gpiod_version();
+    fmt::print("fieldgate {} ({}) libuv {} {}\n", kVersion, kTargetProcessor, uv_version_string(),
+               gpiod.empty() ? "GPIO: sysfs only (no libgpiod)" : fmt::format("libgpiod {}", gpiod));
+  });
 
   std::string config_path = "/etc/fieldgate/fieldgate.toml";
   std::string log_level;

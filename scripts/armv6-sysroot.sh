@@ -105,7 +105,7 @@ source_of() { # source_of DEB: "source (= version)"
   echo "${source:-$package} (= $version)"
 }
 {
-  for deb in "$dir"/.debs/{libuv1-dev,libsodium-dev,libre2-dev,zlib1g-dev,libssl-dev}_*.deb; do
+  for deb in "$dir"/.debs/{libuv1-dev,libsodium-dev,libre2-dev,zlib1g-dev,libssl-dev,libgpiod-dev}_*.deb; do
     source_of "$deb"
   done
   basename "$(find "$dir/.src" -maxdepth 1 -name 'mosquitto_*.dsc')" .dsc | sed 's/_/ (= /; s/$/)/'

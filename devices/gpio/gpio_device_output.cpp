@@ -1,9 +1,10 @@
 // GpioDevice's commands: outputs (set, toggle, pulse), PWM (duty, frequency), and the safe state at the end.
 
-#include <array>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
+
+#include <fmt/format.h>
 
 #include "devices/gpio/gpio_device_core.hpp"
 #include "devices/gpio/gpio_error.hpp"
@@ -87,11 +88,9 @@ std::string GpioDevice::Core::desired_state(std::string_view channel) const {
     return *desired_ ? "on" : "off";
   }
   if (settings_.mode == Mode::pwm && (channel == "duty" || channel == "frequency")) {
-    // The shortest text that reads back as the same double: a restore sets exactly this value.
-    std::array<char, 32> text{};
-    const auto [end, ec] =
-        std::to_chars(text.data(), text.data() + text.size(), channel == "duty" ? duty_ : frequency_);
-    return ec == std::errc{} ? std::string(text.data(), end) : std::string();
+    // The shortest text that reads back as the same double: a restore sets exactly this value. fmt, as
+    // devices/serial/channel_spec.cpp writes numbers, keeps std::to_chars(double) out of the program.
+    return fmt::format("{}", channel == "duty" ? duty_ : frequency_);
   }
   return {};
 }

@@ -10,6 +10,10 @@ int gpiod_api() noexcept {
   return 0;
 }
 
+const char* gpiod_version() noexcept {
+  return "";
+}
+
 LineResult open_gpiod_line(const LineRequest&) {
   return std::unexpected(LineError{make_error_code(GpioError::no_gpiod),
                                    "this fieldgate was built without libgpiod; backend = \"sysfs\" works"});

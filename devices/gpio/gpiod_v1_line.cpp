@@ -100,6 +100,10 @@ int gpiod_api() noexcept {
   return 1;
 }
 
+const char* gpiod_version() noexcept {
+  return gpiod_version_string();
+}
+
 LineResult open_gpiod_line(const LineRequest& request) {
   auto found = find_gpiod_chip<Chip>(
       request.line, [](const std::string& path) { return Chip(gpiod_chip_open(path.c_str())); },

@@ -96,6 +96,10 @@ int gpiod_api() noexcept {
   return 2;
 }
 
+const char* gpiod_version() noexcept {
+  return gpiod_api_version();
+}
+
 LineResult open_gpiod_line(const LineRequest& request) {
   auto found = find_gpiod_chip<h::Chip>(
       request.line, [](const std::string& path) { return h::Chip(gpiod_chip_open(path.c_str())); }, chip_label);

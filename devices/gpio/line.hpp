@@ -68,6 +68,8 @@ using LineResult = std::expected<std::unique_ptr<Line>, LineError>;
 
 // The libgpiod backend this build has (1 or 2), 0 for none.
 int gpiod_api() noexcept;
+// The version of the libgpiod it runs on, as the library itself reports it ("1.6.3"); empty for none.
+const char* gpiod_version() noexcept;
 LineResult open_gpiod_line(const LineRequest& request);
 LineResult open_sysfs_line(const LineRequest& request);
 // backend = auto: libgpiod if built and a gpiochip exists in dev_dir, else sysfs.

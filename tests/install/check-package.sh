@@ -47,17 +47,25 @@ if [ "$target" = armv6 ]; then
     sh -c "! readelf -A '$program' | grep -q 'Tag_ABI_VFP_args: VFP registers'"
   check "it depends on no library: only on systemd, for sysusers, and procps, for the unit's /bin/kill" \
     test "$(field Depends)" = "systemd | systemd-standalone-sysusers | systemd-sysusers, procps"
+  # libgpiod is linked in from Debian's armel libgpiod-dev (libgpiod.a): `fieldgate version` below shows
+  # that it runs, and its source is named where the static libraries' are.
+  check "Built-Using names libgpiod" sh -c "dpkg-deb -f '$deb' Built-Using | grep -q 'libgpiod (= '"
 else
   check "it is dynamically linked" sh -c "file -b '$program' | grep -q 'dynamically linked'"
-  for lib in libc6 libuv1 libmosquitto1 libsodium23 zlib1g procps; do
+  for lib in libc6 libuv1 libmosquitto1 libsodium23 zlib1g libgpiod2 procps; do
     check "Depends names $lib" sh -c "dpkg-deb -f '$deb' Depends | tr ',' '\n' | grep -qx ' *$lib\( .*\)\?'"
   done
+  # GPIO through the character device (libgpiod) is the main backend; sysfs is the fallback.
+  check "it links libgpiod" sh -c "readelf -d '$program' | grep -q 'NEEDED.*\[libgpiod\.so\.'"
   # libstdc++ is linked in by design (docs/benchmarks.md, "Memory").
   check "it loads no shared C++ library" sh -c "! readelf -d '$program' | grep -q 'libstdc++'"
 fi
 check "Built-Using names the statically linked sources" sh -c "dpkg-deb -f '$deb' Built-Using | grep -q 'gcc-12'"
 
 check "fieldgate version runs" "${run[@]}" "$program" version
+# Every package has GPIO through libgpiod, the static ARMv6 one too (docs/deployment.md).
+has_gpiod() { "${run[@]}" "$program" version | grep -Eq ' libgpiod [0-9]+\.[0-9]+'; }
+check "fieldgate version names the libgpiod it runs on" has_gpiod
 check "fieldgate check passes on the shipped configuration" \
   "${run[@]}" "$program" check "$work/root/etc/fieldgate/fieldgate.toml"
 bad=$work/bad.toml
