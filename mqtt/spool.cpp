@@ -338,6 +338,9 @@ bool Spool::append(const std::string& record, bool is_message) {
     auto ec = tail_->append(record);
     if (!ec) {
       segments_.back().bytes = tail_->size();
+      if (hooks_.appended) {
+        hooks_.appended();
+      }
       return true;
     }
     ++counters_.write_errors;

@@ -75,6 +75,9 @@ struct SpoolHooks {
   // Just before a segment file is deleted (acknowledged, or dropped for room): whatever the owner
   // derives from the records must be made durable elsewhere now (the gateway's seq checkpoint).
   std::function<void()> before_delete;
+  // After each record appended (a message or an acknowledgement): there is something to sync. The owner
+  // that runs the group commit arms it from here, so it needs no polling while acknowledgements trickle in.
+  std::function<void()> appended;
 };
 
 struct SpoolCounters {
