@@ -1,6 +1,7 @@
 // Gateway's side of the site's replicated register: starting this gateway's member, restoring desired
 // outputs before any command is applied, and the MQTT register topic.
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 
@@ -199,9 +200,15 @@ void Gateway::outputs_restored(std::uint64_t number) {
 
 // A `set` or a `pulse` was taken: the state the device resolved it to (a toggle's level, the level a pulse
 // ends at) is the channel's desired state, for the register (or for when it opens, while it waits for the
-// clock).
+// clock). Only a channel the config lists as settable is kept: the restore reads exactly those, so a `set`
+// on a serial channel without a [serial.channels.X] table is written to the port but not kept for a restore
+// it would never get.
 void Gateway::keep_desired(const devices::Device& device, const std::string& channel) {
-  std::string state = device.desired_state(channel);
+  const auto channels = device.channels();
+  const bool restorable = std::any_of(channels.begin(), channels.end(), [&](const devices::ChannelInfo& c) {
+    return c.settable && c.name == channel;
+  });
+  std::string state = restorable ? device.desired_state(channel) : std::string();
   if (state.empty()) {
     return;
   }

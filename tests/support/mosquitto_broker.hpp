@@ -40,6 +40,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -132,6 +133,25 @@ class MosquittoBroker {
   // SIGKILL: the kernel closes the sockets, as after a crash or a power cut of the broker host.
   void kill() { process_.kill(); }
 
+  // SIGSTOP, and returns once the kernel shows the broker stopped: kill() only queues the signal, and a
+  // broker that is still running reads a little more. False if it is not stopped within `timeout`.
+  bool pause(std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
+    if (::kill(pid(), SIGSTOP) != 0) {
+      return false;
+    }
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (stopped()) {
+        return true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return false;
+  }
+
+  // SIGCONT after pause().
+  bool resume() { return ::kill(pid(), SIGCONT) == 0; }
+
   std::string log() const {
     std::ifstream in(dir() / "broker.log");
     std::stringstream text;
@@ -163,6 +183,14 @@ class MosquittoBroker {
       conf << line << "\n";
     }
     write_file(dir() / "mosquitto.conf", conf.str());
+  }
+
+  // The state letter of /proc/PID/stat (after the parenthesised name) is T when stopped by a signal.
+  bool stopped() const {
+    std::ifstream in("/proc/" + std::to_string(pid()) + "/stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto end_of_name = stat.rfind(')');
+    return end_of_name != std::string::npos && end_of_name + 2 < stat.size() && stat[end_of_name + 2] == 'T';
   }
 
   bool accepts_connections() const {
