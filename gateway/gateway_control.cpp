@@ -133,6 +133,7 @@ nlohmann::json Gateway::status_json() const {
         {"oldest_age_ms", spool.oldest_age ? nlohmann::json(spool.oldest_age->count()) : nlohmann::json()},
         {"dropped", spool.dropped},
         {"syncs", spool.syncs},
+        {"wakeups", spool.wakeups},
         {"epoch", spool_->epoch()}};
   }
   return status_document(status);

@@ -11,9 +11,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
-// While seqs change without going through the spool (QoS 0, mode "outage" while connected), the
-// checkpoint is rewritten at most this often: what a crash can set a channel's seq back by.
-constexpr auto kCheckpointEvery = 60s;
+// A checkpoint that could not be written (typically a full disk) is tried again this much later.
+constexpr auto kCheckpointRetry = 1000ms;
 // Age samples kept: about an hour at one a second; beyond that they are taken less often.
 constexpr std::size_t kAgeSamples = 3600;
 
@@ -31,7 +30,8 @@ std::string describe_open_error(const std::string& dir, std::error_code ec) {
 }  // namespace
 
 std::expected<std::unique_ptr<PublishSpool>, std::string> PublishSpool::open(
-    loop::Loop& loop, const std::string& state_dir, const mqtt::SpoolSettings& settings) {
+    loop::Loop& loop, const std::string& state_dir, const mqtt::SpoolSettings& settings,
+    std::chrono::milliseconds checkpoint_every) {
   const std::string dir = state_dir + "/spool";
   std::error_code ec;
   std::filesystem::create_directories(state_dir, ec);  // systemd makes it for the service; tests do not
@@ -39,7 +39,7 @@ std::expected<std::unique_ptr<PublishSpool>, std::string> PublishSpool::open(
   if (!disk) {
     return std::unexpected(describe_open_error(dir, disk.error()));
   }
-  std::unique_ptr<PublishSpool> host(new PublishSpool(loop, settings, std::move(*disk)));
+  std::unique_ptr<PublishSpool> host(new PublishSpool(loop, settings, std::move(*disk), checkpoint_every));
   auto state = read_seq_checkpoint(host->disk_);
   if (!state) {
     // Numbering must not restart in silence: refuse, and let a human look at (or remove) the file.
@@ -58,7 +58,8 @@ std::expected<std::unique_ptr<PublishSpool>, std::string> PublishSpool::open(
                                    last = std::max(last, seq);
                                  }
                                },
-                           .before_delete = [self] { self->checkpoint(); }};
+                           .before_delete = [self] { self->checkpoint(); },
+                           .appended = [self] { self->on_appended(); }};
     auto spool = mqtt::Spool::open(
         host->disk_, options, [](std::string_view line) { log(LogLevel::warning, "{}", line); },
         std::move(hooks));
@@ -76,7 +77,7 @@ std::expected<std::unique_ptr<PublishSpool>, std::string> PublishSpool::open(
   if (auto written = write_seq_checkpoint(host->disk_, host->state_)) {
     return std::unexpected("spool: cannot write the seq checkpoint in " + dir + ": " + written.message());
   }
-  host->last_checkpoint_ = Clock::now();
+  host->last_checkpoint_ = loop.now();
   log(LogLevel::info, "spool: {} ({}), boot epoch {}", settings.enabled ? dir : "off",
       settings.enabled ? (settings.mode == mqtt::SpoolMode::always ? "always" : "outage")
                        : "seq checkpoint only",
@@ -95,45 +96,66 @@ std::uint64_t PublishSpool::next_seq(const std::string& topic) {
 
 void PublishSpool::written() {
   sample_age();
-  arm();
-}
-
-void PublishSpool::arm() {
-  if (!timer_armed_) {
-    timer_armed_ = true;
-    sync_timer_.start(settings_.sync.count() > 0 ? settings_.sync : std::chrono::milliseconds(1000),
-                      [this] { tick(); });
+  if (seq_changed_ && !armed_for_) {
+    plan();  // the checkpoint is due (the common case, a timer already armed, costs nothing here)
   }
 }
 
+void PublishSpool::on_appended() {
+  if (!sync_due_) {
+    sync_due_ = loop_.now() + sync_period();
+    if (!armed_for_ || *armed_for_ > *sync_due_) {
+      plan();
+    }
+  }
+}
+
+void PublishSpool::plan() {
+  std::optional<Ms> due = sync_due_;
+  auto earliest = [&](Ms at) { due = due ? std::min(*due, at) : at; };
+  if (checkpoint_owed_) {
+    earliest(loop_.now() + kCheckpointRetry);
+  } else if (seq_changed_) {
+    earliest(last_checkpoint_ + checkpoint_every_);
+  }
+  if (due == armed_for_) {
+    return;
+  }
+  armed_for_ = due;
+  if (!due) {
+    sync_timer_.stop();
+    return;
+  }
+  sync_timer_.start(std::max(Ms(0), *due - loop_.now()), [this] { tick(); });
+}
+
 void PublishSpool::tick() {
-  timer_armed_ = false;
-  std::uint64_t activity = 0;
-  if (spool_) {
+  ++wakeups_;
+  armed_for_.reset();
+  const Ms now = loop_.now();
+  if (spool_ && sync_due_ && *sync_due_ <= now) {
     start_sync();
-    activity = spool_->counters().appended + spool_->counters().acknowledged;
     prune_ages();
+    // The drain ends with the last acknowledgement, whose record brings this tick.
     if (draining_ && spool_->unacknowledged() == 0) {
       draining_ = false;
       log(LogLevel::notice, "spool: drained in {} ms",
           std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - drain_since_).count());
     }
   }
-  if (checkpoint_owed_ || (seq_changed_ && Clock::now() - last_checkpoint_ >= kCheckpointEvery)) {
+  if (checkpoint_owed_ || (seq_changed_ && now - last_checkpoint_ >= checkpoint_every_)) {
     checkpoint();
   }
-  // Acknowledgements keep arriving after the last publish: go on while anything happened, then rest.
-  if (activity != activity_at_sync_ || draining_ || seq_changed_ || checkpoint_owed_) {
-    activity_at_sync_ = activity;
-    arm();
-  }
+  plan();
 }
 
 void PublishSpool::start_sync() {
-  // A sync still under way (a slow card) covers the last period; the next tick takes what came since.
+  // A sync still under way (a slow card) covers the last period; what came since waits one more period.
   if (sync_job_.busy()) {
+    sync_due_ = loop_.now() + sync_period();
     return;
   }
+  sync_due_.reset();
   if (auto job = spool_->begin_sync()) {
     // Failures are counted by the spool, and end the segment they hit.
     if (!sync_job_.start(std::move(job), [this](std::error_code ec) { spool_->end_sync(ec); })) {
@@ -150,7 +172,7 @@ void PublishSpool::checkpoint() {
       log(LogLevel::warning, "spool: cannot write the seq checkpoint: {}; trying again", ec.message());
     }
     checkpoint_owed_ = true;
-    arm();
+    plan();
     return;
   }
   if (checkpoint_owed_) {
@@ -158,7 +180,7 @@ void PublishSpool::checkpoint() {
   }
   checkpoint_owed_ = false;
   seq_changed_ = false;
-  last_checkpoint_ = Clock::now();
+  last_checkpoint_ = loop_.now();
 }
 
 void PublishSpool::prune_ages() {
@@ -208,16 +230,16 @@ void PublishSpool::on_state(mqtt::State state) {
       log(LogLevel::notice, "spool: {} messages from before the start to send", waiting);
     }
     if (waiting > 0) {
-      draining_ = true;
+      draining_ = true;  // the tick that syncs the last acknowledgement notices the end
       drain_since_ = now;
-      arm();  // the tick notices the end of the drain
     }
   }
 }
 
 void PublishSpool::stopped() {
   sync_timer_.stop();
-  timer_armed_ = false;
+  armed_for_.reset();
+  sync_due_.reset();
   if (spool_) {
     (void)spool_->sync();
     if (auto kept = spool_->unacknowledged(); kept > 0) {
@@ -231,6 +253,7 @@ void PublishSpool::stopped() {
 
 SpoolStatus PublishSpool::status() const {
   SpoolStatus s;
+  s.wakeups = wakeups_;
   if (!spool_) {
     return s;
   }

@@ -6,6 +6,10 @@
 // milliseconds to sync stalls no reading: the loop thread only hands the job out and takes its result),
 // the seq checkpoint and boot epoch (gateway/seq_checkpoint.hpp)
 // and the log lines of an outage: when it began, how much was spooled, when it drained.
+//
+// One timer serves the group commit and the checkpoint, armed for the moment the earlier of them is due
+// and for nothing else: a gateway with nothing unsynced and no seq to checkpoint has no timer running
+// (no wake-up), and one that read a reading wakes once to sync it and once, a minute later, to checkpoint.
 
 #include <chrono>
 #include <cstdint>
@@ -33,6 +37,7 @@ struct SpoolStatus {
   std::optional<std::chrono::milliseconds> oldest_age;  // of the oldest of them (none: empty)
   std::uint64_t dropped = 0;                            // given up: spool_max, full disk, damaged segment
   std::uint64_t syncs = 0;
+  std::uint64_t wakeups = 0;  // of the group commit's timer: none while there is nothing to write
 };
 
 class PublishSpool {
@@ -40,9 +45,11 @@ class PublishSpool {
   // Opens (creating) <state_dir>/spool/, takes its lock, reads the seq checkpoint and the spool's
   // records, and makes the new boot epoch durable. With settings.enabled false only the checkpoint is
   // kept there (seq and epoch continue all the same). The error is a sentence for the log.
-  static std::expected<std::unique_ptr<PublishSpool>, std::string> open(loop::Loop& loop,
-                                                                        const std::string& state_dir,
-                                                                        const mqtt::SpoolSettings& settings);
+  // `checkpoint_every`: how often, at most, changed seqs that did not go through the spool are written
+  // (what a crash can set a channel's seq back by); tests shorten it.
+  static std::expected<std::unique_ptr<PublishSpool>, std::string> open(
+      loop::Loop& loop, const std::string& state_dir, const mqtt::SpoolSettings& settings,
+      std::chrono::milliseconds checkpoint_every = std::chrono::minutes(1));
   PublishSpool(const PublishSpool&) = delete;
   PublishSpool& operator=(const PublishSpool&) = delete;
   ~PublishSpool();
@@ -53,7 +60,7 @@ class PublishSpool {
   std::uint64_t epoch() const noexcept { return state_.epoch; }
   // The next seq for the channel published on `topic` (1 after the last one, across restarts).
   std::uint64_t next_seq(const std::string& topic);
-  // After each publish: starts the group commit's timer if something waits to be synced.
+  // After each publish: the seq checkpoint becomes due (the spool's appends arm the group commit).
   void written();
   // The session's state changed: the outage log lines.
   void on_state(mqtt::State state);
@@ -63,28 +70,41 @@ class PublishSpool {
   SpoolStatus status() const;
 
  private:
-  PublishSpool(loop::Loop& loop, mqtt::SpoolSettings settings, storage::PosixDisk disk)
-      : loop_(loop), settings_(settings), disk_(std::move(disk)), sync_timer_(loop), sync_job_(loop) {}
+  using Ms = std::chrono::milliseconds;
+  PublishSpool(loop::Loop& loop, mqtt::SpoolSettings settings, storage::PosixDisk disk, Ms checkpoint_every)
+      : loop_(loop),
+        settings_(settings),
+        checkpoint_every_(checkpoint_every),
+        disk_(std::move(disk)),
+        sync_timer_(loop),
+        sync_job_(loop) {}
   void tick();
   // Hands the spool's group commit to the threadpool, unless the last one is still under way.
   void start_sync();
-  void arm();
+  // A record was appended: the group commit is due one period from the first unsynced one.
+  void on_appended();
+  // (Re)arms the timer for the earliest of what is due (sync, checkpoint, its retry), or stops it.
+  void plan();
+  Ms sync_period() const { return settings_.sync.count() > 0 ? settings_.sync : Ms(1000); }
   void prune_ages();
   void checkpoint();
   void sample_age();
 
   loop::Loop& loop_;
   mqtt::SpoolSettings settings_;
+  Ms checkpoint_every_;
   storage::PosixDisk disk_;
   std::optional<mqtt::Spool> spool_;
   SeqState state_;
   bool seq_changed_ = false;
   bool checkpoint_owed_ = false;  // the last write failed: the next tick tries again
-  std::chrono::steady_clock::time_point last_checkpoint_;
+  // Moments on the loop's clock (Loop::now()), the one the timer counts on, so a tick never comes early.
+  Ms last_checkpoint_{0};
+  std::optional<Ms> sync_due_;  // something was appended and not yet handed to a sync
+  std::optional<Ms> armed_for_;
+  std::uint64_t wakeups_ = 0;
   loop::Timer sync_timer_;
   loop::BackgroundJob sync_job_;  // the group commit's fdatasync under way (declared after spool_)
-  bool timer_armed_ = false;
-  std::uint64_t activity_at_sync_ = 0;  // appended + acknowledged when the last sync ran
   // (spool seq, when it was pushed), about one per second, for the oldest message's age.
   std::deque<std::pair<std::uint64_t, std::chrono::steady_clock::time_point>> ages_;
   // The outage under way: when it began, and the spool's appended count then.

@@ -145,6 +145,12 @@ std::error_code Spool::recover() {
     if (!opened && opened.error() == std::errc::no_such_file_or_directory) {
       continue;
     }
+    if (!opened && opened.error() == storage::StorageError::torn_header) {
+      // A crash before the first sync of a segment just started (start_segment): nothing of it was
+      // promised, and nothing else writes a segment's header.
+      (void)disk_->remove(name);
+      continue;
+    }
     if (!opened && !storage::is_damaged_header(opened.error()) &&
         opened.error() != storage::StorageError::older_format) {
       return opened.error();  // a newer build's spool (left alone), or the disk failing to read
@@ -230,7 +236,9 @@ std::error_code Spool::start_segment() {
   Segment segment;
   segment.id = next_id_++;
   segment.name = segment_name(segment.id);
-  auto file = storage::RecordFile::create(*disk_, segment.name, kSegmentFormat);
+  // Not synced here: the header and the directory entry become durable with the next group commit, off
+  // the loop thread (recover() takes a segment whose header a crash cut short for one never created).
+  auto file = storage::RecordFile::create_unsynced(*disk_, segment.name, kSegmentFormat);
   if (!file) {
     ++counters_.write_errors;
     return file.error();
@@ -338,6 +346,9 @@ bool Spool::append(const std::string& record, bool is_message) {
     auto ec = tail_->append(record);
     if (!ec) {
       segments_.back().bytes = tail_->size();
+      if (hooks_.appended) {
+        hooks_.appended();
+      }
       return true;
     }
     ++counters_.write_errors;

@@ -22,7 +22,9 @@
 //
 // What a crash costs: everything appended since the last sync() may be lost (the disk contract): a lost
 // message was never promised, a lost acknowledgement makes the message go out again after the restart (a
-// duplicate, the QoS 1 kind). A torn tail is cut; a corrupt segment (damage no crash of ours explains) is
+// duplicate, the QoS 1 kind). A new segment's header is not synced when it is made, but with the first
+// group commit after it (so a rollover syncs nothing on the caller's thread): a segment whose header a
+// crash cut short was never promised anything and is removed. A torn tail is cut; a corrupt segment (damage no crash of ours explains) is
 // renamed "<name>.corrupt", reported, and its messages counted as dropped. None of these stops the
 // spool. A segment of a newer format is refused (open fails) and left alone.
 //
@@ -75,6 +77,9 @@ struct SpoolHooks {
   // Just before a segment file is deleted (acknowledged, or dropped for room): whatever the owner
   // derives from the records must be made durable elsewhere now (the gateway's seq checkpoint).
   std::function<void()> before_delete;
+  // After each record appended (a message or an acknowledgement): there is something to sync. The owner
+  // that runs the group commit arms it from here, so it needs no polling while acknowledgements trickle in.
+  std::function<void()> appended;
 };
 
 struct SpoolCounters {

@@ -16,6 +16,17 @@ std::expected<RecordFile, std::error_code> RecordFile::create(Disk& disk, std::s
   return RecordFile(disk, std::move(name), format, rf::kHeaderBytes);
 }
 
+std::expected<RecordFile, std::error_code> RecordFile::create_unsynced(Disk& disk, std::string name,
+                                                                       FileFormat format) {
+  if (std::error_code ec = disk.append(name, rf::encode_header(format.magic, format.version))) {
+    (void)disk.remove(name);  // a short write: leave no torn header behind
+    return std::unexpected(ec);
+  }
+  RecordFile file(disk, std::move(name), format, rf::kHeaderBytes);
+  file.pending_ = true;
+  return file;
+}
+
 std::expected<OpenedRecordFile, std::error_code> RecordFile::open(Disk& disk, std::string name,
                                                                   FileFormat format,
                                                                   const RecordVisitor& visit) {

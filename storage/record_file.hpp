@@ -56,6 +56,12 @@ class RecordFile {
   // Creates `name` holding only the header of `format`'s version, replacing any file of that name,
   // durably (Disk::replace): a crash leaves no file, the old file, or the new empty one.
   static std::expected<RecordFile, std::error_code> create(Disk& disk, std::string name, FileFormat format);
+  // Creates `name`, which must not exist, with the header written by a plain append: nothing is synced on
+  // the caller's thread. The header is durable with the file's first sync (pending() is true), whose
+  // Disk::sync_job also syncs the directory entry. A crash before it leaves no file or one whose header is
+  // cut short (StorageError::torn_header at open()), which the owner then treats as never created.
+  static std::expected<RecordFile, std::error_code> create_unsynced(Disk& disk, std::string name,
+                                                                    FileFormat format);
 
   // Opens an existing file: checks its header, calls `visit` (which may be empty) for each intact record in
   // order, and finds the end of the intact records. Nothing is changed on disk. Errors: the disk's

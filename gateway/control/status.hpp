@@ -42,8 +42,8 @@ struct Status {
   std::vector<DeviceStatus> devices;
   bool outputs_restored = true;  // desired states restored from the register (or nothing to restore)
   nlohmann::json replication;    // Replication::status(), or null without [replication]
-  // The disk spool: {"depth", "bytes", "oldest_age_ms" (null when empty), "dropped", "syncs"}, or null
-  // with [mqtt] spool = false.
+  // The disk spool: {"depth", "bytes", "oldest_age_ms" (null when empty), "dropped", "syncs", "wakeups",
+  // "epoch"}, or null with [mqtt] spool = false.
   nlohmann::json spool;
 };
 

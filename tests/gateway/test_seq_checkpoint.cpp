@@ -82,7 +82,8 @@ TEST(SeqCheckpoint, SeqNeverGoesBackOverPowerCutsWithTheSpoolOverManySeeds) {
                                    if (write_seq_checkpoint(disk, seqs)) {
                                      failed = true;  // the disk halted: the deletion fails too
                                    }
-                                 }};
+                                 },
+                             .appended = {}};
       auto spool = mqtt::Spool::open(disk, {.segment_bytes = 400, .sync_every_push = true}, {}, hooks);
       if (!spool) {
         break;  // the disk halted inside open: the next start finds the same files
