@@ -249,12 +249,31 @@ std::error_code Spool::start_segment() {
   return {};
 }
 
+bool Spool::start_segment_making_room(bool is_message) {
+  std::error_code ec = start_segment();
+  if (ec == std::errc::no_space_on_device) {
+    note_disk_full();
+  }
+  // A full disk behaves like a full spool (as in append()): for a message, the oldest segment gives up
+  // its space to the new one.
+  if (ec == std::errc::no_space_on_device && is_message && holds_messages() && drop_oldest_segment()) {
+    ec = tail_ ? std::error_code() : start_segment();  // dropping the only segment starts the next
+  }
+  return !ec;
+}
+
+bool Spool::holds_messages() const noexcept {
+  return std::any_of(segments_.begin(), segments_.end(), [](const Segment& s) { return s.first_seq != 0; });
+}
+
 void Spool::remove_segment(const std::string& name) {
   if (hooks_.before_delete) {
     hooks_.before_delete();
   }
   std::erase_if(finished_unsynced_, [&](const auto& job) { return job.first == name; });
-  (void)disk_->remove(name);
+  // discard, not remove: a sync job under way holds the file open, and on a full disk its space is
+  // what the next append needs (a crash may leave the file empty: recover() removes a headerless one).
+  (void)disk_->discard(name);
 }
 
 Spool::Segment* Spool::segment_of(std::uint64_t seq) {
@@ -267,13 +286,23 @@ Spool::Segment* Spool::segment_of(std::uint64_t seq) {
 }
 
 bool Spool::drop_oldest_segment() {
-  if (segments_.empty() || (segments_.size() == 1 && start_segment())) {
+  if (segments_.empty()) {
     return false;
+  }
+  // The segment being written may be the oldest. It goes before its successor is made, so that on a
+  // full disk the successor gets its space; if the successor still cannot be made, the next append
+  // tries again.
+  const bool dropping_the_tail = segments_.size() == 1;
+  if (dropping_the_tail) {
+    tail_.reset();  // its unsynced records go with the file
   }
   Segment old = std::move(segments_.front());
   segments_.pop_front();
   remove_segment(old.name);
   ++counters_.segments_deleted;
+  if (dropping_the_tail) {
+    (void)start_segment();  // counted in write_errors if it fails
+  }
   if (old.first_seq == 0) {
     return true;
   }
@@ -310,26 +339,40 @@ void Spool::dropped(std::uint64_t n) {
   }
   counters_.dropped += n;
   if (episode_drops_ == 0) {
-    log("spool: full (" + std::to_string(bytes()) + " bytes); dropping the oldest messages");
+    log(std::string(disk_full() ? "spool: the disk is full (" : "spool: full (") + std::to_string(bytes()) +
+        " bytes); dropping the oldest messages");
   }
   episode_drops_ += n;
 }
 
 void Spool::episode_over() {
-  // The episode lasts until the spool has drained to half its cap (or holds nothing unacknowledged: the
-  // segment being written may alone be half the cap), so a spool that stays full (and frees a segment's
-  // worth now and then) logs one episode, not one per segment.
-  if (episode_drops_ > 0 && (bytes() <= options_.max_bytes / 2 || unacknowledged() == 0)) {
+  // The episode lasts until the spool has drained to half of what it could hold (spool_max, or what the
+  // disk took), or holds nothing unacknowledged (the segment being written may alone be half of it): a
+  // spool that stays full, freeing a segment's worth now and then, logs one episode, not one per segment.
+  if (episode_drops_ == 0) {
+    room_ = options_.max_bytes;
+    return;
+  }
+  if (bytes() <= room_ / 2 || unacknowledged() == 0) {
     log("spool: room again; " + std::to_string(episode_drops_) + " messages were dropped");
     episode_drops_ = 0;
+    room_ = options_.max_bytes;
   }
+}
+
+void Spool::note_disk_full() noexcept {
+  room_ = std::min(room_, bytes());
+}
+
+bool Spool::disk_full() const noexcept {
+  return room_ < options_.max_bytes;
 }
 
 bool Spool::append(const std::string& record, bool is_message) {
   const std::uint64_t need = record.size() + storage::record_format::kRecordOverhead;
   if (!tail_ || tail_->failed() ||
       (is_message && tail_->record_bytes() > 0 && tail_->size() + need > options_.segment_bytes)) {
-    if (start_segment()) {
+    if (!start_segment_making_room(is_message)) {
       return false;
     }
   }
@@ -339,10 +382,13 @@ bool Spool::append(const std::string& record, bool is_message) {
       return false;  // nothing left to drop: the message alone is too big for the cap
     }
     if (!drop_oldest_segment()) {
-      return false;  // the disk refuses a new segment
+      return false;  // nothing left to drop
     }
   }
   for (int attempt = 0; attempt < 2; ++attempt) {
+    if (!tail_ && !start_segment_making_room(is_message)) {
+      return false;
+    }
     auto ec = tail_->append(record);
     if (!ec) {
       segments_.back().bytes = tail_->size();
@@ -352,9 +398,12 @@ bool Spool::append(const std::string& record, bool is_message) {
       return true;
     }
     ++counters_.write_errors;
-    // A full disk behaves like a full spool: the oldest segment makes room.
-    if (!is_message || ec != std::errc::no_space_on_device || segments_.size() < 2 ||
-        !drop_oldest_segment()) {
+    if (ec == std::errc::no_space_on_device) {
+      note_disk_full();
+    }
+    // A full disk behaves like a full spool: the oldest segment makes room, even when it is the one
+    // being written. At most one segment per message: a disk filled by others takes no more of ours.
+    if (!is_message || ec != std::errc::no_space_on_device || !holds_messages() || !drop_oldest_segment()) {
       return false;
     }
   }

@@ -24,14 +24,15 @@
 // message was never promised, a lost acknowledgement makes the message go out again after the restart (a
 // duplicate, the QoS 1 kind). A new segment's header is not synced when it is made, but with the first
 // group commit after it (so a rollover syncs nothing on the caller's thread): a segment whose header a
-// crash cut short was never promised anything and is removed. A torn tail is cut; a corrupt segment (damage no crash of ours explains) is
-// renamed "<name>.corrupt", reported, and its messages counted as dropped. None of these stops the
-// spool. A segment of a newer format is refused (open fails) and left alone.
+// crash cut short was never promised anything and is removed. A torn tail is cut; a corrupt segment (damage
+// no crash of ours explains) is renamed "<name>.corrupt", reported, and its messages counted as dropped. None
+// of these stops the spool. A segment of a newer format is refused (open fails) and left alone.
 //
 // Bounded in bytes: when the segments would exceed `max_bytes`, the oldest segment goes, its messages
-// not yet acknowledged counted as dropped; the same when the disk is full (ENOSPC). Drops are reported
-// through the log callback once when an episode starts and once when it ends (the spool drained to half
-// its cap), with the count.
+// not yet acknowledged counted as dropped; the same when the disk is full (ENOSPC), down to the segment
+// being written, and segments go with Disk::discard so that their space is back at once even while a
+// group commit holds them open. Drops are reported through the log callback once when an episode starts
+// and once when it ends (the spool drained to half its cap, or of what the disk took), with the count.
 //
 // Memory: only the message ids in flight, a per-segment summary, and a window of at most
 // `window_messages` unsent messages read ahead from disk.
@@ -154,14 +155,24 @@ class Spool final : public PublishQueue {
   };
 
   Spool(storage::Disk& disk, SpoolOptions options, LogCallback log, SpoolHooks hooks)
-      : disk_(&disk), options_(options), log_(std::move(log)), hooks_(std::move(hooks)) {}
+      : disk_(&disk),
+        options_(options),
+        log_(std::move(log)),
+        hooks_(std::move(hooks)),
+        room_(options.max_bytes) {}
   void remove_segment(const std::string& name);
 
   std::error_code recover();
   std::error_code start_segment();
+  // start_segment(), and on a full disk, for a message, after dropping the oldest segment; false if the
+  // spool still has no segment to write.
+  bool start_segment_making_room(bool is_message);
+  bool holds_messages() const noexcept;  // any segment has a message record, acknowledged or not
+  void note_disk_full() noexcept;        // an append met ENOSPC: the room is what is spooled now
+  bool disk_full() const noexcept;       // the current room is the disk's, not spool_max
   // Appends one record to the newest segment, making room (size cap, ENOSPC) first; false if dropped.
   bool append(const std::string& record, bool is_message);
-  // Deletes the oldest segment (starting a new one first if it is the only one); false if it cannot.
+  // Deletes the oldest segment (then starts a new one if it was the only one); false if there is none.
   bool drop_oldest_segment();
   void delete_acknowledged_segments();
   Segment* segment_of(std::uint64_t seq);
@@ -199,6 +210,9 @@ class Spool final : public PublishQueue {
   std::unordered_map<int, std::uint64_t> in_flight_;  // message id -> seq
   SpoolCounters counters_;
   std::uint64_t episode_drops_ = 0;  // drops of the current episode (0: none going on)
+  // What the spool could hold when it last had to drop: spool_max, or less when the disk filled first
+  // (the bytes spooled at that ENOSPC). An episode ends at half of it.
+  std::uint64_t room_;
 };
 
 }  // namespace fg::mqtt

@@ -54,6 +54,12 @@ class Disk {
   virtual std::error_code rename(std::string_view from, std::string_view to) = 0;
   // Removes durably; an absent file is fine.
   virtual std::error_code remove(std::string_view name) = 0;
+  // remove() for a file whose space is wanted back now: a removed file keeps its blocks while any
+  // descriptor holds it, and a sync job under way does (sync_job() below), so on a full disk removing a
+  // file may free nothing until that job ends. discard() empties the file first. A crash may then leave
+  // it whole (as after remove()) or empty: for owners that read an empty file as never written (a spool
+  // segment, whose header is then missing).
+  virtual std::error_code discard(std::string_view name) { return remove(name); }
   // The names of the regular files in the directory, sorted (byte order). Leftover "*.tmp" files and
   // files other programs put there are listed too: a caller picks the names it owns (a spool its
   // segments by prefix, say).

@@ -321,6 +321,31 @@ std::error_code PosixDisk::remove(std::string_view name) {
   return sync_dir();
 }
 
+std::error_code PosixDisk::discard(std::string_view name) {
+  if (!valid_disk_name(name)) {
+    return invalid_name();
+  }
+  UniqueFd own;
+  int fd = -1;
+  if (auto it = append_fds_.find(name); it != append_fds_.end()) {
+    fd = it->second.get();
+  } else {
+    own = open_at(dir_.get(), std::string(name), O_WRONLY);
+    if (!own) {
+      return errno == ENOENT ? std::error_code() : errno_error();
+    }
+    fd = own.get();
+  }
+  // Not synced: the unlink below is, and a crash between the two leaves an empty file, which the owner
+  // takes for one never written (Disk::discard).
+  while (::ftruncate(fd, 0) != 0) {
+    if (errno != EINTR) {
+      return errno_error();
+    }
+  }
+  return remove(name);
+}
+
 std::expected<std::vector<std::string>, std::error_code> PosixDisk::list() {
   // readdir needs a DIR of its own: fdopendir takes over the descriptor it is given, and a duplicate
   // shares the directory offset, so it is rewound first.

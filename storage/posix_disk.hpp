@@ -54,6 +54,7 @@ class PosixDisk final : public Disk {
   std::error_code truncate(std::string_view name, std::uint64_t size) override;
   std::error_code rename(std::string_view from, std::string_view to) override;
   std::error_code remove(std::string_view name) override;
+  std::error_code discard(std::string_view name) override;
   std::expected<std::vector<std::string>, std::error_code> list() override;
 
   const std::filesystem::path& dir() const noexcept { return path_; }

@@ -378,7 +378,7 @@ TEST_F(E2eSpool, FullDiskDropsTheOldestAndTheGatewayServesOn) {
     burst += "a=" + std::to_string(n) + " b=" + std::to_string(n) + "\n";
   }
   ASSERT_TRUE(write_all(device("dev").master_fd(), burst, 3 * kWait));
-  ASSERT_TRUE(wait_log("spool: full")) << diagnostics();
+  ASSERT_TRUE(wait_log("spool: the disk is full (")) << diagnostics();
   ASSERT_TRUE(broker_.restart()) << broker_.last_error();
   ASSERT_TRUE(wait_seq("a", n - 1)) << "the newest readings arrive" << diagnostics();
   EXPECT_TRUE(gateway_.running());

@@ -12,11 +12,13 @@
 #include <thread>
 
 #include "storage/error.hpp"
+#include "tests/support/small_tmpfs.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace fg::storage {
 namespace {
 
+using test::SmallTmpfs;
 using test::TempDir;
 
 int count_open_fds() {
@@ -154,6 +156,46 @@ TEST(PosixDisk, ASyncJobOwnsItsDescriptorsAndOutlivesTheFileAndTheDisk) {
     EXPECT_FALSE(result) << result.message();
   }
   EXPECT_EQ(count_open_fds(), before);
+}
+
+// On a full disk, the space of a file removed while a sync job holds it stays taken until the job ends
+// (the kernel frees a file's blocks with its last descriptor); discard() gives it back at once. This is
+// what a spool segment dropped to make room during a group commit needs (mqtt/spool.cpp).
+TEST(PosixDisk, DiscardFreesTheSpaceAtOnceWhileASyncJobStillHoldsTheFile) {
+  SmallTmpfs fs(256);
+  if (!fs.mounted()) {
+    GTEST_SKIP() << fs.why();
+  }
+  auto disk = PosixDisk::open(fs.path()).value();
+  const std::string chunk(150 * 1024, 'x');
+  for (const char* name : {"removed", "discarded"}) {
+    ASSERT_FALSE(disk.append(name, chunk)) << name;
+    auto job = disk.sync_job(name);
+    ASSERT_TRUE(job) << job.error().message();
+    const bool discarding = std::string_view(name) == "discarded";
+    ASSERT_FALSE(discarding ? disk.discard(name) : disk.remove(name));
+    EXPECT_FALSE(std::filesystem::exists(fs.path() / name));
+    // 150 KiB more fits in 256 KiB only if the first 150 KiB came back.
+    std::error_code ec = disk.append("next", chunk);
+    if (discarding) {
+      EXPECT_FALSE(ec) << "discard() must free the space a sync job still holds: " << ec.message();
+    } else {
+      EXPECT_EQ(ec, std::errc::no_space_on_device) << "the premise: remove() alone frees nothing yet";
+    }
+    EXPECT_FALSE((*job)()) << "the job still syncs (an empty or removed file)";
+    ASSERT_FALSE(disk.discard("next"));
+  }
+}
+
+TEST(PosixDisk, DiscardIsFineForAnAbsentFile) {
+  TempDir tmp;
+  auto disk = PosixDisk::open(tmp.path()).value();
+  EXPECT_FALSE(disk.discard("never-there"));
+  ASSERT_FALSE(disk.append("a", "abc"));
+  EXPECT_FALSE(disk.discard("a"));
+  EXPECT_FALSE(disk.read("a"));
+  EXPECT_FALSE(disk.append("a", "new")) << "the append descriptor of the discarded file is gone";
+  EXPECT_EQ(disk.read("a").value(), "new");
 }
 
 TEST(PosixDisk, SyncOfAFileNeverAppendedToWorks) {
