@@ -76,17 +76,14 @@ std::expected<std::string, std::string> ControlClient::read_line() {
   }
 }
 
-std::expected<nlohmann::json, std::string> ControlClient::call(nlohmann::json request) {
+OpResult ControlClient::send_all(const std::string& bytes) {
   if (fd_ < 0) {
     if (auto connected = connect(); !connected) {
-      return std::unexpected(connected.error());
+      return connected;
     }
   }
-  std::uint64_t id = next_id_++;
-  request["id"] = id;
-  std::string line = request.dump() + "\n";
-  for (std::size_t sent = 0; sent < line.size();) {
-    ssize_t n = ::send(fd_, line.data() + sent, line.size() - sent, MSG_NOSIGNAL);
+  for (std::size_t sent = 0; sent < bytes.size();) {
+    ssize_t n = ::send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) {
       continue;
     }
@@ -97,23 +94,68 @@ std::expected<nlohmann::json, std::string> ControlClient::call(nlohmann::json re
     }
     sent += static_cast<std::size_t>(n);
   }
+  return {};
+}
+
+std::expected<std::pair<std::uint64_t, nlohmann::json>, std::string> ControlClient::read_reply() {
+  auto reply_line = read_line();
+  if (!reply_line) {
+    // What comes later on this connection can no longer be matched to a request: start afresh.
+    close();
+    return std::unexpected(reply_line.error());
+  }
+  auto reply = nlohmann::json::parse(*reply_line, nullptr, /*allow_exceptions=*/false);
+  if (!reply.is_object()) {
+    close();
+    return std::unexpected("fieldgate control socket: not a JSON object: " + *reply_line);
+  }
+  auto reply_id = reply.find("id");
+  std::uint64_t id =
+      reply_id != reply.end() && reply_id->is_number_unsigned() ? reply_id->get<std::uint64_t>() : 0;
+  return std::pair{id, std::move(reply)};
+}
+
+std::expected<nlohmann::json, std::string> ControlClient::call(nlohmann::json request) {
+  std::uint64_t id = next_id_++;
+  request["id"] = id;
+  if (auto sent = send_all(request.dump() + "\n"); !sent) {
+    return std::unexpected(sent.error());
+  }
   for (;;) {
-    auto reply_line = read_line();
-    if (!reply_line) {
-      // What comes later on this connection can no longer be matched to a request: start afresh.
-      close();
-      return std::unexpected(reply_line.error());
+    auto reply = read_reply();
+    if (!reply) {
+      return std::unexpected(reply.error());
     }
-    auto reply = nlohmann::json::parse(*reply_line, nullptr, /*allow_exceptions=*/false);
-    if (!reply.is_object()) {
-      close();
-      return std::unexpected("fieldgate control socket: not a JSON object: " + *reply_line);
-    }
-    auto reply_id = reply.find("id");
-    if (reply_id != reply.end() && reply_id->is_number_unsigned() && reply_id->get<std::uint64_t>() == id) {
-      return reply;
+    if (reply->first == id) {
+      return std::move(reply->second);
     }
   }
+}
+
+std::expected<std::size_t, std::string> ControlClient::pipeline(std::vector<nlohmann::json> requests) {
+  std::uint64_t first = next_id_;
+  std::string bytes;
+  for (auto& request : requests) {
+    request["id"] = next_id_++;
+    bytes += request.dump() + "\n";
+  }
+  if (auto sent = send_all(bytes); !sent) {
+    return std::unexpected(sent.error());
+  }
+  std::size_t answered = 0;
+  std::size_t ok = 0;
+  while (answered < requests.size()) {
+    auto reply = read_reply();
+    if (!reply) {
+      return std::unexpected(reply.error());
+    }
+    if (reply->first >= first && reply->first < next_id_) {
+      ++answered;
+      auto flag = reply->second.find("ok");
+      ok += flag != reply->second.end() && flag->is_boolean() && flag->get<bool>() ? 1 : 0;
+    }
+  }
+  return ok;
 }
 
 OpResult ControlClient::expect_ok(nlohmann::json request) {

@@ -16,6 +16,8 @@
 #include <expected>
 #include <filesystem>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -40,7 +42,15 @@ class ControlClient final : public KvClient {
   // whatever its "ok" says; fails on a socket error, a timeout, or a line that is not a JSON object.
   std::expected<nlohmann::json, std::string> call(nlohmann::json request);
 
+  // Pipelined: sends every request (each with its own id) in one write, then reads until each has its
+  // reply, and returns how many replies said ok. The daemon takes at most 64 requests of one connection
+  // at a time (docs/control-socket.md), so keep `requests` at 64 or fewer.
+  std::expected<std::size_t, std::string> pipeline(std::vector<nlohmann::json> requests);
+
  private:
+  OpResult send_all(const std::string& bytes);
+  // The next line as a JSON object with its "id"; 0 for a reply without a numeric id.
+  std::expected<std::pair<std::uint64_t, nlohmann::json>, std::string> read_reply();
   std::expected<std::string, std::string> read_line();
   OpResult expect_ok(nlohmann::json request);
   void close();

@@ -124,6 +124,23 @@ TEST(ControlClient, AReplyIsMatchedByItsId) {
   EXPECT_TRUE(get.has_value()) << get.error();
 }
 
+TEST(ControlClient, APipelineCountsTheOkRepliesToItsOwnIds) {
+  TempDir dir;
+  StandInDaemon daemon(dir / "control.sock", /*stale_first=*/true);
+  ASSERT_TRUE(daemon.bound());
+  ControlClient client(dir / "control.sock");
+  ASSERT_TRUE(client.put("bench/k03", "v3").has_value());
+
+  auto ok = client.pipeline({{{"op", "get"}, {"key", "bench/k03"}},
+                             {{"op", "get"}, {"key", "bench/missing"}},
+                             {{"op", "get"}, {"key", "bench/k03"}}});
+  ASSERT_TRUE(ok.has_value()) << ok.error();
+  EXPECT_EQ(*ok, 2u) << "two gets of a stored key; the stale replies are not counted";
+  auto reply = client.call({{"op", "get"}, {"key", "bench/k03"}});
+  ASSERT_TRUE(reply.has_value()) << reply.error();
+  EXPECT_EQ((*reply)["id"], 5) << "the pipeline took ids 2 to 4";
+}
+
 TEST(ControlClient, AnErrorReplyBecomesTheError) {
   TempDir dir;
   StandInDaemon daemon(dir / "control.sock");

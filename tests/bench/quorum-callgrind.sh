@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# What one register operation costs each replica, counted rather than timed (issue 8): instructions under
+# callgrind, or system calls under strace -c, for fieldgate builds A and B in turn. Three replicas on
+# loopback with fsync off (bench_quorum's "fsync off" mode); bench_quorum_count writes the keys, then sends
+# N and, in a second cluster, 3N operations through replica 1 (2 connections x 32 in flight, as the
+# coordinator sees under 64 clients). Per operation = (count at 3N - count at N) / 2N, so start-up and
+# shutdown cancel out. Counts do not depend on the machine's load; the run takes a few minutes.
+#
+#   tests/bench/quorum-callgrind.sh [--tool callgrind|strace] [--op get|put] [--ops N] A_FIELDGATE B_FIELDGATE
+#   e.g. tests/bench/quorum-callgrind.sh ../baseline/build/release/gateway/fieldgate build/release/gateway/fieldgate
+#
+# --keep DIR keeps the tools' files (replica-N.callgrind for callgrind_annotate) in DIR/A-N, DIR/B-3N, ...
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+tool=callgrind op=get ops=3000 keep=
+while [ $# -gt 2 ]; do
+  case "$1" in
+    --tool) tool=$2; shift 2 ;;
+    --op) op=$2; shift 2 ;;
+    --ops) ops=$2; shift 2 ;;
+    --keep) keep=$2; shift 2 ;;
+    *) break ;;
+  esac
+done
+[ $# -eq 2 ] || { sed -n 9,10p "$0" | cut -c3- >&2; exit 2; }
+bench=build/release/tests/bench/bench_quorum_count
+[ -x "$bench" ] || { echo "$bench: build it first (cmake --build --preset release --target bench_quorum_count)" >&2; exit 1; }
+work=${keep:-$(mktemp -d)}
+mkdir -p "$work"
+[ -n "$keep" ] || trap 'rm -rf "$work"' EXIT
+
+# 1 if fieldgate $1 refuses the [gateway] state_dir key that FieldgateCluster writes (builds before issue 12).
+old_config() {
+  printf '[gateway]\nid = "probe"\nstate_dir = "%s/probe-state"\n' "$work" >"$work/probe.toml"
+  [[ $("$1" check "$work/probe.toml" 2>&1) == *"gateway.state_dir: unknown key"* ]] && echo 1 || echo 0
+}
+
+# count FILE: instructions (callgrind) or "syscall calls" lines (strace) of one replica's file.
+count() {
+  if [ "$tool" = callgrind ]; then
+    grep -m1 -E '^(summary|totals):' "$1" | awk '{print "instructions", $2}'
+  else
+    awk '$NF != "syscall" && $NF != "total" && $4 ~ /^[0-9]+$/ {print $NF, $4}' "$1"
+  fi
+}
+
+declare -A given=([A]=$1 [B]=$2)
+for build in A B; do
+  binary=$(realpath "${given[$build]}")
+  for n in "$ops" $((3 * ops)); do
+    out="$work/$build-$n"
+    mkdir -p "$out"
+    echo "$build: $n ${op}s under $tool ($(cut -d' ' -f1 /proc/loadavg) load)" >&2
+    FG_UNDER_BINARY=$binary FG_UNDER_TOOL=$tool FG_UNDER_OUT=$out FG_UNDER_OLD_CONFIG=$(old_config "$binary") \
+      nice "$bench" --op "$op" --ops "$n" --fieldgate-binary "$PWD/tests/bench/fieldgate-under.sh" >&2
+    for r in 1 2 3; do
+      count "$out/replica-$r.$tool" | sed "s/^/$build $r $n /" >>"$work/counts"
+    done
+  done
+done
+
+# Per operation, per replica and build: (3N count - N count) / 2N.
+echo "per $op, $tool; replica 1 coordinates ($ops and $((3 * ops)) ${op}s, 2 connections x 32 in flight)"
+echo "A: ${given[A]}"
+echo "B: ${given[B]}"
+echo
+echo "| what | replica | A | B | B - A |"
+echo "|---|---|---:|---:|---:|"
+awk -v n="$ops" '
+  { c[$1 " " $2 " " $4 " " ($3 == n ? "n" : "3n")] = $5; what[$4] = 1 }
+  function per(b, r, w) { return (c[b " " r " " w " 3n"] - c[b " " r " " w " n"]) / (2 * n) }
+  END {
+    for (w in what) for (r = 1; r <= 3; r++) {
+      a = per("A", r, w); b = per("B", r, w)
+      if (a == 0 && b == 0) continue
+      fmt = w == "instructions" ? "| %s | %d | %.0f | %.0f | %+.0f |\n" : "| %s | %d | %.2f | %.2f | %+.2f |\n"
+      printf fmt, w, r, a, b, b - a
+    }
+  }' "$work/counts" | sort -t'|' -k2,2 -k3,3n
