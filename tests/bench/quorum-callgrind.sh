@@ -68,8 +68,13 @@ echo "| what | replica | A | B | B - A |"
 echo "|---|---|---:|---:|---:|"
 awk -v n="$ops" '
   { c[$1 " " $2 " " $4 " " ($3 == n ? "n" : "3n")] = $5; what[$4] = 1 }
-  function per(b, r, w) { return (c[b " " r " " w " 3n"] - c[b " " r " " w " n"]) / (2 * n) }
+  function per(b, r, w,   sum, x) {
+    if (w != "all calls") return (c[b " " r " " w " 3n"] - c[b " " r " " w " n"]) / (2 * n)
+    for (x in what) if (x != "all calls") sum += per(b, r, x)
+    return sum
+  }
   END {
+    if (!("instructions" in what)) what["all calls"] = 1
     for (w in what) for (r = 1; r <= 3; r++) {
       a = per("A", r, w); b = per("B", r, w)
       if (a == 0 && b == 0) continue
