@@ -73,7 +73,8 @@ struct Rig {
         "[gateway]\nid = \"bench\"\nlog_level = \"notice\"\nstate_dir = \"" + (dir / "state").string() +
         "\"\n[control]\nsocket = \"" + (dir / "control.sock").string() +
         "\"\n[mqtt]\nhost = \"127.0.0.1\"\nport = " + std::to_string(port) +
-        "\nprefix = \"fg\"\nqos = 1\nreconnect_min = \"100ms\"\nreconnect_max = \"200ms\"\n" + mqtt_extra +
+        "\nprefix = \"fg\"\nqos = " + env_or("FG_BENCH_QOS", "1") +
+        "\nreconnect_min = \"100ms\"\nreconnect_max = \"200ms\"\n" + mqtt_extra +
         "\n";
     for (std::size_t i = 0; i < kPorts; ++i) {
       devices.push_back(std::make_unique<fg::test::PtyDevice>(dir / ("dev" + std::to_string(i))));

@@ -60,6 +60,12 @@ inline double cpu_seconds(pid_t pid) {
   return (utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
+// An environment variable's value, or `fallback` if it is unset: the benchmarks' experiment knobs.
+inline std::string env_or(const char* name, const char* fallback) {
+  const char* value = std::getenv(name);
+  return value != nullptr ? value : fallback;
+}
+
 // Counts readings and, when asked, records the latency each one carries in its value.
 class Subscriber {
  public:
@@ -70,7 +76,8 @@ class Subscriber {
       static_cast<Subscriber*>(self)->on_message(m);
     });
     mosquitto_connect_callback_set(client_, [](mosquitto* c, void*, int) {
-      mosquitto_subscribe(c, nullptr, "fg/bench/+/v", 0);
+      // FG_BENCH_SUB_QOS: the readings' subscription QoS (default 0), to see what the broker's side costs.
+      mosquitto_subscribe(c, nullptr, "fg/bench/+/v", std::atoi(env_or("FG_BENCH_SUB_QOS", "0").c_str()));
       mosquitto_subscribe(c, nullptr, "fg/bench/status", 1);
     });
     mosquitto_connect(client_, "127.0.0.1", port, 60);

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Two fieldgate builds side by side in one sitting: bench_quorum's single-client cells (fsync on and off)
-# for build A and build B, interleaved A B B A A B ..., so that a change of the machine's load falls on
-# both alike. Prints one line per run and, at the end, the median of each build.
+# Two fieldgate builds side by side in one sitting: bench_quorum's cells for one client count (fsync on and
+# off, writes and reads) for build A and build B, interleaved A B B A A B ..., so that a change of the
+# machine's load falls on both alike. Prints one line per run and, at the end, the median of each build.
 #
-#   tests/bench/quorum-ab.sh [--reps N] [--seconds S] [--pin] A_FIELDGATE B_FIELDGATE
+#   tests/bench/quorum-ab.sh [--reps N] [--seconds S] [--clients N] [--pin] A_FIELDGATE B_FIELDGATE
 #   e.g. tests/bench/quorum-ab.sh --pin ../baseline/build/release/gateway/fieldgate build/release/gateway/fieldgate
 #
 # --pin runs every process of a run (bench, broker, three replicas) on CPU 0 at SCHED_FIFO priority 50
@@ -16,11 +16,12 @@
 # bench_quorum writes; such a binary is run through a shim that drops that one line.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-reps=4 seconds=3 pin=()
+reps=4 seconds=3 clients=1 pin=()
 while [ $# -gt 2 ]; do
   case "$1" in
     --reps) reps=$2; shift 2 ;;
     --seconds) seconds=$2; shift 2 ;;
+    --clients) clients=$2; shift 2 ;;
     --pin) pin=(chrt -f 50 taskset -c 0); shift ;;
     *) break ;;
   esac
@@ -47,18 +48,19 @@ runnable() {
 }
 declare -A given=([A]=$1 [B]=$2) binary=([A]=$(runnable "$1" A) [B]=$(runnable "$2" B))
 
-# "fieldgate fsync off 1 clients write:     9888 ops/s, p50 ..." -> 9888
-rate() { grep "fsync $1 *1 clients write" | sed 's/.*write: *\([0-9]*\) ops.*/\1/'; }
+# rate FSYNC OP: "fieldgate fsync off 1 clients write:     9888 ops/s, p50 ..." -> 9888
+rate() { grep "fsync $1 *$clients clients $2" | sed 's/.*: *\([0-9]*\) ops.*/\1/'; }
 for r in $(seq "$reps"); do
   order="A B"
   [ $((r % 2)) -eq 0 ] && order="B A"
   for build in $order; do
     load=$(cut -d' ' -f1 /proc/loadavg)
-    out=$("${pin[@]}" "$bench" --seconds "$seconds" --clients 1 --only fieldgate \
+    out=$("${pin[@]}" "$bench" --seconds "$seconds" --clients "$clients" --only fieldgate \
       --fieldgate-binary "${binary[$build]}" 2>&1) || { echo "$out" >&2; exit 1; }
-    on=$(rate on <<<"$out") off=$(rate off <<<"$out")
-    echo "run $r $build: writes/s fsync on $on, fsync off $off (load $load)"
-    echo "$build $on $off" >>"$work/rates"
+    won=$(rate on write <<<"$out") woff=$(rate off write <<<"$out")
+    ron=$(rate on read <<<"$out") roff=$(rate off read <<<"$out")
+    echo "run $r $build, $clients client(s), ops/s: fsync on write $won read $ron, fsync off write $woff read $roff (load $load)"
+    echo "$build $won $ron $woff $roff" >>"$work/rates"
   done
 done
 # median BUILD COLUMN: the median of one column of $work/rates over BUILD's runs.
@@ -67,5 +69,6 @@ median() {
     awk '{v[NR] = $1} END {printf "%.0f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'
 }
 for build in A B; do
-  echo "$build (${given[$build]}): median writes/s over $reps runs: fsync on $(median $build 2), fsync off $(median $build 3)"
+  echo "$build (${given[$build]}): medians over $reps runs, $clients client(s), ops/s:" \
+    "fsync on write $(median $build 2) read $(median $build 3), fsync off write $(median $build 4) read $(median $build 5)"
 done
