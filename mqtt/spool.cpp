@@ -251,12 +251,13 @@ std::error_code Spool::start_segment() {
 
 bool Spool::start_segment_making_room(bool is_message) {
   std::error_code ec = start_segment();
-  if (ec == std::errc::no_space_on_device) {
-    note_disk_full();
+  if (ec != std::errc::no_space_on_device) {
+    return !ec;
   }
+  note_disk_full();
   // A full disk behaves like a full spool (as in append()): for a message, the oldest segment gives up
   // its space to the new one.
-  if (ec == std::errc::no_space_on_device && is_message && holds_messages() && drop_oldest_segment()) {
+  if (is_message && holds_messages() && drop_oldest_segment()) {
     ec = tail_ ? std::error_code() : start_segment();  // dropping the only segment starts the next
   }
   return !ec;

@@ -268,28 +268,37 @@ std::error_code PosixDisk::replace(std::string_view name, std::string_view bytes
   return sync_dir();
 }
 
-std::error_code PosixDisk::truncate(std::string_view name, std::uint64_t size) {
-  if (!valid_disk_name(name)) {
-    return invalid_name();
-  }
-  UniqueFd own;
+std::expected<int, std::error_code> PosixDisk::cut_to(std::string_view name, std::uint64_t size,
+                                                      UniqueFd& own) {
   int fd = -1;
   if (auto it = append_fds_.find(name); it != append_fds_.end()) {
-    fd = it->second.get();  // O_APPEND writes go to the new end after ftruncate.
+    fd = it->second.get();
   } else {
     own = open_at(dir_.get(), std::string(name), O_WRONLY);
     if (!own) {
-      return errno_error();
+      return std::unexpected(errno_error());
     }
     fd = own.get();
   }
   while (::ftruncate(fd, static_cast<off_t>(size)) != 0) {
     if (errno != EINTR) {
-      return errno_error();
+      return std::unexpected(errno_error());
     }
   }
+  return fd;
+}
+
+std::error_code PosixDisk::truncate(std::string_view name, std::uint64_t size) {
+  if (!valid_disk_name(name)) {
+    return invalid_name();
+  }
+  UniqueFd own;
+  auto fd = cut_to(name, size, own);  // O_APPEND writes go to the new end after it
+  if (!fd) {
+    return fd.error();
+  }
   // fsync rather than fdatasync: the size is the point of the call.
-  if (std::error_code ec = retry_sync(fd, ::fsync)) {
+  if (std::error_code ec = retry_sync(*fd, ::fsync)) {
     return ec;
   }
   return dir_dirty_ ? sync_dir() : std::error_code();
@@ -325,23 +334,11 @@ std::error_code PosixDisk::discard(std::string_view name) {
   if (!valid_disk_name(name)) {
     return invalid_name();
   }
-  UniqueFd own;
-  int fd = -1;
-  if (auto it = append_fds_.find(name); it != append_fds_.end()) {
-    fd = it->second.get();
-  } else {
-    own = open_at(dir_.get(), std::string(name), O_WRONLY);
-    if (!own) {
-      return errno == ENOENT ? std::error_code() : errno_error();
-    }
-    fd = own.get();
-  }
   // Not synced: the unlink below is, and a crash between the two leaves an empty file, which the owner
   // takes for one never written (Disk::discard).
-  while (::ftruncate(fd, 0) != 0) {
-    if (errno != EINTR) {
-      return errno_error();
-    }
+  UniqueFd own;
+  if (auto cut = cut_to(name, 0, own); !cut && cut.error() != std::errc::no_such_file_or_directory) {
+    return cut.error();
   }
   return remove(name);
 }

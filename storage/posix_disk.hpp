@@ -65,6 +65,9 @@ class PosixDisk final : public Disk {
   // A descriptor for fdatasync of `name`: its append descriptor if open (`own` stays empty), else one
   // opened read-only into `own`.
   std::expected<int, std::error_code> sync_fd(std::string_view name, UniqueFd& own);
+  // ftruncate of `name` to `size`, not synced, through its append descriptor if open, else one opened
+  // into `own`; returns the descriptor used.
+  std::expected<int, std::error_code> cut_to(std::string_view name, std::uint64_t size, UniqueFd& own);
   // The open append descriptor of `name`, opening (and creating) it if needed.
   std::expected<int, std::error_code> append_fd(std::string_view name);
   // fsync of the directory, which makes creations, renames and unlinks in it durable.
