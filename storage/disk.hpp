@@ -21,9 +21,16 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 namespace fg::storage {
+
+// Whether `name` is a name Disk accepts (see above); every disk rejects others with invalid_argument.
+inline bool valid_disk_name(std::string_view name) noexcept {
+  return !name.empty() && name != "." && name != ".." && name.find('/') == std::string_view::npos &&
+         name.find('\0') == std::string_view::npos;
+}
 
 class Disk {
  public:
@@ -60,6 +67,30 @@ class Disk {
   // it whole (as after remove()) or empty: for owners that read an empty file as never written (a spool
   // segment, whose header is then missing).
   virtual std::error_code discard(std::string_view name) { return remove(name); }
+  // replace() and discard() as jobs, like sync_job(), for an owner that must not stall its thread on
+  // their syncs (the spool deletes acknowledged segments in its group commit's job, on libuv's
+  // threadpool). The job does the whole operation, durably, when it runs; discard_job() discards every
+  // name in order (an absent one is fine) and then syncs the directory once. Nothing may append to,
+  // replace or remove these names meanwhile. PosixDisk's jobs own duplicates of the descriptors they need
+  // and touch nothing of the disk, so they may run on another thread; these defaults call replace() and
+  // discard() and must run on the disk's own thread (the simulated disk, whose operations they count).
+  virtual std::expected<SyncJob, std::error_code> replace_job(std::string_view name, std::string bytes) {
+    if (!valid_disk_name(name)) {
+      return std::unexpected(std::make_error_code(std::errc::invalid_argument));
+    }
+    return SyncJob([this, name = std::string(name), bytes = std::move(bytes)] { return replace(name, bytes); });
+  }
+  virtual std::expected<SyncJob, std::error_code> discard_job(std::vector<std::string> names) {
+    return SyncJob([this, names = std::move(names)] {
+      std::error_code first;
+      for (const auto& name : names) {
+        if (auto ec = discard(name); ec && !first) {
+          first = ec;
+        }
+      }
+      return first;
+    });
+  }
   // The names of the regular files in the directory, sorted (byte order). Leftover "*.tmp" files and
   // files other programs put there are listed too: a caller picks the names it owns (a spool its
   // segments by prefix, say).
@@ -70,10 +101,5 @@ class Disk {
   Disk& operator=(Disk&&) = default;
 };
 
-// Whether `name` is a name Disk accepts (see above); every disk rejects others with invalid_argument.
-inline bool valid_disk_name(std::string_view name) noexcept {
-  return !name.empty() && name != "." && name != ".." && name.find('/') == std::string_view::npos &&
-         name.find('\0') == std::string_view::npos;
-}
 
 }  // namespace fg::storage

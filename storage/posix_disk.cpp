@@ -238,16 +238,15 @@ std::expected<Disk::SyncJob, std::error_code> PosixDisk::sync_job(std::string_vi
   });
 }
 
-std::error_code PosixDisk::replace(std::string_view name, std::string_view bytes) {
-  if (!valid_disk_name(name)) {
-    return invalid_name();
-  }
-  std::string file(name);
-  std::string temp = file + ".tmp";
-  forget(temp);
+namespace {
+
+// replace() relative to the directory `dir`: the bytes to `name + ".tmp"`, fdatasync, rename over `name`,
+// fsync of the directory. Touches nothing but its arguments, so a job on another thread may run it.
+std::error_code replace_at(int dir, const std::string& file, std::string_view bytes) {
+  const std::string temp = file + ".tmp";
   std::error_code ec;
   {
-    UniqueFd fd = open_at(dir_.get(), temp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    UniqueFd fd = open_at(dir, temp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     if (!fd) {
       return errno_error();
     }
@@ -256,16 +255,47 @@ std::error_code PosixDisk::replace(std::string_view name, std::string_view bytes
       ec = retry_sync(fd.get(), ::fdatasync);
     }
   }
-  if (!ec && ::renameat(dir_.get(), temp.c_str(), dir_.get(), file.c_str()) != 0) {
+  if (!ec && ::renameat(dir, temp.c_str(), dir, file.c_str()) != 0) {
     ec = errno_error();
   }
   if (ec) {
-    ::unlinkat(dir_.get(), temp.c_str(), 0);  // Best effort: a leftover temp file is overwritten next time.
+    ::unlinkat(dir, temp.c_str(), 0);  // Best effort: a leftover temp file is overwritten next time.
     return ec;
   }
+  return retry_sync(dir, ::fsync);
+}
+
+}  // namespace
+
+std::error_code PosixDisk::replace(std::string_view name, std::string_view bytes) {
+  if (!valid_disk_name(name)) {
+    return invalid_name();
+  }
+  std::string file(name);
+  forget(file + ".tmp");
+  std::error_code ec = replace_at(dir_.get(), file, bytes);
   // An append descriptor of `name` now points at the replaced file, which no longer has a name.
   forget(name);
-  return sync_dir();
+  if (!ec) {
+    dir_dirty_ = false;  // replace_at synced the directory
+  }
+  return ec;
+}
+
+std::expected<Disk::SyncJob, std::error_code> PosixDisk::replace_job(std::string_view name, std::string bytes) {
+  if (!valid_disk_name(name)) {
+    return std::unexpected(invalid_name());
+  }
+  auto dir = dir_dup();
+  if (!dir) {
+    return std::unexpected(dir.error());
+  }
+  std::string file(name);
+  forget(file + ".tmp");
+  forget(file);  // the rename replaces the file an append descriptor would point at
+  return SyncJob([dir = std::move(*dir), file = std::move(file), bytes = std::move(bytes)] {
+    return replace_at(dir.get(), file, bytes);
+  });
 }
 
 std::expected<int, std::error_code> PosixDisk::cut_to(std::string_view name, std::uint64_t size,
@@ -343,6 +373,54 @@ std::error_code PosixDisk::discard(std::string_view name) {
   return remove(name);
 }
 
+std::expected<Disk::SyncJob, std::error_code> PosixDisk::discard_job(std::vector<std::string> names) {
+  auto dir = dir_dup();
+  if (!dir) {
+    return std::unexpected(dir.error());
+  }
+  // Each file's own descriptor, for the ftruncate that gives its space back even while another job (a
+  // group commit) still holds it; opened here, where the append descriptors are, and dropped from them.
+  std::vector<std::pair<std::string, UniqueFd>> files;
+  for (auto& name : names) {
+    if (!valid_disk_name(name)) {
+      return std::unexpected(invalid_name());
+    }
+    UniqueFd fd;
+    if (auto it = append_fds_.find(name); it != append_fds_.end()) {
+      fd.reset(::fcntl(it->second.get(), F_DUPFD_CLOEXEC, 0));
+    } else {
+      fd = open_at(dir_.get(), name, O_WRONLY);
+    }
+    if (!fd && errno != ENOENT) {
+      return std::unexpected(errno_error());
+    }
+    forget(name);
+    if (fd) {
+      files.emplace_back(std::move(name), std::move(fd));
+    }
+  }
+  return SyncJob([dir = std::move(*dir), files = std::move(files)]() mutable {
+    std::error_code first;
+    auto note = [&](std::error_code ec) {
+      if (ec && !first) {
+        first = ec;
+      }
+    };
+    for (auto& [name, fd] : files) {
+      // Not synced, as in discard(): the directory's fsync below makes the unlink durable. A failed cut
+      // only delays the space until the last descriptor of the unlinked file closes.
+      while (::ftruncate(fd.get(), 0) != 0 && errno == EINTR) {
+      }
+      fd.reset();
+      if (::unlinkat(dir.get(), name.c_str(), 0) != 0 && errno != ENOENT) {
+        note(errno_error());
+      }
+    }
+    note(retry_sync(dir.get(), ::fsync));
+    return first;
+  });
+}
+
 std::expected<std::vector<std::string>, std::error_code> PosixDisk::list() {
   // readdir needs a DIR of its own: fdopendir takes over the descriptor it is given, and a duplicate
   // shares the directory offset, so it is rewound first.
@@ -383,6 +461,14 @@ std::expected<std::vector<std::string>, std::error_code> PosixDisk::list() {
   }
   std::sort(names.begin(), names.end());
   return names;
+}
+
+std::expected<UniqueFd, std::error_code> PosixDisk::dir_dup() const {
+  UniqueFd dup(::fcntl(dir_.get(), F_DUPFD_CLOEXEC, 0));
+  if (!dup) {
+    return std::unexpected(errno_error());
+  }
+  return dup;
 }
 
 std::error_code PosixDisk::sync_dir() {

@@ -55,6 +55,8 @@ class PosixDisk final : public Disk {
   std::error_code rename(std::string_view from, std::string_view to) override;
   std::error_code remove(std::string_view name) override;
   std::error_code discard(std::string_view name) override;
+  std::expected<SyncJob, std::error_code> replace_job(std::string_view name, std::string bytes) override;
+  std::expected<SyncJob, std::error_code> discard_job(std::vector<std::string> names) override;
   std::expected<std::vector<std::string>, std::error_code> list() override;
 
   const std::filesystem::path& dir() const noexcept { return path_; }
@@ -70,6 +72,8 @@ class PosixDisk final : public Disk {
   std::expected<int, std::error_code> cut_to(std::string_view name, std::uint64_t size, UniqueFd& own);
   // The open append descriptor of `name`, opening (and creating) it if needed.
   std::expected<int, std::error_code> append_fd(std::string_view name);
+  // A duplicate of the directory's descriptor, for a job of its own.
+  std::expected<UniqueFd, std::error_code> dir_dup() const;
   // fsync of the directory, which makes creations, renames and unlinks in it durable.
   std::error_code sync_dir();
   void forget(std::string_view name) noexcept;

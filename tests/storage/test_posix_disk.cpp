@@ -187,6 +187,64 @@ TEST(PosixDisk, DiscardFreesTheSpaceAtOnceWhileASyncJobStillHoldsTheFile) {
   }
 }
 
+// The jobs the spool's group commit runs on libuv's threadpool to delete acknowledged segments: built on
+// the disk's thread, they change nothing until they run, and then do the whole work on another thread,
+// after the disk object is gone, with descriptors of their own that they close.
+TEST(PosixDisk, ReplaceAndDiscardJobsWorkOnAnotherThreadWithDescriptorsOfTheirOwn) {
+  TempDir tmp;
+  const int before = count_open_fds();
+  {
+    Disk::SyncJob replace, discard;
+    {
+      auto disk = PosixDisk::open(tmp.path()).value();
+      ASSERT_FALSE(disk.replace("seq", "old"));
+      ASSERT_FALSE(disk.append("a", "aaa"));  // open for appending: the job takes a duplicate
+      test::write_file(tmp / "b", "bbb");      // not open: the job opens it
+      replace = disk.replace_job("seq", "new").value();
+      discard = disk.discard_job({"a", "b", "never-there"}).value();
+      EXPECT_FALSE(disk.discard_job({"../x"})) << "names are checked where the job is made";
+      EXPECT_FALSE(disk.replace_job("a/b", ""));
+      EXPECT_EQ(file_content(tmp / "seq"), "old") << "nothing happens before the job runs";
+      EXPECT_TRUE(std::filesystem::exists(tmp / "a"));
+      EXPECT_TRUE(std::filesystem::exists(tmp / "b"));
+    }
+    EXPECT_EQ(count_open_fds(), before + 4) << "two directory duplicates, the two files";
+    std::error_code replaced = std::make_error_code(std::errc::io_error);
+    std::error_code discarded = replaced;
+    std::thread([&] {
+      replaced = replace();
+      discarded = discard();
+    }).join();
+    EXPECT_FALSE(replaced) << replaced.message();
+    EXPECT_FALSE(discarded) << discarded.message();
+    EXPECT_EQ(file_content(tmp / "seq"), "new");
+    EXPECT_FALSE(std::filesystem::exists(tmp / "seq.tmp"));
+    EXPECT_FALSE(std::filesystem::exists(tmp / "a"));
+    EXPECT_FALSE(std::filesystem::exists(tmp / "b"));
+    EXPECT_EQ(count_open_fds(), before + 2) << "the files' descriptors close as the job goes";
+  }
+  EXPECT_EQ(count_open_fds(), before);
+}
+
+// As discard(): a file the discard job deletes gives its space back even while a sync job (the group
+// commit's own, or the last one's) still holds it.
+TEST(PosixDisk, ADiscardJobFreesTheSpaceWhileASyncJobStillHoldsTheFile) {
+  SmallTmpfs fs(256);
+  if (!fs.mounted()) {
+    GTEST_SKIP() << fs.why();
+  }
+  auto disk = PosixDisk::open(fs.path()).value();
+  const std::string chunk(150 * 1024, 'x');
+  ASSERT_FALSE(disk.append("old", chunk));
+  auto sync = disk.sync_job("old").value();
+  auto discard = disk.discard_job({"old"}).value();
+  EXPECT_FALSE(discard());
+  EXPECT_FALSE(std::filesystem::exists(fs.path() / "old"));
+  EXPECT_FALSE(disk.append("next", chunk)) << "the space came back while the sync job holds the file";
+  EXPECT_FALSE(sync());
+  ASSERT_FALSE(disk.discard("next"));
+}
+
 TEST(PosixDisk, DiscardIsFineForAnAbsentFile) {
   TempDir tmp;
   auto disk = PosixDisk::open(tmp.path()).value();
