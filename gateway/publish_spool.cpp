@@ -43,8 +43,9 @@ std::expected<std::unique_ptr<PublishSpool>, std::string> PublishSpool::open(
   auto state = read_seq_checkpoint(host->disk_);
   if (!state) {
     // Numbering must not restart in silence: refuse, and let a human look at (or remove) the file.
-    return std::unexpected("spool: the seq checkpoint " + dir + "/" + std::string(kSeqCheckpointName) +
-                           " cannot be read: " + state.error().message());
+    return std::unexpected("spool: the seq checkpoint in " + dir + " (" + std::string(kSeqCheckpointName) +
+                           ", " + std::string(kSeqCommitCheckpointName) +
+                           ") cannot be read: " + state.error().message());
   }
   host->state_ = std::move(*state);
   if (settings.enabled) {
@@ -59,6 +60,8 @@ std::expected<std::unique_ptr<PublishSpool>, std::string> PublishSpool::open(
                                  }
                                },
                            .before_delete = [self] { self->checkpoint(); },
+                           // The deletions of the group commit: a snapshot now, written by its job.
+                           .checkpoint_job = [self] { return seq_checkpoint_job(self->disk_, self->state_); },
                            .appended = [self] { self->on_appended(); }};
     auto spool = mqtt::Spool::open(
         host->disk_, options, [](std::string_view line) { log(LogLevel::warning, "{}", line); },

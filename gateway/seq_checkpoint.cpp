@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 #include "storage/error.hpp"
 #include "storage/little_endian.hpp"
 #include "storage/record_file.hpp"
@@ -19,38 +21,38 @@ using storage::put_u64;
 
 }  // namespace
 
-std::expected<SeqState, std::error_code> read_seq_checkpoint(storage::Disk& disk) {
-  SeqState state;
-  auto bytes = disk.read(kSeqCheckpointName);
+namespace {
+
+// Merges the file `name` into `state`; an absent file adds nothing.
+std::error_code read_into(storage::Disk& disk, std::string_view name, SeqState& state) {
+  auto bytes = disk.read(name);
   if (!bytes) {
-    if (bytes.error() == std::errc::no_such_file_or_directory) {
-      return state;
-    }
-    return std::unexpected(bytes.error());
+    return bytes.error() == std::errc::no_such_file_or_directory ? std::error_code() : bytes.error();
   }
   auto header = storage::record_format::check_header(kMagic, kVersion, *bytes);
   if (header.status != storage::record_format::HeaderStatus::ok) {
-    return std::unexpected(storage::record_format::header_error(header.status));
+    return storage::record_format::header_error(header.status);
   }
   bool bad = false;
   auto scan =
       storage::record_format::scan_records(*bytes, kMaxRecord, [&](std::string_view record, std::uint64_t) {
         if (record.size() == 9 && record[0] == 'E') {
-          state.epoch = get_u64(record.substr(1));
+          state.epoch = std::max(state.epoch, get_u64(record.substr(1)));
         } else if (record.size() > 9 && record[0] == 'S') {
-          state.seq[std::string(record.substr(9))] = get_u64(record.substr(1));
+          auto& seq = state.seq[std::string(record.substr(9))];
+          seq = std::max(seq, get_u64(record.substr(1)));
         } else {
           bad = true;
         }
       });
   // Written whole by replace(): anything but a clean end is damage, not a crash of ours.
   if (bad || scan.tail != storage::Tail::clean) {
-    return std::unexpected(make_error_code(storage::StorageError::damaged_tail));
+    return make_error_code(storage::StorageError::damaged_tail);
   }
-  return state;
+  return {};
 }
 
-std::error_code write_seq_checkpoint(storage::Disk& disk, const SeqState& state) {
+std::string encode(const SeqState& state) {
   std::string out = storage::record_format::encode_header(kMagic, kVersion);
   std::string epoch(1, 'E');
   put_u64(epoch, state.epoch);
@@ -63,7 +65,28 @@ std::error_code write_seq_checkpoint(storage::Disk& disk, const SeqState& state)
     record.append(topic);
     storage::record_format::append_record(out, record);
   }
-  return disk.replace(kSeqCheckpointName, out);
+  return out;
+}
+
+}  // namespace
+
+std::expected<SeqState, std::error_code> read_seq_checkpoint(storage::Disk& disk) {
+  SeqState state;
+  for (auto name : {kSeqCheckpointName, kSeqCommitCheckpointName}) {
+    if (auto ec = read_into(disk, name, state)) {
+      return std::unexpected(ec);
+    }
+  }
+  return state;
+}
+
+std::error_code write_seq_checkpoint(storage::Disk& disk, const SeqState& state) {
+  return disk.replace(kSeqCheckpointName, encode(state));
+}
+
+std::expected<storage::Disk::SyncJob, std::error_code> seq_checkpoint_job(storage::Disk& disk,
+                                                                          const SeqState& state) {
+  return disk.replace_job(kSeqCommitCheckpointName, encode(state));
 }
 
 std::uint64_t payload_seq(std::string_view payload) {

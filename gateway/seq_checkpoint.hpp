@@ -8,7 +8,14 @@
 //
 // When it is written, and why that is enough (gateway/publish_spool.cpp): at start (the new epoch, before
 // anything is published), before the spool deletes a segment (the seqs in it must not be forgotten), at a
-// clean stop, and at most once a minute while seqs change. A reading that goes through the spool carries
+// clean stop, and at most once a minute while seqs change.
+//
+// Two files, one per writer: "seq" is written on the loop thread (write_seq_checkpoint), "seq-commit" by
+// the spool's group commit job on libuv's threadpool, before it deletes acknowledged segments
+// (seq_checkpoint_job). The state is their merge: the larger epoch, and per channel the larger seq. Each
+// file only ever grows (each writer writes snapshots of the same growing state, one after the other),
+// so neither writer can set the other back, however their writes interleave; one file would need the two
+// writes ordered, and a job already under way cannot be waited for on the loop thread. A reading that goes through the spool carries
 // its seq in its payload, and the spool's records are read back at start, so for those the numbering
 // continues exactly; what was not spooled (QoS 0, mode "outage" while connected) may after a crash
 // continue from up to a minute back, under the new epoch.
@@ -30,11 +37,16 @@ struct SeqState {
 };
 
 inline constexpr std::string_view kSeqCheckpointName = "seq";
+inline constexpr std::string_view kSeqCommitCheckpointName = "seq-commit";
 
-// Reads the checkpoint; an absent file is an empty state. A damaged or foreign file is an error
-// (StorageError), so the caller can say so rather than restart numbering in silence.
+// Reads the checkpoint (both files, merged); an absent file is an empty state. A damaged or foreign file
+// is an error (StorageError), so the caller can say so rather than restart numbering in silence.
 std::expected<SeqState, std::error_code> read_seq_checkpoint(storage::Disk& disk);
+// Writes "seq" now, durably.
 std::error_code write_seq_checkpoint(storage::Disk& disk, const SeqState& state);
+// A job that writes `state` (a snapshot, taken now) durably to "seq-commit" when it runs (Disk::replace_job).
+std::expected<storage::Disk::SyncJob, std::error_code> seq_checkpoint_job(storage::Disk& disk,
+                                                                          const SeqState& state);
 
 // The seq in a JSON reading payload written by json_payload ({"value":...,"seq":N,...}), or 0.
 std::uint64_t payload_seq(std::string_view payload);

@@ -264,7 +264,7 @@ bool Spool::start_segment_making_room(bool is_message) {
 }
 
 bool Spool::holds_messages() const noexcept {
-  return std::any_of(segments_.begin(), segments_.end(), [](const Segment& s) { return s.first_seq != 0; });
+  return !retired_.empty() || std::any_of(segments_.begin(), segments_.end(), [](const Segment& s) { return s.first_seq != 0; });
 }
 
 void Spool::remove_segment(const std::string& name) {
@@ -287,6 +287,9 @@ Spool::Segment* Spool::segment_of(std::uint64_t seq) {
 }
 
 bool Spool::drop_oldest_segment() {
+  if (delete_retired_now()) {
+    return true;  // room without a loss: their messages were all acknowledged
+  }
   if (segments_.empty()) {
     return false;
   }
@@ -323,15 +326,6 @@ bool Spool::drop_oldest_segment() {
   unsent_ -= std::min(unsent_, old.unacked - std::min(old.unacked, sent_in_it));
   dropped(old.unacked);
   return true;
-}
-
-void Spool::delete_acknowledged_segments() {
-  while (segments_.size() > 1 && segments_.front().unacked == 0) {
-    remove_segment(segments_.front().name);
-    ++counters_.segments_deleted;
-    segments_.pop_front();
-  }
-  episode_over();
 }
 
 void Spool::dropped(std::uint64_t n) {
@@ -527,56 +521,6 @@ QosCounts Spool::discard() {
   return {};
 }
 
-std::error_code Spool::sync() {
-  auto job = begin_sync();
-  if (!job) {
-    return {};
-  }
-  std::error_code ec = job();
-  end_sync(ec);
-  return ec;
-}
-
-storage::Disk::SyncJob Spool::begin_sync() {
-  std::vector<storage::Disk::SyncJob> jobs;
-  for (auto& [name, job] : std::exchange(finished_unsynced_, {})) {
-    jobs.push_back(std::move(job));
-  }
-  syncing_segment_ = 0;
-  if (tail_ && tail_->pending()) {
-    if (auto job = tail_->sync_job()) {
-      jobs.push_back(std::move(*job));
-      syncing_segment_ = segments_.back().id;
-    } else {
-      ++counters_.write_errors;  // the file refuses writes now: the next append starts a segment
-    }
-  }
-  if (jobs.empty()) {
-    return {};
-  }
-  ++counters_.syncs;
-  return [jobs = std::move(jobs)]() mutable {
-    std::error_code first;
-    for (auto& job : jobs) {
-      if (auto ec = job(); ec && !first) {
-        first = ec;
-      }
-    }
-    return first;
-  };
-}
-
-void Spool::end_sync(std::error_code result) {
-  if (!result) {
-    return;
-  }
-  // The file refuses further writes now (storage/record_file.hpp); the next append starts a segment.
-  ++counters_.write_errors;
-  if (tail_ && syncing_segment_ != 0 && segments_.back().id == syncing_segment_) {
-    tail_->sync_failed();
-  }
-}
-
 std::uint64_t Spool::oldest_unacknowledged() const {
   std::uint64_t oldest = 0;
   for (const auto& [mid, seq] : in_flight_) {
@@ -599,8 +543,10 @@ std::uint64_t Spool::unacknowledged() const noexcept {
 
 std::uint64_t Spool::bytes() const noexcept {
   std::uint64_t n = 0;
-  for (const auto& s : segments_) {
-    n += s.bytes;
+  for (const auto* list : {&segments_, &retired_}) {
+    for (const auto& s : *list) {
+      n += s.bytes;
+    }
   }
   return n;
 }

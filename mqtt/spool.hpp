@@ -20,6 +20,25 @@
 // in it is acknowledged (acknowledgement records in it are then no longer needed: they only name
 // messages of its own or older segments). Segments are at most `segment_bytes` (plus one record).
 //
+// Deleting acknowledged segments (mqtt/spool_commit.cpp). When the last message of the oldest segments is
+// acknowledged, they are retired, and the next group commit's job deletes them after its fdatasyncs, off
+// the caller's thread: (1) the segments' fdatasync, which makes durable the acknowledgements that made them
+// deletable; (2) the owner's checkpoint (SpoolHooks::checkpoint_job: the gateway's per-channel seqs, which
+// the deleted records carried), written durably; (3) each retired segment emptied and unlinked; (4) one
+// fsync of the directory. The crash argument, step by step: a file disappears only after the checkpoint
+// holding the seqs in it is durable (2 before 3), so the owner's state never lags a deleted segment; a
+// crash before (4) may leave a retired segment whole or empty, and an empty one is taken for never
+// written; a whole one whose acknowledgements (1) a crash lost sends its messages again after the
+// restart (QoS 1 duplicates, never a loss), and with them intact it is retired again at open. If the
+// checkpoint fails, nothing is deleted and the segments wait for the next commit. One job at a time: a
+// segment retired while one is under way waits for the next. Retired segments still count in bytes()
+// and against `max_bytes` (they occupy the disk until the job ends), but they are the first to go when
+// room is needed, before any message not acknowledged.
+// Synchronous deletions, on the caller's thread with SpoolHooks::before_delete first: those for room
+// (the size cap, a full disk: the space is needed now, and they are rare, an episode), those at open,
+// sync() (a clean stop, discard(): nothing is left pending) and, with `sync_every_push` (which syncs on
+// the caller's thread anyway), every deletion.
+//
 // What a crash costs: everything appended since the last sync() may be lost (the disk contract): a lost
 // message was never promised, a lost acknowledgement makes the message go out again after the restart (a
 // duplicate, the QoS 1 kind). A new segment's header is not synced when it is made, but with the first
@@ -28,7 +47,8 @@
 // no crash of ours explains) is renamed "<name>.corrupt", reported, and its messages counted as dropped. None
 // of these stops the spool. A segment of a newer format is refused (open fails) and left alone.
 //
-// Bounded in bytes: when the segments would exceed `max_bytes`, the oldest segment goes, its messages
+// Bounded in bytes: when the segments would exceed `max_bytes`, the oldest segment goes (a retired one
+// first), its messages
 // not yet acknowledged counted as dropped; the same when the disk is full (ENOSPC), down to the segment
 // being written, and segments go with Disk::discard so that their space is back at once even while a
 // group commit holds them open. Drops are reported through the log callback once when an episode starts
@@ -48,12 +68,14 @@
 #include <deque>
 #include <expected>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "mqtt/publish_queue.hpp"
@@ -75,9 +97,16 @@ struct SpoolHooks {
   // Each message record found by open(), acknowledged or not, in segment order: the gateway recovers
   // its per-channel seq from the payloads it wrote.
   std::function<void(const Publication&)> recovered;
-  // Just before a segment file is deleted (acknowledged, or dropped for room): whatever the owner
-  // derives from the records must be made durable elsewhere now (the gateway's seq checkpoint).
+  // Just before segment files are deleted on the spool's thread (see "Synchronous deletions" above):
+  // whatever the owner derives from the records must be made durable elsewhere now (the gateway's seq
+  // checkpoint). It may be called while a checkpoint_job runs on another thread: the two must not write
+  // the same file (the gateway's write two, gateway/seq_checkpoint.hpp).
   std::function<void()> before_delete;
+  // The same for the deletions of the group commit's job: the job to run before them, made now from a
+  // snapshot of the owner's state, that writes it durably and touches nothing else (it runs where
+  // begin_sync()'s job runs). An error, or a failure of the job, leaves the segments for the next commit.
+  // Without it before_delete is called when begin_sync() hands out a deletion.
+  std::function<std::expected<storage::Disk::SyncJob, std::error_code>()> checkpoint_job;
   // After each record appended (a message or an acknowledgement): there is something to sync. The owner
   // that runs the group commit arms it from here, so it needs no polling while acknowledgements trickle in.
   std::function<void()> appended;
@@ -126,14 +155,17 @@ class Spool final : public PublishQueue {
   // libuv's threadpool, so a slow card stalls no reading): begin_sync() returns the work of one group
   // commit, empty when nothing waits, as a job that touches no state of the spool; end_sync() takes its
   // result on the spool's thread. Appends go on meanwhile, and the next sync covers them. One at a time.
+  // The job also deletes the retired segments (above); sync() deletes them on the caller's thread.
   storage::Disk::SyncJob begin_sync();
   void end_sync(std::error_code result);
   bool pending() const noexcept { return !finished_unsynced_.empty() || (tail_ && tail_->pending()); }
+  // Segments acknowledged and not yet deleted (counted in segments() and bytes()).
+  std::size_t retired() const noexcept { return retired_.size(); }
 
   // Messages not yet acknowledged (sent or not), and the bytes of all segments.
   std::uint64_t unacknowledged() const noexcept;
   std::uint64_t bytes() const noexcept;
-  std::size_t segments() const noexcept { return segments_.size(); }
+  std::size_t segments() const noexcept { return segments_.size() + retired_.size(); }
   const SpoolCounters& counters() const noexcept { return counters_; }
   // The spool's own seq of the oldest message not acknowledged (sent or not), or 0 when there is none;
   // next_seq() is the one the next push() gets. Together they let the owner age the spool.
@@ -148,6 +180,12 @@ class Spool final : public PublishQueue {
     std::uint64_t first_seq = 0;  // of its messages; 0 while it holds none
     std::uint64_t end_seq = 0;    // one past its last message
     std::uint64_t unacked = 0;
+  };
+  // What the deletion part of a group commit's job did, for end_sync() (written by the job only).
+  struct Deletion {
+    bool deleted = false;           // the checkpoint was durable, and the files were discarded
+    std::error_code checkpoint;     // why not
+    std::error_code discard;        // a discard or the directory's fsync failed (the files are forgotten)
   };
   struct Waiting {
     std::uint64_t seq;
@@ -174,7 +212,16 @@ class Spool final : public PublishQueue {
   bool append(const std::string& record, bool is_message);
   // Deletes the oldest segment (then starts a new one if it was the only one); false if there is none.
   bool drop_oldest_segment();
+  // Retires the leading segments whose messages are all acknowledged (mqtt/spool_commit.cpp).
   void delete_acknowledged_segments();
+  // Deletes every retired segment now, on this thread, before_delete first; false if there was none.
+  bool delete_retired_now();
+  // The deletion part of begin_sync()'s job, empty when nothing is retired or a deletion is under way.
+  storage::Disk::SyncJob deletion_job();
+  void end_deletion(const Deletion& outcome);
+  // The fdatasyncs of one group commit, and the id of the segment being written if it is among them.
+  std::pair<std::vector<storage::Disk::SyncJob>, std::uint64_t> segment_sync_jobs();
+  void sync_ended(std::error_code result, std::uint64_t segment);
   Segment* segment_of(std::uint64_t seq);
   void fill_window() const;
   void dropped(std::uint64_t n);
@@ -192,6 +239,12 @@ class Spool final : public PublishQueue {
   LogCallback log_;
   SpoolHooks hooks_;
   std::deque<Segment> segments_;  // oldest first; back() is written
+  // Segments whose messages are all acknowledged, oldest first, waiting for the group commit to delete
+  // them; the names handed to the job under way, and what it did.
+  std::deque<Segment> retired_;
+  std::vector<std::string> deleting_;
+  std::shared_ptr<Deletion> deletion_;
+  bool deletion_failing_ = false;  // the last deletion job's checkpoint failed (logged once)
   std::optional<storage::RecordFile> tail_;
   // The syncs of segments finished with records not yet synced, by segment name: they join the next
   // sync. A segment deleted before that takes its job along: the job's descriptor would keep the deleted

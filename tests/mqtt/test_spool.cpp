@@ -96,10 +96,19 @@ TEST(MqttSpool, ASegmentIsDeletedOnlyWhenEveryMessageInItIsAcknowledged) {
   }
   auto files = segment_files(disk);
   EXPECT_EQ(files.front(), first);
+  EXPECT_EQ(spool->retired(), 0u);
   spool->acknowledged(1);
+  // Retired now; the next group commit deletes them (mqtt/spool_commit.cpp).
+  EXPECT_EQ(spool->retired(), spool->segments() - 1);
+  EXPECT_EQ(segment_files(disk).size(), spool->segments()) << "the files stay until the commit";
+  auto job = spool->begin_sync();
+  ASSERT_TRUE(job);
+  spool->end_sync(job());
   files = segment_files(disk);
   EXPECT_EQ(files.size(), 1u) << "only the segment being written remains";
   EXPECT_NE(files.front(), first);
+  EXPECT_EQ(spool->segments(), 1u);
+  EXPECT_EQ(spool->retired(), 0u);
   EXPECT_EQ(spool->unacknowledged(), 0u);
 }
 
