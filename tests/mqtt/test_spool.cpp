@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <map>
 #include <random>
 #include <set>
@@ -163,6 +164,41 @@ TEST(MqttSpool, ACrashBeforeANewSegmentsFirstSyncLeavesNoDamage) {
   }
 }
 
+// Segments waiting for the group commit to delete them still occupy the disk and count against the cap,
+// but when room is needed they go first, at once (before_delete first), and no message is dropped.
+TEST(MqttSpool, RetiredSegmentsAreTheFirstToGoWhenRoomIsNeeded) {
+  test::SimDisk disk;
+  std::vector<std::string> log;
+  int checkpoints = 0;
+  SpoolHooks hooks{.recovered = {},
+                   .before_delete = [&] { ++checkpoints; },
+                   .checkpoint_job = [&] { return disk.replace_job("checkpoint", "c"); },
+                   .appended = {}};
+  auto spool = Spool::open(disk, {.max_bytes = 1200, .segment_bytes = 300},
+                           [&](std::string_view line) { log.emplace_back(line); }, hooks);
+  ASSERT_TRUE(spool);
+  for (int i = 0; i < 15; ++i) {
+    spool->push(message(i));
+  }
+  int mid = 1;
+  take_all(*spool, mid);
+  for (int m = 1; m < mid; ++m) {
+    spool->acknowledged(m);
+  }
+  ASSERT_GT(spool->retired(), 0u);
+  const auto retired_bytes = spool->bytes();
+  for (int i = 15; i < 40; ++i) {
+    EXPECT_EQ(spool->push(message(i)), 0u);
+  }
+  EXPECT_GT(retired_bytes + 25 * 30, 1200u) << "the premise: without them going, messages would be dropped";
+  EXPECT_EQ(spool->counters().dropped, 0u);
+  EXPECT_EQ(spool->retired(), 0u);
+  EXPECT_GE(checkpoints, 1) << "the owner's state made durable before they went";
+  EXPECT_LE(spool->bytes(), 1200u);
+  EXPECT_TRUE(log.empty()) << log.front();
+  EXPECT_EQ(take_all(*spool, mid).size(), 25u);
+}
+
 TEST(MqttSpool, TheSizeCapDropsTheOldestAndLogsOncePerEpisode) {
   test::SimDisk disk;
   std::vector<std::string> log;
@@ -315,15 +351,23 @@ TEST(MqttSpool, ATornTailIsCutAndACorruptSegmentIsSetAside) {
 }
 
 // Crashes at random moments over many seeds. The model: a message or an acknowledgement is durable once
-// a sync() followed its append. After each crash and recovery: every durable message that was not
-// acknowledged is handed out again, in push order, once; no message whose acknowledgement is durable
-// comes back; nothing that was never pushed appears.
+// a sync() or a group commit followed its append. After each crash and recovery: every durable message
+// that was not acknowledged is handed out again, in push order, once; no message whose acknowledgement is
+// durable comes back; nothing that was never pushed appears. The group commit's job (begin_sync: the
+// segments' sync, the owner's checkpoint, the deletion of retired segments) is also cut between any two
+// of its steps: the disk halts after a random number of operations, and the power goes.
 TEST(MqttSpool, CrashesLoseOnlyUnsyncedWritesOverManySeeds) {
+  std::uint64_t cut_commits = 0, deleted = 0;
   for (std::uint64_t seed = 1; seed <= 400; ++seed) {
     std::mt19937_64 rng(seed);
     test::SimDisk disk;
     SpoolOptions options{.segment_bytes = 150 + rng() % 400};
-    auto spool = Spool::open(disk, options);
+    // The owner's checkpoint: its job's run is one more operation where the disk may halt.
+    SpoolHooks hooks{.recovered = {},
+                     .before_delete = {},
+                     .checkpoint_job = [&] { return disk.replace_job("checkpoint", "c"); },
+                     .appended = {}};
+    auto spool = Spool::open(disk, options, {}, hooks);
     ASSERT_TRUE(spool);
     int next_message = 0;
     int next_mid = 1;
@@ -332,7 +376,29 @@ TEST(MqttSpool, CrashesLoseOnlyUnsyncedWritesOverManySeeds) {
     std::map<int, int> in_flight;  // mid -> message number
     auto number = [](const std::string& payload) { return std::stoi(payload.substr(8)); };
     for (int step = 0; step < 120; ++step) {
-      switch (rng() % 6) {
+      auto choice = rng() % 7;
+      if (choice == 6) {
+        // A group commit, the power going at a random step of its job (or not at all).
+        auto job = spool->begin_sync();
+        if (!job) {
+          continue;
+        }
+        disk.halt_after(rng() % 8);
+        const auto result = job();
+        if (!disk.halted()) {
+          ASSERT_FALSE(result);
+          spool->end_sync(result);
+          disk.halt_after(std::numeric_limits<std::size_t>::max());
+          durable_messages.insert(unsynced_messages.begin(), unsynced_messages.end());
+          durable_acks.insert(unsynced_acks.begin(), unsynced_acks.end());
+          unsynced_messages.clear();
+          unsynced_acks.clear();
+          continue;
+        }
+        ++cut_commits;
+        choice = 5;  // the crash, below
+      }
+      switch (choice) {
         case 0:
         case 1:
           spool->push(message(next_message));
@@ -362,8 +428,9 @@ TEST(MqttSpool, CrashesLoseOnlyUnsyncedWritesOverManySeeds) {
           break;
         case 5: {
           // The old Spool writes nothing when it goes (it is replaced below), like a killed process.
+          deleted += spool->counters().segments_deleted;
           disk.crash(rng);
-          spool = Spool::open(disk, options);
+          spool = Spool::open(disk, options, {}, hooks);
           ASSERT_TRUE(spool) << "seed " << seed;
           std::vector<int> back;
           while (const Publication* m = spool->front()) {
@@ -409,7 +476,10 @@ TEST(MqttSpool, CrashesLoseOnlyUnsyncedWritesOverManySeeds) {
         }
       }
     }
+    deleted += spool->counters().segments_deleted;
   }
+  EXPECT_GT(cut_commits, 100u) << "the power went inside commits";
+  EXPECT_GT(deleted, 100u) << "segments were deleted";
 }
 
 }  // namespace
