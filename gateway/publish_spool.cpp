@@ -61,7 +61,7 @@ std::expected<std::unique_ptr<PublishSpool>, std::string> PublishSpool::open(
                                },
                            .before_delete = [self] { self->checkpoint(); },
                            // The deletions of the group commit: a snapshot now, written by its job.
-                           .checkpoint_job = [self] { return seq_checkpoint_job(self->disk_, self->state_); },
+                           .checkpoint_job = [self] { return self->commit_checkpoint(); },
                            .appended = [self] { self->on_appended(); }};
     auto spool = mqtt::Spool::open(
         host->disk_, options, [](std::string_view line) { log(LogLevel::warning, "{}", line); },
@@ -94,6 +94,7 @@ PublishSpool::~PublishSpool() {
 
 std::uint64_t PublishSpool::next_seq(const std::string& topic) {
   seq_changed_ = true;
+  ++seqs_given_;
   return ++state_.seq[topic];
 }
 
@@ -161,8 +162,12 @@ void PublishSpool::start_sync() {
   sync_due_.reset();
   if (auto job = spool_->begin_sync()) {
     // Failures are counted by the spool, and end the segment they hit.
-    if (!sync_job_.start(std::move(job), [this](std::error_code ec) { spool_->end_sync(ec); })) {
-      spool_->end_sync(std::make_error_code(std::errc::resource_unavailable_try_again));
+    auto done = [this](std::error_code ec) {
+      spool_->end_sync(ec);
+      commit_ended();
+    };
+    if (!sync_job_.start(std::move(job), std::move(done))) {
+      done(std::make_error_code(std::errc::resource_unavailable_try_again));
     }
   }
 }
@@ -184,6 +189,35 @@ void PublishSpool::checkpoint() {
   checkpoint_owed_ = false;
   seq_changed_ = false;
   last_checkpoint_ = loop_.now();
+}
+
+std::expected<storage::Disk::SyncJob, std::error_code> PublishSpool::commit_checkpoint() {
+  auto job = seq_checkpoint_job(disk_, state_);
+  if (!job) {
+    return job;
+  }
+  auto written = std::make_shared<bool>(false);
+  commit_checkpoint_ = CommitCheckpoint{loop_.now(), seqs_given_, written};
+  return storage::Disk::SyncJob([job = std::move(*job), written]() mutable {
+    std::error_code ec = job();
+    *written = !ec;
+    return ec;
+  });
+}
+
+void PublishSpool::commit_ended() {
+  auto commit = std::exchange(commit_checkpoint_, std::nullopt);
+  if (!commit || !*commit->written || checkpoint_owed_) {
+    return;
+  }
+  // Every seq up to the snapshot is durable: the periodic checkpoint is due a minute from it, or not at
+  // all if no seq was given since, so while segments are deleted (every few seconds under a steady flow)
+  // the loop thread writes none.
+  if (commit->taken > last_checkpoint_) {
+    last_checkpoint_ = commit->taken;
+    seq_changed_ = seq_changed_ && seqs_given_ != commit->seqs_given;
+    plan();
+  }
 }
 
 void PublishSpool::prune_ages() {

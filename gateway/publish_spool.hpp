@@ -88,6 +88,11 @@ class PublishSpool {
   Ms sync_period() const { return settings_.sync.count() > 0 ? settings_.sync : Ms(1000); }
   void prune_ages();
   void checkpoint();
+  // The spool's checkpoint_job hook: a snapshot of the seqs, written to "seq-commit" by the group
+  // commit's job before it deletes acknowledged segments.
+  std::expected<storage::Disk::SyncJob, std::error_code> commit_checkpoint();
+  // The group commit's job ended: a checkpoint it wrote counts as the periodic one.
+  void commit_ended();
   void sample_age();
 
   loop::Loop& loop_;
@@ -100,6 +105,15 @@ class PublishSpool {
   bool checkpoint_owed_ = false;  // the last write failed: the next tick tries again
   // Moments on the loop's clock (Loop::now()), the one the timer counts on, so a tick never comes early.
   Ms last_checkpoint_{0};
+  // The checkpoint in the group commit's job under way: when its snapshot was taken, and (set by the job,
+  // read after it ended) whether it was written.
+  struct CommitCheckpoint {
+    Ms taken;
+    std::uint64_t seqs_given;  // seqs_given_ then
+    std::shared_ptr<bool> written;
+  };
+  std::uint64_t seqs_given_ = 0;  // by next_seq(), ever
+  std::optional<CommitCheckpoint> commit_checkpoint_;
   std::optional<Ms> sync_due_;  // something was appended and not yet handed to a sync
   std::optional<Ms> armed_for_;
   std::uint64_t wakeups_ = 0;

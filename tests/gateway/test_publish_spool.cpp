@@ -83,6 +83,40 @@ TEST_F(PublishSpoolTimer, AcknowledgementsAfterTheLastReadingAreSyncedWithoutPol
   EXPECT_EQ(host->status().depth, 0u);
 }
 
+// Acknowledged segments are deleted by the group commit's job, after it wrote the seqs to "seq-commit";
+// that checkpoint serves as the periodic one, so the loop thread writes "seq" neither for the deletion
+// nor a minute later.
+TEST_F(PublishSpoolTimer, TheCommitsCheckpointBeforeADeletionServesAsThePeriodicOne) {
+  // The checkpoint period is long enough that none falls due while the test pushes (a debug build may
+  // take a second), short enough that run_until_idle() would see it.
+  auto host = open(50ms, 2s);
+  ASSERT_TRUE(host);
+  const std::string seq_at_start = test::read_file(dir_ / "spool" / "seq");
+  mqtt::Spool& spool = *host->spool();
+  const std::string padding(200, 'p');
+  int mid = 1;
+  while (spool.segments() < 3) {  // 1 MiB segments
+    const std::uint64_t seq = host->next_seq("fg/t1/dev/a");
+    spool.push({"fg/t1/dev/a", "{\"seq\":" + std::to_string(seq) + "}" + padding, mqtt::Qos::at_least_once});
+    spool.sent(mid++);
+    host->written();
+  }
+  for (int m = 1; m < mid; ++m) {
+    spool.acknowledged(m);
+  }
+  ASSERT_EQ(spool.retired(), 2u);
+  run_until_idle();
+  EXPECT_EQ(spool.segments(), 1u) << "the commit deleted the acknowledged segments";
+  EXPECT_EQ(spool.counters().segments_deleted, 2u);
+  EXPECT_EQ(host->status().wakeups, 1u) << "the sync; no periodic checkpoint after it";
+  EXPECT_EQ(test::read_file(dir_ / "spool" / "seq"), seq_at_start) << "nothing written on the loop thread";
+  auto disk = storage::PosixDisk::open(dir_ / "spool");
+  ASSERT_TRUE(disk);
+  auto state = read_seq_checkpoint(*disk);
+  ASSERT_TRUE(state);
+  EXPECT_EQ(state->seq["fg/t1/dev/a"], static_cast<std::uint64_t>(mid - 1)) << "durable in seq-commit";
+}
+
 TEST_F(PublishSpoolTimer, WithTheSpoolOffOnlyTheCheckpointWakesIt) {
   mqtt::SpoolSettings settings;
   settings.enabled = false;
