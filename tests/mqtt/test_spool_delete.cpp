@@ -62,7 +62,31 @@ class CountingDisk final : public storage::Disk {
   storage::PosixDisk& disk_;
 };
 
-using SpoolDeleteTest = test::LoopTest;
+class SpoolDeleteTest : public test::LoopTest {
+ protected:
+  // One group commit as the gateway runs it: begin_sync() here, its job on libuv's threadpool,
+  // end_sync() back on this thread.
+  void group_commit(Spool& spool) {
+    if (auto job = spool.begin_sync()) {
+      ASSERT_TRUE(commit_.start(std::move(job), [&](std::error_code ec) { spool.end_sync(ec); }));
+      loop.run();
+    }
+  }
+
+  // Pushes `n` messages, hands them out and acknowledges them all.
+  static void acknowledged_messages(Spool& spool, int n) {
+    for (int i = 0; i < n; ++i) {
+      spool.push(test_support::message(i));
+    }
+    int mid = 1;
+    test_support::take_all(spool, mid);
+    for (int m = 1; m < mid; ++m) {
+      spool.acknowledged(m);
+    }
+  }
+
+  loop::BackgroundJob commit_{loop};
+};
 
 TEST_F(SpoolDeleteTest, TheLastAcknowledgementOfASegmentMakesNoSyncOnTheLoopThread) {
   test::TempDir tmp;
@@ -80,17 +104,10 @@ TEST_F(SpoolDeleteTest, TheLastAcknowledgementOfASegmentMakesNoSyncOnTheLoopThre
                    .appended = {}};
   auto spool = Spool::open(disk, {.segment_bytes = 300}, {}, hooks);
   ASSERT_TRUE(spool);
-  loop::BackgroundJob commit(loop);
-  auto group_commit = [&] {
-    if (auto job = spool->begin_sync()) {
-      ASSERT_TRUE(commit.start(std::move(job), [&](std::error_code ec) { spool->end_sync(ec); }));
-      loop.run();
-    }
-  };
   for (int i = 0; i < 20; ++i) {
     spool->push(test_support::message(i));
   }
-  group_commit();
+  group_commit(*spool);
   const auto segments = spool->segments();
   ASSERT_GE(segments, 3u);
   const auto first_segment = std::filesystem::path(tmp.path()) / "seg-0000000000000001";
@@ -107,7 +124,7 @@ TEST_F(SpoolDeleteTest, TheLastAcknowledgementOfASegmentMakesNoSyncOnTheLoopThre
   EXPECT_EQ(spool->retired(), segments - 1);
   EXPECT_TRUE(std::filesystem::exists(first_segment)) << "deleted by the next commit, not here";
 
-  group_commit();
+  group_commit(*spool);
   EXPECT_EQ(disk.syncing_calls, before) << "handing out the commit's job syncs nothing either";
   EXPECT_EQ(checkpoints_on_the_loop, 0);
   EXPECT_EQ(checkpoint_jobs, 1) << "one checkpoint for all the segments the commit deletes";
@@ -140,31 +157,17 @@ TEST_F(SpoolDeleteTest, AFailedCheckpointKeepsTheSegmentsForTheNextCommit) {
   auto spool = Spool::open(posix, {.segment_bytes = 300}, [&](std::string_view line) { log.emplace_back(line); },
                            hooks);
   ASSERT_TRUE(spool);
-  loop::BackgroundJob commit(loop);
-  auto group_commit = [&] {
-    if (auto job = spool->begin_sync()) {
-      ASSERT_TRUE(commit.start(std::move(job), [&](std::error_code ec) { spool->end_sync(ec); }));
-      loop.run();
-    }
-  };
-  for (int i = 0; i < 20; ++i) {
-    spool->push(test_support::message(i));
-  }
-  int mid = 1;
-  test_support::take_all(*spool, mid);
-  for (int m = 1; m < mid; ++m) {
-    spool->acknowledged(m);
-  }
+  acknowledged_messages(*spool, 20);
   const auto retired = spool->retired();
   ASSERT_GT(retired, 0u);
-  group_commit();
+  group_commit(*spool);
   EXPECT_EQ(spool->retired(), retired) << "kept: the checkpoint is not durable";
   EXPECT_TRUE(std::filesystem::exists(tmp / "seg-0000000000000001"));
   ASSERT_EQ(log.size(), 1u);
   EXPECT_NE(log[0].find("acknowledged segments are kept"), std::string::npos) << log[0];
   fail = false;
   spool->push(test_support::message(99));  // something to commit
-  group_commit();
+  group_commit(*spool);
   EXPECT_EQ(spool->retired(), 0u);
   EXPECT_FALSE(std::filesystem::exists(tmp / "seg-0000000000000001"));
   ASSERT_EQ(log.size(), 2u);
