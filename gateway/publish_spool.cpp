@@ -89,11 +89,6 @@ PublishSpool::~PublishSpool() {
   sync_timer_.close();
 }
 
-std::uint64_t PublishSpool::next_seq(const std::string& topic) {
-  seq_changed_ = true;
-  return ++state_.seq[topic];
-}
-
 void PublishSpool::written() {
   sample_age();
   if (seq_changed_ && !armed_for_) {
