@@ -162,19 +162,30 @@ devices::Device::Sink Gateway::make_sink(const std::string& device, PayloadForm 
 }
 
 void Gateway::publish_reading(Route& route, Reading&& reading) {
-  std::string topic = topics_.reading(reading.device, reading.channel);
-  reading.seq = spool_->next_seq(topic);
+  auto found = route.channels.find(reading.channel);
+  if (found == route.channels.end()) {
+    std::string topic = topics_.reading(reading.device, reading.channel);
+    std::uint64_t* seq = &spool_->seq_counter(topic);
+    found = route.channels.emplace(reading.channel, ChannelRoute{std::move(topic), seq}).first;
+  }
+  ChannelRoute& channel = found->second;
+  reading.seq = spool_->next_seq(*channel.seq);
   ++route.published;
-  ++route.channels[reading.channel];
+  ++channel.published;
   const PayloadForm form = route.payload;
   std::string payload =
       form == PayloadForm::raw ? raw_payload(reading.value) : json_payload(reading, spool_->epoch());
-  session_->publish(mqtt::Publication{std::move(topic), payload, static_cast<mqtt::Qos>(config_.mqtt.qos),
-                                      config_.mqtt.retain});
+  // The register keeps the JSON form whatever the topic carries.
+  std::string replicated;
+  if (replication_) {
+    replicated = form == PayloadForm::json ? payload : json_payload(reading, spool_->epoch());
+  }
+  session_->publish(mqtt::Publication{channel.topic, std::move(payload),
+                                      static_cast<mqtt::Qos>(config_.mqtt.qos), config_.mqtt.retain});
   spool_->written();
   if (replication_) {
     replication_->offer_reading(Replication::reading_key(config_.gateway.id, reading.device, reading.channel),
-                                form == PayloadForm::json ? std::move(payload) : json_payload(reading, spool_->epoch()));
+                                std::move(replicated));
   }
   if (!inputs_paused_ && session_->backlog() >= kMaxBacklog) {
     pause_inputs(true);

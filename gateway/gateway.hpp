@@ -83,10 +83,18 @@ class Gateway {
   // What the gateway keeps for each device beside the device itself: how its readings are published, and
   // their numbering (devices/reading.hpp: seq is the gateway's, per channel, from 1 at start).
   // seq is numbered by the PublishSpool, per reading topic, across restarts.
+  // What is worked out once per channel rather than for every reading: its topic and its seq counter
+  // (a node of the PublishSpool's checkpoint map, which stays put; neither the prefix nor the gateway id
+  // can change without a restart).
+  struct ChannelRoute {
+    std::string topic;
+    std::uint64_t* seq = nullptr;
+    std::uint64_t published = 0;  // since the start
+  };
   struct Route {
     PayloadForm payload = PayloadForm::json;
     std::uint64_t published = 0;
-    std::map<std::string, std::uint64_t> channels;  // readings published since the start, by channel
+    std::map<std::string, ChannelRoute, std::less<>> channels;
   };
 
   mqtt::Options session_options() const;

@@ -114,7 +114,9 @@ nlohmann::json Gateway::status_json() const {
     d.online = device->online();
     if (const auto route = routes_.find(device->name()); route != routes_.end()) {
       d.readings = route->second.published;
-      d.channels.insert(route->second.channels.begin(), route->second.channels.end());
+      for (const auto& [channel, channel_route] : route->second.channels) {
+        d.channels.emplace(channel, channel_route.published);
+      }
     }
     for (const devices::Counter& counter : device->counters()) {
       d.counters.emplace_back(std::string(counter.name), counter.value);

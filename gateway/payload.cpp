@@ -1,8 +1,10 @@
 #include "gateway/payload.hpp"
 
 #include <fmt/chrono.h>
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <iterator>
 
@@ -16,7 +18,22 @@ namespace {
 // A JSON string literal for device or config text; invalid UTF-8 is replaced rather than refused (the
 // parsers already count it).
 void append_json_string(std::string& out, const std::string& text) {
-  out += nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  // Units and most text values are plain printable ASCII, which needs no escaping: copied as they are,
+  // without the DOM's allocations. Anything else goes through nlohmann's escaping.
+  const bool plain = std::all_of(text.begin(), text.end(),
+                                 [](char c) { return c >= 0x20 && c < 0x7f && c != '"' && c != '\\'; });
+  if (!plain) {
+    out += nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return;
+  }
+  out += '"';
+  out += text;
+  out += '"';
+}
+
+void append_integer(std::string& out, auto value) {
+  const fmt::format_int text(value);
+  out.append(text.data(), text.size());
 }
 
 void append_json_value(std::string& out, const ReadingValue& value) {
@@ -24,22 +41,20 @@ void append_json_value(std::string& out, const ReadingValue& value) {
     // Shortest text that reads back as the same double; JSON has no NaN or infinity, and the channel
     // conversion refuses them, but a text value converted elsewhere must not produce invalid JSON.
     if (std::isfinite(*number)) {
-      fmt::format_to(std::back_inserter(out), "{}", *number);
+      fmt::format_to(std::back_inserter(out), FMT_COMPILE("{}"), *number);
     } else {
       out += "null";
     }
   } else if (const bool* flag = std::get_if<bool>(&value)) {
     out += *flag ? "true" : "false";
   } else if (const std::int64_t* integer = std::get_if<std::int64_t>(&value)) {
-    fmt::format_to(std::back_inserter(out), "{}", *integer);
+    append_integer(out, *integer);
   } else {
     append_json_string(out, std::get<std::string>(value));
   }
 }
 
-}  // namespace
-
-std::string format_rfc3339(std::chrono::system_clock::time_point time) {
+void append_rfc3339(std::string& out, std::chrono::system_clock::time_point time) {
   // Readings come in bursts within the same second: format the date and time once per second.
   thread_local std::int64_t cached_second = -1;
   thread_local std::string cached_prefix;  // "2026-11-23T19:43:23."
@@ -52,7 +67,19 @@ std::string format_rfc3339(std::chrono::system_clock::time_point time) {
     cached_prefix = fmt::format("{:%Y-%m-%dT%H:%M:%S}.", utc);
     cached_second = seconds.count();
   }
-  return fmt::format("{}{:03d}Z", cached_prefix, static_cast<int>((ms - seconds).count()));
+  const auto millis = static_cast<int>((ms - seconds).count());
+  const char digits[] = {static_cast<char>('0' + millis / 100), static_cast<char>('0' + millis / 10 % 10),
+                         static_cast<char>('0' + millis % 10), 'Z'};
+  out += cached_prefix;
+  out.append(digits, sizeof digits);
+}
+
+}  // namespace
+
+std::string format_rfc3339(std::chrono::system_clock::time_point time) {
+  std::string out;
+  append_rfc3339(out, time);
+  return out;
 }
 
 // Written by hand rather than through a JSON DOM: this runs for every reading, and building and
@@ -70,12 +97,14 @@ std::string json_payload(const Reading& reading, std::uint64_t epoch) {
   // wrong one, and seq still orders the readings.
   if (reading.time >= loop::wall_clock_floor()) {
     out += ",\"time\":\"";
-    out += format_rfc3339(reading.time);
+    append_rfc3339(out, reading.time);
     out += '"';
   }
-  fmt::format_to(std::back_inserter(out), ",\"seq\":{}", reading.seq);
+  out += ",\"seq\":";
+  append_integer(out, reading.seq);
   if (epoch != 0) {
-    fmt::format_to(std::back_inserter(out), ",\"epoch\":{}", epoch);
+    out += ",\"epoch\":";
+    append_integer(out, epoch);
   }
   out += '}';
   return out;

@@ -92,12 +92,6 @@ PublishSpool::~PublishSpool() {
   sync_timer_.close();
 }
 
-std::uint64_t PublishSpool::next_seq(const std::string& topic) {
-  seq_changed_ = true;
-  ++seqs_given_;
-  return ++state_.seq[topic];
-}
-
 void PublishSpool::written() {
   sample_age();
   if (seq_changed_ && !armed_for_) {

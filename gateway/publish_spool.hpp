@@ -59,7 +59,15 @@ class PublishSpool {
 
   std::uint64_t epoch() const noexcept { return state_.epoch; }
   // The next seq for the channel published on `topic` (1 after the last one, across restarts).
-  std::uint64_t next_seq(const std::string& topic);
+  std::uint64_t next_seq(const std::string& topic) { return next_seq(seq_counter(topic)); }
+  // The same in two steps, so that a caller publishing many readings looks the channel up once:
+  // the counter stays where it is for the PublishSpool's lifetime.
+  std::uint64_t& seq_counter(const std::string& topic) { return state_.seq[topic]; }
+  std::uint64_t next_seq(std::uint64_t& counter) {
+    seq_changed_ = true;
+    ++seqs_given_;
+    return ++counter;
+  }
   // After each publish: the seq checkpoint becomes due (the spool's appends arm the group commit).
   void written();
   // The session's state changed: the outage log lines.

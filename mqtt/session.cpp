@@ -29,6 +29,13 @@ bool valid_mqtt_string(std::string_view s) {
          mosquitto_validate_utf8(s.data(), static_cast<int>(s.size())) == MOSQ_ERR_SUCCESS;
 }
 
+std::chrono::milliseconds misc_interval(std::chrono::seconds keepalive) {
+  if (keepalive.count() == 0) {
+    return {};
+  }
+  return std::max<std::chrono::milliseconds>(1s, std::chrono::milliseconds(keepalive) / 4);
+}
+
 bool valid_qos(Qos qos) {
   return static_cast<int>(qos) >= 0 && static_cast<int>(qos) <= 2;
 }

@@ -322,19 +322,21 @@ void Session::Core::on_connected() {
     ++counters_.reconnects;
   }
   ever_connected_ = true;
-  misc_timer_.start(
-      kMiscInterval,
-      [this] {
-        enter([&] {
-          if ((phase_ == Phase::connected || phase_ == Phase::draining || phase_ == Phase::reconfiguring) &&
-              socket_alive()) {
-            // Sends PINGREQ when due, and closes the connection (on_disconnect with MOSQ_ERR_KEEPALIVE)
-            // when the broker has not answered within the keepalive.
-            last_rc_ = mosquitto_loop_misc(mosq_.get());
-          }
-        });
-      },
-      kMiscInterval);
+  if (const auto interval = misc_interval(options_.keepalive); interval.count() != 0) {
+    misc_timer_.start(
+        interval,
+        [this] {
+          enter([&] {
+            if ((phase_ == Phase::connected || phase_ == Phase::draining || phase_ == Phase::reconfiguring) &&
+                socket_alive()) {
+              // Sends PINGREQ when due, and closes the connection (on_disconnect with MOSQ_ERR_KEEPALIVE)
+              // when the broker has not answered within the keepalive.
+              last_rc_ = mosquitto_loop_misc(mosq_.get());
+            }
+          });
+        },
+        interval);
+  }
   // Order on the wire after a connect: the subscriptions (sent from on_connect), libmosquitto's
   // retransmissions of unacknowledged QoS 1 / 2 messages, the birth message, then the queue.
   if (options_.birth && send_now(*options_.birth) == Sent::rejected) {

@@ -38,7 +38,12 @@ namespace detail {
 using namespace std::chrono_literals;
 
 constexpr std::size_t kMaxPayload = 268'435'455;  // MQTT's largest remaining length
-constexpr auto kMiscInterval = 1000ms;
+// How often mosquitto_loop_misc checks the keepalive while connected: a quarter of the keepalive (7.5 s at
+// the default 30 s), at least a second, none when keepalive is off (the check does nothing else). The
+// broker closes a silent client after 1.5 keepalives, and the check sends PINGREQ at most a quarter late;
+// a broker gone silent is noticed within 1.25 keepalives. Every second, as before, cost an idle gateway a
+// wake-up per second for nothing (docs/benchmarks.md, idle wake-ups).
+std::chrono::milliseconds misc_interval(std::chrono::seconds keepalive);
 
 std::error_code invalid();
 bool valid_mqtt_string(std::string_view s);
@@ -300,7 +305,7 @@ class Session::Core {
   std::string failure_detail_;
   bool log_registered_ = false;
 
-  loop::Timer misc_timer_;   // mosquitto_loop_misc every second while connected (keepalive)
+  loop::Timer misc_timer_;   // mosquitto_loop_misc every misc_interval() while connected (keepalive)
   loop::Timer retry_timer_;  // the next attempt
   loop::Timer
       connect_timer_;  // the limit of one attempt, or of the wait for acknowledgements of reconfigure()

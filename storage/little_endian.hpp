@@ -11,11 +11,14 @@
 namespace fg::storage {
 
 // Appends `value`, sizeof(T) bytes, least significant first.
+// One append, not a push_back per byte: the spool writes a few of these per reading.
 template <typename T>
 void put_le(std::string& out, T value) {
+  char bytes[sizeof(T)];
   for (std::size_t i = 0; i < sizeof(T); ++i) {
-    out.push_back(static_cast<char>(static_cast<std::uint8_t>(value >> (8 * i))));
+    bytes[i] = static_cast<char>(static_cast<std::uint8_t>(value >> (8 * i)));
   }
+  out.append(bytes, sizeof(T));
 }
 // Reads a T at `at`. Precondition: at + sizeof(T) <= bytes.size().
 template <typename T>

@@ -15,6 +15,9 @@ TEST(Payload, Rfc3339UtcWithMilliseconds) {
   EXPECT_EQ(format_rfc3339(kTime), "2026-11-23T19:43:23.123Z");
   EXPECT_EQ(format_rfc3339(kTime + 877ms), "2026-11-23T19:43:24.000Z");  // the per-second cache moves on
   EXPECT_EQ(format_rfc3339(kTime - 24h), "2026-11-22T19:43:23.123Z");    // and back
+  EXPECT_EQ(format_rfc3339(kTime - 118ms), "2026-11-23T19:43:23.005Z");  // three digits, always
+  EXPECT_EQ(format_rfc3339(kTime - 73ms), "2026-11-23T19:43:23.050Z");
+  EXPECT_EQ(format_rfc3339(kTime + 876ms), "2026-11-23T19:43:23.999Z");
 }
 
 TEST(Payload, JsonNumberWithUnitTimeAndSeq) {
@@ -42,6 +45,25 @@ TEST(Payload, JsonTextIsEscapedAndInvalidUtf8Replaced) {
   auto parsed = nlohmann::json::parse(json_payload(r));  // must be valid JSON
   EXPECT_EQ(parsed["value"], "a\"b\\c\n\xEF\xBF\xBD");   // U+FFFD for the invalid byte
   EXPECT_EQ(parsed["seq"], 2);
+}
+
+// Units are copied as they are when they need no escaping; anything else is escaped.
+TEST(Payload, JsonUnitIsEscapedWhenItMustBe) {
+  Reading r{"d", "c", 1.0, "in\"\\\x01\x7f", kTime, 1};
+  auto parsed = nlohmann::json::parse(json_payload(r));
+  EXPECT_EQ(parsed["unit"], "in\"\\\x01\x7f");
+  r.unit = "m/s";
+  EXPECT_EQ(json_payload(r), R"({"value":1,"unit":"m/s","time":"2026-11-23T19:43:23.123Z","seq":1})");
+}
+
+TEST(Payload, JsonIntegersSeqAndEpochAtTheirLimits) {
+  Reading r{"d", "c", std::numeric_limits<std::int64_t>::min(), "", system_clock::time_point(42s),
+            std::numeric_limits<std::uint64_t>::max()};
+  EXPECT_EQ(json_payload(r, 18446744073709551614u),
+            R"({"value":-9223372036854775808,"seq":18446744073709551615,"epoch":18446744073709551614})");
+  r.value = std::int64_t{0};
+  r.seq = 0;
+  EXPECT_EQ(json_payload(r, 1), R"({"value":0,"seq":0,"epoch":1})");
 }
 
 TEST(Payload, JsonNumbersReadBackExactly) {
