@@ -4,7 +4,8 @@
 // session publishes QoS 1 / 2 messages through, the group commit (one fdatasync per spool_sync period
 // while anything was written, none when idle; run on libuv's threadpool, so that a card taking tens of
 // milliseconds to sync stalls no reading: the loop thread only hands the job out and takes its result),
-// the seq checkpoint and boot epoch (gateway/seq_checkpoint.hpp)
+// the seq checkpoint and boot epoch (gateway/seq_checkpoint.hpp: before the spool deletes acknowledged
+// segments, the group commit's job writes a snapshot of it, so the loop thread writes none for them)
 // and the log lines of an outage: when it began, how much was spooled, when it drained.
 //
 // One timer serves the group commit and the checkpoint, armed for the moment the earlier of them is due
