@@ -8,17 +8,17 @@
 //
 // When it is written, and why that is enough (gateway/publish_spool.cpp): at start (the new epoch, before
 // anything is published), before the spool deletes a segment (the seqs in it must not be forgotten), at a
-// clean stop, and at most once a minute while seqs change.
+// clean stop, and at most once a minute while seqs change. A reading that goes through the spool carries
+// its seq in its payload, and the spool's records are read back at start, so for those the numbering
+// continues exactly; what was not spooled (QoS 0, mode "outage" while connected) may after a crash
+// continue from up to a minute back, under the new epoch.
 //
 // Two files, one per writer: "seq" is written on the loop thread (write_seq_checkpoint), "seq-commit" by
 // the spool's group commit job on libuv's threadpool, before it deletes acknowledged segments
 // (seq_checkpoint_job). The state is their merge: the larger epoch, and per channel the larger seq. Each
 // file only ever grows (each writer writes snapshots of the same growing state, one after the other),
 // so neither writer can set the other back, however their writes interleave; one file would need the two
-// writes ordered, and a job already under way cannot be waited for on the loop thread. A reading that goes through the spool carries
-// its seq in its payload, and the spool's records are read back at start, so for those the numbering
-// continues exactly; what was not spooled (QoS 0, mode "outage" while connected) may after a crash
-// continue from up to a minute back, under the new epoch.
+// writes ordered, and a job already under way cannot be waited for on the loop thread.
 
 #include <cstdint>
 #include <expected>

@@ -264,7 +264,8 @@ bool Spool::start_segment_making_room(bool is_message) {
 }
 
 bool Spool::holds_messages() const noexcept {
-  return !retired_.empty() || std::any_of(segments_.begin(), segments_.end(), [](const Segment& s) { return s.first_seq != 0; });
+  return !retired_.empty() ||
+         std::any_of(segments_.begin(), segments_.end(), [](const Segment& s) { return s.first_seq != 0; });
 }
 
 void Spool::remove_segment(const std::string& name) {

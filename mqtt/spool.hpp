@@ -29,7 +29,7 @@
 // holding the seqs in it is durable (2 before 3), so the owner's state never lags a deleted segment; a
 // crash before (4) may leave a retired segment whole or empty, and an empty one is taken for never
 // written; a whole one whose acknowledgements (1) a crash lost sends its messages again after the
-// restart (QoS 1 duplicates, never a loss), and with them intact it is retired again at open. If the
+// restart (QoS 1 duplicates, never a loss), and with them intact it is deleted at open. If the
 // checkpoint fails, nothing is deleted and the segments wait for the next commit. One job at a time: a
 // segment retired while one is under way waits for the next. Retired segments still count in bytes()
 // and against `max_bytes` (they occupy the disk until the job ends), but they are the first to go when
@@ -47,12 +47,12 @@
 // no crash of ours explains) is renamed "<name>.corrupt", reported, and its messages counted as dropped. None
 // of these stops the spool. A segment of a newer format is refused (open fails) and left alone.
 //
-// Bounded in bytes: when the segments would exceed `max_bytes`, the oldest segment goes (a retired one
-// first), its messages
-// not yet acknowledged counted as dropped; the same when the disk is full (ENOSPC), down to the segment
-// being written, and segments go with Disk::discard so that their space is back at once even while a
-// group commit holds them open. Drops are reported through the log callback once when an episode starts
-// and once when it ends (the spool drained to half its cap, or of what the disk took), with the count.
+// Bounded in bytes: when the segments would exceed `max_bytes`, the oldest segment goes (retired ones
+// first), its messages not yet acknowledged counted as dropped; the same when the disk is full (ENOSPC),
+// down to the segment being written, and segments go with Disk::discard so that their space is back at
+// once even while a group commit holds them open. Drops are reported through the log callback once when an
+// episode starts and once when it ends (the spool drained to half its cap, or of what the disk took), with
+// the count.
 //
 // Memory: only the message ids in flight, a per-segment summary, and a window of at most
 // `window_messages` unsent messages read ahead from disk.
@@ -100,7 +100,7 @@ struct SpoolHooks {
   // Just before segment files are deleted on the spool's thread (see "Synchronous deletions" above):
   // whatever the owner derives from the records must be made durable elsewhere now (the gateway's seq
   // checkpoint). It may be called while a checkpoint_job runs on another thread: the two must not write
-  // the same file (the gateway's write two, gateway/seq_checkpoint.hpp).
+  // the same file (the gateway writes two, gateway/seq_checkpoint.hpp).
   std::function<void()> before_delete;
   // The same for the deletions of the group commit's job: the job to run before them, made now from a
   // snapshot of the owner's state, that writes it durably and touches nothing else (it runs where
@@ -183,9 +183,9 @@ class Spool final : public PublishQueue {
   };
   // What the deletion part of a group commit's job did, for end_sync() (written by the job only).
   struct Deletion {
-    bool deleted = false;           // the checkpoint was durable, and the files were discarded
-    std::error_code checkpoint;     // why not
-    std::error_code discard;        // a discard or the directory's fsync failed (the files are forgotten)
+    bool deleted = false;        // the checkpoint was durable, and the files were discarded
+    std::error_code checkpoint;  // why not
+    std::error_code discard;     // a discard or the directory's fsync failed (the files are forgotten)
   };
   struct Waiting {
     std::uint64_t seq;

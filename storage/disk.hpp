@@ -78,7 +78,8 @@ class Disk {
     if (!valid_disk_name(name)) {
       return std::unexpected(std::make_error_code(std::errc::invalid_argument));
     }
-    return SyncJob([this, name = std::string(name), bytes = std::move(bytes)] { return replace(name, bytes); });
+    return SyncJob(
+        [this, name = std::string(name), bytes = std::move(bytes)] { return replace(name, bytes); });
   }
   virtual std::expected<SyncJob, std::error_code> discard_job(std::vector<std::string> names) {
     return SyncJob([this, names = std::move(names)] {
@@ -100,6 +101,5 @@ class Disk {
   Disk(Disk&&) = default;
   Disk& operator=(Disk&&) = default;
 };
-
 
 }  // namespace fg::storage

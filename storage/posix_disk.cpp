@@ -282,7 +282,8 @@ std::error_code PosixDisk::replace(std::string_view name, std::string_view bytes
   return ec;
 }
 
-std::expected<Disk::SyncJob, std::error_code> PosixDisk::replace_job(std::string_view name, std::string bytes) {
+std::expected<Disk::SyncJob, std::error_code> PosixDisk::replace_job(std::string_view name,
+                                                                     std::string bytes) {
   if (!valid_disk_name(name)) {
     return std::unexpected(invalid_name());
   }

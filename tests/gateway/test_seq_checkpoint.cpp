@@ -166,7 +166,8 @@ TEST(SeqCheckpoint, TheTwoFilesMergeToTheLargerSeqAndEpoch) {
   auto merged = read_seq_checkpoint(disk);
   ASSERT_TRUE(merged);
   EXPECT_EQ(merged->epoch, 4u);
-  EXPECT_EQ(merged->seq, (std::map<std::string, std::uint64_t, std::less<>>{{"fg/a", 12}, {"fg/b", 3}, {"fg/c", 1}}));
+  EXPECT_EQ(merged->seq,
+            (std::map<std::string, std::uint64_t, std::less<>>{{"fg/a", 12}, {"fg/b", 3}, {"fg/c", 1}}));
   disk.put_durable(kSeqCommitCheckpointName, "damaged");
   EXPECT_FALSE(read_seq_checkpoint(disk)) << "damage in either file is an error";
 }

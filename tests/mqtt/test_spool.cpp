@@ -174,8 +174,9 @@ TEST(MqttSpool, RetiredSegmentsAreTheFirstToGoWhenRoomIsNeeded) {
                    .before_delete = [&] { ++checkpoints; },
                    .checkpoint_job = [&] { return disk.replace_job("checkpoint", "c"); },
                    .appended = {}};
-  auto spool = Spool::open(disk, {.max_bytes = 1200, .segment_bytes = 300},
-                           [&](std::string_view line) { log.emplace_back(line); }, hooks);
+  auto spool = Spool::open(
+      disk, {.max_bytes = 1200, .segment_bytes = 300}, [&](std::string_view line) { log.emplace_back(line); },
+      hooks);
   ASSERT_TRUE(spool);
   for (int i = 0; i < 15; ++i) {
     spool->push(message(i));

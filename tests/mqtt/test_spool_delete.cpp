@@ -29,12 +29,16 @@ class CountingDisk final : public storage::Disk {
   explicit CountingDisk(storage::PosixDisk& disk) : disk_(disk) {}
   int syncing_calls = 0;
 
-  std::expected<std::string, std::error_code> read(std::string_view name) override { return disk_.read(name); }
+  std::expected<std::string, std::error_code> read(std::string_view name) override {
+    return disk_.read(name);
+  }
   std::error_code append(std::string_view name, std::string_view bytes) override {
     return disk_.append(name, bytes);
   }
   std::error_code sync(std::string_view name) override { return counted(disk_.sync(name)); }
-  std::expected<SyncJob, std::error_code> sync_job(std::string_view name) override { return disk_.sync_job(name); }
+  std::expected<SyncJob, std::error_code> sync_job(std::string_view name) override {
+    return disk_.sync_job(name);
+  }
   std::error_code replace(std::string_view name, std::string_view bytes) override {
     return counted(disk_.replace(name, bytes));
   }
@@ -143,19 +147,18 @@ TEST_F(SpoolDeleteTest, AFailedCheckpointKeepsTheSegmentsForTheNextCommit) {
   auto posix = storage::PosixDisk::open(tmp.path()).value();
   bool fail = true;
   std::vector<std::string> log;
-  SpoolHooks hooks{.recovered = {},
-                   .before_delete = {},
-                   .checkpoint_job =
-                       [&]() -> std::expected<storage::Disk::SyncJob, std::error_code> {
-                         if (fail) {
-                           return storage::Disk::SyncJob(
-                               [] { return std::make_error_code(std::errc::no_space_on_device); });
-                         }
-                         return posix.replace_job("checkpoint", "ok");
-                       },
-                   .appended = {}};
-  auto spool = Spool::open(posix, {.segment_bytes = 300}, [&](std::string_view line) { log.emplace_back(line); },
-                           hooks);
+  SpoolHooks hooks{
+      .recovered = {},
+      .before_delete = {},
+      .checkpoint_job = [&]() -> std::expected<storage::Disk::SyncJob, std::error_code> {
+        if (fail) {
+          return storage::Disk::SyncJob([] { return std::make_error_code(std::errc::no_space_on_device); });
+        }
+        return posix.replace_job("checkpoint", "ok");
+      },
+      .appended = {}};
+  auto spool = Spool::open(
+      posix, {.segment_bytes = 300}, [&](std::string_view line) { log.emplace_back(line); }, hooks);
   ASSERT_TRUE(spool);
   acknowledged_messages(*spool, 20);
   const auto retired = spool->retired();

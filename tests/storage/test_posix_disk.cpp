@@ -199,7 +199,7 @@ TEST(PosixDisk, ReplaceAndDiscardJobsWorkOnAnotherThreadWithDescriptorsOfTheirOw
       auto disk = PosixDisk::open(tmp.path()).value();
       ASSERT_FALSE(disk.replace("seq", "old"));
       ASSERT_FALSE(disk.append("a", "aaa"));  // open for appending: the job takes a duplicate
-      test::write_file(tmp / "b", "bbb");      // not open: the job opens it
+      test::write_file(tmp / "b", "bbb");     // not open: the job opens it
       replace = disk.replace_job("seq", "new").value();
       discard = disk.discard_job({"a", "b", "never-there"}).value();
       EXPECT_FALSE(disk.discard_job({"../x"})) << "names are checked where the job is made";
