@@ -6,16 +6,18 @@
 # Per reading = (count at 3N - count at N) / 2N, so start-up, connect and shutdown cancel out.
 # Builds run A B B A ..., --reps times each (default 2); the table gives each run.
 #
-#   tests/bench/gateway-callgrind.sh [--qos 0|1] [--lines N] [--reps N] [--keep DIR] A_FIELDGATE B_FIELDGATE
+#   tests/bench/gateway-callgrind.sh [--qos 0|1] [--no-spool] [--lines N] [--reps N] [--keep DIR] A_FIELDGATE B_FIELDGATE
 #   e.g. tests/bench/gateway-callgrind.sh ../wt/baseline/build/release/gateway/fieldgate build/release/gateway/fieldgate
 #
-# --qos 1 with a build that has the disk spool (issue 12) counts the spool's appends too.
+# --qos 1 with a build that has the disk spool (issue 12) counts the spool's appends too; --no-spool turns
+# it off there ([mqtt] spool = false), to compare the rest of the path with a build before it.
 # --keep DIR keeps each run's callgrind file (DIR/A-N-1.callgrind, ...) for callgrind_annotate.
 set -euo pipefail
-qos=0 lines=2000 reps=2 keep=
+qos=0 lines=2000 reps=2 keep= spool=true
 while [ $# -gt 2 ]; do
   case "$1" in
     --qos) qos=$2; shift 2 ;;
+    --no-spool) spool=false; shift ;;
     --lines) lines=$2; shift 2 ;;
     --reps) reps=$2; shift 2 ;;
     --keep) keep=$2; shift 2 ;;
@@ -59,6 +61,7 @@ count_run() {
     printf '[gateway]\nid = "cg"\nlog_level = "warning"\n'
     [ "$(old_config "$binary")" = 1 ] || printf 'state_dir = "%s/state"\n' "$run"
     printf '[mqtt]\nhost = "127.0.0.1"\nport = %s\nprefix = "%s"\nqos = %s\n' "$port" "$name" "$qos"
+    [ "$(old_config "$binary")" = 1 ] || printf 'spool = %s\n' "$spool"
     printf '[[serial]]\nname = "d"\npath = "%s/dev"\nbaud = 115200\nparser = "kv"\n' "$run"
   } >"$run/gateway.toml"
   mosquitto_sub -p "$port" -q 1 -t "$name/cg/status" -C 1 >"$run/online" &
