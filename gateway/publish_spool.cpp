@@ -109,6 +109,10 @@ void PublishSpool::on_appended() {
 }
 
 void PublishSpool::plan() {
+  if (stopped_) {
+    sync_timer_.stop();
+    return;
+  }
   std::optional<Ms> due = sync_due_;
   auto earliest = [&](Ms at) { due = due ? std::min(*due, at) : at; };
   if (checkpoint_owed_) {
@@ -168,6 +172,13 @@ void PublishSpool::start_sync() {
 
 void PublishSpool::checkpoint() {
   if (auto ec = write_seq_checkpoint(disk_, state_)) {
+    if (stopped_) {
+      // No retry at a stop: a timer would keep the loop, and the process, alive (a state directory gone
+      // with its card would hang the stop until systemd's SIGKILL). The next start loses what a crash
+      // would: the spool's records still carry their seqs, and the rest continues under a new epoch.
+      log(LogLevel::warning, "spool: cannot write the seq checkpoint at the stop: {}", ec.message());
+      return;
+    }
     // Typically a full disk (the new file needs room before the old goes). The segment about to be
     // deleted frees room: try again from the next tick, so only a crash in between can lose its seqs.
     if (!checkpoint_owed_) {
@@ -268,6 +279,7 @@ void PublishSpool::on_state(mqtt::State state) {
 }
 
 void PublishSpool::stopped() {
+  stopped_ = true;
   sync_timer_.stop();
   armed_for_.reset();
   sync_due_.reset();

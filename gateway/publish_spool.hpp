@@ -112,6 +112,7 @@ class PublishSpool {
   SeqState state_;
   bool seq_changed_ = false;
   bool checkpoint_owed_ = false;  // the last write failed: the next tick tries again
+  bool stopped_ = false;          // stopped() ran: nothing is armed again, so the loop can end
   // Moments on the loop's clock (Loop::now()), the one the timer counts on, so a tick never comes early.
   Ms last_checkpoint_{0};
   // The checkpoint in the group commit's job under way: when its snapshot was taken, and (set by the job,

@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "tests/support/loop_fixture.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -36,7 +38,9 @@ class PublishSpoolTimer : public test::LoopTest {
   }
 
   // Runs the loop until nothing is left to wait for; fails if something still is after 5 s.
-  void run_until_idle() { EXPECT_FALSE(loop.run_for(5s)) << "a timer is still armed: the gateway never rests"; }
+  void run_until_idle() {
+    EXPECT_FALSE(loop.run_for(5s)) << "a timer is still armed: the gateway never rests";
+  }
 
   test::TempDir dir_;
 };
@@ -129,6 +133,17 @@ TEST_F(PublishSpoolTimer, WithTheSpoolOffOnlyTheCheckpointWakesIt) {
   }
   run_until_idle();
   EXPECT_EQ(host.status().wakeups, 1u);
+}
+
+// A state directory gone with its card: the stop's checkpoint fails, and the stop must still end (a retry
+// timer would keep the loop, and the daemon, running until systemd's SIGKILL).
+TEST_F(PublishSpoolTimer, AStopWhoseCheckpointFailsLeavesNothingArmed) {
+  auto host = open();
+  ASSERT_TRUE(host);
+  publish(*host, 10);
+  std::filesystem::remove_all(dir_.path());
+  host->stopped();
+  run_until_idle();
 }
 
 }  // namespace
