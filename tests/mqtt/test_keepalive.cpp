@@ -8,7 +8,17 @@
 namespace fg::mqtt::test {
 namespace {
 
-using MqttKeepalive = MqttTest;
+class MqttKeepalive : public MqttTest {
+ protected:
+  // A session with a 5 s keepalive, connected to `broker`, its states in `rec`.
+  Session connected(fg::test::MosquittoBroker& broker, const char* id, Recorder& rec) {
+    auto options = local_options(broker.port(), id);
+    options.keepalive = 5s;
+    auto session = make_session(options);
+    connect(session, rec);
+    return session;
+  }
+};
 
 TEST(MqttKeepaliveInterval, AQuarterOfTheKeepaliveAtLeastASecondNoneWhenOff) {
   EXPECT_EQ(detail::misc_interval(30s), 7500ms);
@@ -23,11 +33,8 @@ TEST(MqttKeepaliveInterval, AQuarterOfTheKeepaliveAtLeastASecondNoneWhenOff) {
 TEST_F(MqttKeepalive, AnIdleSessionStaysConnectedPastOneAndAHalfKeepalives) {
   fg::test::MosquittoBroker broker;
   ASSERT_TRUE(broker.start()) << broker.last_error();
-  auto options = local_options(broker.port(), "idle");
-  options.keepalive = 5s;
-  auto session = make_session(options);
   Recorder rec;
-  connect(session, rec);
+  auto session = connected(broker, "idle", rec);
   EXPECT_FALSE(run_until([&] { return rec.disconnected(); }, 20s)) << broker.log();
   EXPECT_EQ(rec.count(State::disconnected), 0);
   EXPECT_EQ(session.counters().reconnects, 0u);
@@ -40,11 +47,8 @@ TEST_F(MqttKeepalive, AnIdleSessionStaysConnectedPastOneAndAHalfKeepalives) {
 TEST_F(MqttKeepalive, ABrokerThatStopsAnsweringIsNoticedWithinTheKeepalive) {
   fg::test::MosquittoBroker broker;
   ASSERT_TRUE(broker.start()) << broker.last_error();
-  auto options = local_options(broker.port(), "watchful");
-  options.keepalive = 5s;
-  auto session = make_session(options);
   Recorder rec;
-  connect(session, rec);
+  auto session = connected(broker, "watchful", rec);
   ASSERT_TRUE(broker.pause());
   EXPECT_TRUE(run_until([&] { return rec.disconnected(); }, 15s));
   broker.resume();
