@@ -41,8 +41,8 @@ constexpr std::size_t kMaxPayload = 268'435'455;  // MQTT's largest remaining le
 // How often mosquitto_loop_misc checks the keepalive while connected: a quarter of the keepalive (7.5 s at
 // the default 30 s), at least a second, none when keepalive is off (the check does nothing else). The
 // broker closes a silent client after 1.5 keepalives, and the check sends PINGREQ at most a quarter late;
-// a broker gone silent is noticed within 1.25 keepalives. Every second, as before, cost an idle gateway a
-// wake-up per second for nothing (docs/benchmarks.md, idle wake-ups).
+// a broker gone silent is noticed within 1.25 keepalives of that PINGREQ (2.5 of the last packet). A check
+// every second, as before, cost an idle gateway a wake-up a second for nothing (docs/benchmarks.md).
 std::chrono::milliseconds misc_interval(std::chrono::seconds keepalive);
 
 std::error_code invalid();
