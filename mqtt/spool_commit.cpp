@@ -4,10 +4,25 @@
 
 #include <algorithm>
 #include <utility>
+#include <vector>
 
 #include "mqtt/spool.hpp"
 
 namespace fg::mqtt {
+namespace {
+
+// Runs every job, in order, whatever the earlier ones returned; the first failure is the result.
+std::error_code run_in_order(std::vector<storage::Disk::SyncJob>& jobs) {
+  std::error_code first;
+  for (auto& job : jobs) {
+    if (auto ec = job(); ec && !first) {
+      first = ec;
+    }
+  }
+  return first;
+}
+
+}  // namespace
 
 void Spool::delete_acknowledged_segments() {
   while (segments_.size() > 1 && segments_.front().unacked == 0) {
@@ -128,12 +143,7 @@ std::pair<std::vector<storage::Disk::SyncJob>, std::uint64_t> Spool::segment_syn
 
 std::error_code Spool::sync() {
   auto [jobs, segment] = segment_sync_jobs();
-  std::error_code first;
-  for (auto& job : jobs) {
-    if (auto ec = job(); ec && !first) {
-      first = ec;
-    }
-  }
+  const std::error_code first = run_in_order(jobs);
   sync_ended(first, segment);
   delete_retired_now();  // the acknowledgements first, then (before_delete) the owner's state
   return first;
@@ -148,12 +158,7 @@ storage::Disk::SyncJob Spool::begin_sync() {
   }
   // The order is the crash argument (mqtt/spool.hpp): the acknowledgements, then the deletion.
   return [jobs = std::move(jobs), deletion = std::move(deletion)]() mutable {
-    std::error_code first;
-    for (auto& job : jobs) {
-      if (auto ec = job(); ec && !first) {
-        first = ec;
-      }
-    }
+    const std::error_code first = run_in_order(jobs);
     if (deletion) {
       (void)deletion();  // its outcome goes to end_sync() through the spool's Deletion
     }
