@@ -11,6 +11,10 @@
 // - latency p50 / p99 / p99.9 at 1,000 readings/s with the spool on and off, QoS 1, broker defaults;
 // - how long a backlog of an outage at 1,000 readings/s takes to drain (the gateway's own log line);
 // - RSS during and after 10 s of 60,000 lines/s offered.
+//
+// Environment knobs, for experiments beside the defaults: FG_BENCH_QOS (the gateway's [mqtt] qos, default
+// 1), FG_BENCH_SUB_QOS (the readings' subscription, default 0), FG_BENCH_EXTRA_SUBSCRIBERS, FG_BENCH_RATE
+// and FG_BENCH_LATENCY_DIR (the latency runs), FG_BENCH_FIELDGATE and FG_BENCH_WRAP (see Rig::start).
 
 #include <algorithm>
 #include <cinttypes>
@@ -69,13 +73,12 @@ struct Rig {
     const char* binary = std::getenv("FG_BENCH_FIELDGATE");
     argv.insert(argv.end(), {binary != nullptr ? binary : FIELDGATE_BINARY, "run", "--config",
                              (dir / "bench.toml").string()});
-    std::string config =
-        "[gateway]\nid = \"bench\"\nlog_level = \"notice\"\nstate_dir = \"" + (dir / "state").string() +
-        "\"\n[control]\nsocket = \"" + (dir / "control.sock").string() +
-        "\"\n[mqtt]\nhost = \"127.0.0.1\"\nport = " + std::to_string(port) +
-        "\nprefix = \"fg\"\nqos = " + env_or("FG_BENCH_QOS", "1") +
-        "\nreconnect_min = \"100ms\"\nreconnect_max = \"200ms\"\n" + mqtt_extra +
-        "\n";
+    std::string config = "[gateway]\nid = \"bench\"\nlog_level = \"notice\"\nstate_dir = \"" +
+                         (dir / "state").string() + "\"\n[control]\nsocket = \"" +
+                         (dir / "control.sock").string() +
+                         "\"\n[mqtt]\nhost = \"127.0.0.1\"\nport = " + std::to_string(port) +
+                         "\nprefix = \"fg\"\nqos = " + env_or("FG_BENCH_QOS", "1") +
+                         "\nreconnect_min = \"100ms\"\nreconnect_max = \"200ms\"\n" + mqtt_extra + "\n";
     for (std::size_t i = 0; i < kPorts; ++i) {
       devices.push_back(std::make_unique<fg::test::PtyDevice>(dir / ("dev" + std::to_string(i))));
       config += "[[serial]]\nname = \"d" + std::to_string(i) + "\"\npath = \"" +
@@ -150,14 +153,16 @@ void paced(Rig& rig, int per_second, std::chrono::milliseconds duration) {
 void spooling_rate(fg::test::MosquittoBroker& broker, const char* sync) {
   broker.stop();
   Rig rig;
-  if (!rig.start(broker.port(), std::string("spool_sync = \"") + sync + "\"\n")) {
+  // spool_max far above what 5 s of flooding writes: the rate is of readings kept, none dropped for room.
+  if (!rig.start(broker.port(), std::string("spool_sync = \"") + sync + "\"\nspool_max = \"4GiB\"\n")) {
     std::printf("cannot start fieldgate\n");
     return;
   }
   const pid_t pid = rig.gateway.pid();
   const long long written_before = proc_io(pid, "write_bytes: ");
+  const long long wchar_before = proc_io(pid, "wchar: ");
   const auto start = Clock::now();
-  flood(rig, kPorts, 5s);
+  const std::uint64_t sent = flood(rig, kPorts, 5s);
   long long depth = 0;
   // Everything written is read and spooled once the depth stops growing.
   for (long long last = -2; depth != last;) {
@@ -168,11 +173,15 @@ void spooling_rate(fg::test::MosquittoBroker& broker, const char* sync) {
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count() - 0.3;
   std::this_thread::sleep_for(1500ms);  // the last group commit
   const long long written = proc_io(pid, "write_bytes: ") - written_before;
-  std::printf(
-      "broker absent, spool_sync \"%s\": %.0f readings/s spooled (%lld in %.1f s), %.0f bytes written "
-      "to disk per reading\n",
-      sync, static_cast<double>(depth) / seconds, depth, seconds,
-      static_cast<double>(written) / static_cast<double>(std::max(depth, 1LL)));
+  const long long wchar = proc_io(pid, "wchar: ") - wchar_before;
+  // write_bytes counts a page each time a clean page of the page cache is dirtied: the bytes the process
+  // makes the kernel write to the disk. wchar counts the bytes the process passed to write() (its own
+  // appends, and its log and control socket).
+  std::printf("broker absent, spool_sync \"%s\": %.0f readings/s spooled (%lld in %.1f s of %" PRIu64
+              " sent), per reading %.0f bytes written to disk (%.0f passed to write())\n",
+              sync, static_cast<double>(depth) / seconds, depth, seconds, sent,
+              static_cast<double>(written) / static_cast<double>(std::max(depth, 1LL)),
+              static_cast<double>(wchar) / static_cast<double>(std::max(depth, 1LL)));
   rig.gateway.terminate();
   broker.start();
 }
@@ -182,26 +191,56 @@ void latency(fg::test::MosquittoBroker& broker, const char* label, const std::st
              int seconds) {
   Rig rig;
   Subscriber sub(broker.port());
-  if (!rig.start(broker.port(), mqtt_extra) || !wait_until([&] { return sub.online(); }, 10s)) {
+  // FG_BENCH_EXTRA_SUBSCRIBERS: more subscribers to the same readings, as a site with a dashboard beside
+  // Home Assistant has; with a default broker they change how it sends to each (docs/benchmarks.md).
+  std::vector<std::unique_ptr<Subscriber>> others;
+  for (int i = std::atoi(env_or("FG_BENCH_EXTRA_SUBSCRIBERS", "0").c_str()); i > 0; --i) {
+    others.push_back(std::make_unique<Subscriber>(broker.port()));
+  }
+  const auto all_online = [&] {
+    return sub.online() && std::all_of(others.begin(), others.end(), [](auto& o) { return o->online(); });
+  };
+  if (!rig.start(broker.port(), mqtt_extra) || !wait_until(all_online, 10s)) {
     std::printf("cannot start fieldgate\n");
     return;
   }
   std::this_thread::sleep_for(500ms);
   const pid_t pid = rig.gateway.pid();
   const long long written_before = proc_io(pid, "write_bytes: ");
+  // FG_BENCH_RATE: readings a second (default 1,000), to see how the broker's batching depends on it.
+  const int rate = std::max(1, std::atoi(env_or("FG_BENCH_RATE", "1000").c_str()));
   sub.record_latency(true);
-  paced(rig, 1000, std::chrono::seconds(seconds));
+  paced(rig, rate, std::chrono::seconds(seconds));
   std::this_thread::sleep_for(500ms);
   sub.record_latency(false);
   auto l = sub.take_latencies_us();
+  // FG_BENCH_LATENCY_DIR: each run's latencies in arrival order (about one a millisecond), one per line,
+  // in <dir>/<label>.txt: to see whether the slow ones come in bursts, periodically or alone.
+  if (const char* dump = std::getenv("FG_BENCH_LATENCY_DIR")) {
+    std::ofstream out(std::string(dump) + "/" + label + ".txt");
+    for (double us : l) {
+      out << us << '\n';
+    }
+  }
+  // "Steady": the p99 of the worst 10 s (in the order the readings arrived) beside the whole run's.
+  double worst_window_p99 = 0;
+  const auto window_size = static_cast<std::size_t>(rate) * 10;
+  for (std::size_t from = 0; from < l.size(); from += window_size) {
+    std::vector<double> window(
+        l.begin() + static_cast<std::ptrdiff_t>(from),
+        l.begin() + static_cast<std::ptrdiff_t>(std::min(l.size(), from + window_size)));
+    worst_window_p99 = std::max(worst_window_p99, percentile(window, 99));
+  }
   std::this_thread::sleep_for(1500ms);
   const long long written = proc_io(pid, "write_bytes: ") - written_before;
   const auto over_1ms = std::count_if(l.begin(), l.end(), [](double us) { return us > 1000; });
   std::printf(
-      "QoS 1 at 1000 readings/s for %d s, %s: %zu of %d received, p50 %.0f us, p99 %.0f us, "
-      "p99.9 %.0f us, max %.0f us, %ld over 1 ms; %.0f bytes written to disk per reading\n",
-      seconds, label, l.size(), seconds * 1000, percentile(l, 50), percentile(l, 99), percentile(l, 99.9),
-      percentile(l, 100), static_cast<long>(over_1ms),
+      "QoS %s (subscriber QoS %s, %zu other subscribers) at %d readings/s for %d s, %s: %zu of %d "
+      "received, p50 %.0f us, p99 %.0f us (worst 10 s: %.0f us), p99.9 %.0f us, max %.0f us, %ld over "
+      "1 ms; %.0f bytes written to disk per reading\n",
+      env_or("FG_BENCH_QOS", "1").c_str(), env_or("FG_BENCH_SUB_QOS", "0").c_str(), others.size(), rate,
+      seconds, label, l.size(), seconds * rate, percentile(l, 50), percentile(l, 99), worst_window_p99,
+      percentile(l, 99.9), percentile(l, 100), static_cast<long>(over_1ms),
       static_cast<double>(written) / static_cast<double>(std::max<std::size_t>(l.size(), 1)));
   rig.gateway.terminate();
 }
@@ -308,16 +347,18 @@ void overload_memory(fg::test::MosquittoBroker& broker) {
   done = true;
   sampler.join();
   std::this_thread::sleep_for(2s);
-  std::printf("60000 lines/s offered for 10 s at QoS 1: %" PRIu64 " of %" PRIu64
+  std::printf("60000 lines/s offered for 10 s at QoS %s: %" PRIu64 " of %" PRIu64
               " delivered; RSS before %.2f MiB, at most %.2f MiB during, %.2f MiB after\n",
-              static_cast<std::uint64_t>(sub.count()), static_cast<std::uint64_t>(sent), rss_before / 1024.0,
-              rss_max / 1024.0, proc_status(pid, "VmRSS:") / 1024.0);
+              env_or("FG_BENCH_QOS", "1").c_str(), static_cast<std::uint64_t>(sub.count()),
+              static_cast<std::uint64_t>(sent), rss_before / 1024.0, rss_max / 1024.0,
+              proc_status(pid, "VmRSS:") / 1024.0);
   rig.gateway.terminate();
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // each result as it comes, also into a file
   int latency_seconds = 10;
   int outage_seconds = 60;
   bool tuned = false;
@@ -349,9 +390,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "cannot start mosquitto\n");
     return 1;
   }
-  std::printf("rig: QoS 1, mosquitto %s, %zu ports, state directory on %s\n",
-              tuned ? "with set_tcp_nodelay true" : "with its defaults", kPorts,
-              fg::test::TempDir().path().c_str());
+  std::printf("rig: QoS %s, mosquitto %s, %zu ports, state directory on %s\n",
+              env_or("FG_BENCH_QOS", "1").c_str(), tuned ? "with set_tcp_nodelay true" : "with its defaults",
+              kPorts, fg::test::TempDir().path().c_str());
   if (part("spooling")) {
     spooling_rate(broker, "1s");
     spooling_rate(broker, "0s");
