@@ -68,6 +68,26 @@ std::string explain_failure(const std::vector<std::string>& lines) {
   return text;
 }
 
+// How many connections in a row the broker may end early before the disconnection names the likely
+// cause: one or two are a broker restart or a network hiccup.
+constexpr int kTakeoverSuspicion = 3;
+
+// Whether the broker ended the connection: it closed the socket (MQTT 3.1.1 says no more), reset it
+// (closed with our last packet still unread: a gateway publishes its birth message right after
+// CONNACK), or said DISCONNECT with "session taken over" (MQTT 5).
+bool ended_by_broker(std::error_code reason) {
+  return reason == make_error_code(MosquittoErrc::conn_lost) || reason == std::errc::connection_reset ||
+         reason == std::errc::broken_pipe || reason == make_error_code(ReasonCode::session_taken_over);
+}
+
+std::string takeover_hint(int times, std::chrono::milliseconds stable_after, const std::string& client_id) {
+  return "the broker ended the connection " + std::to_string(times) + " times in a row, each within " +
+         std::to_string(stable_after.count() / 1000) +
+         " s of accepting it: is another client connected as \"" + client_id +
+         "\"? Two gateways with one [gateway] id (a copy of this SD card has the same host name) take "
+         "the connection from each other; give each its own id or [mqtt] client_id";
+}
+
 }  // namespace
 
 void Session::Core::on_retry() {
@@ -360,12 +380,18 @@ void Session::Core::handle_lost(std::error_code reason) {
     case Phase::connecting:
       attempt_failed(reason);
       break;
-    case Phase::connected:
+    case Phase::connected: {
+      const auto why = reason ? reason : make_error_code(MosquittoErrc::conn_lost);
       if (loop_.now() - connected_since_ >= options_.reconnect.stable_after) {
         backoff_.reset();
+        ended_early_in_a_row_ = 0;
+      } else if (ended_by_broker(why) && ++ended_early_in_a_row_ >= kTakeoverSuspicion) {
+        failure_detail_ =
+            takeover_hint(ended_early_in_a_row_, options_.reconnect.stable_after, options_.client_id);
       }
-      schedule_retry(reason ? reason : make_error_code(MosquittoErrc::conn_lost));
+      schedule_retry(why);
       break;
+    }
     case Phase::reconfiguring:
     case Phase::reconnecting:
       // Our DISCONNECT for reconfigure(), or a loss while waiting for it: either way, on with the new
@@ -431,7 +457,6 @@ void Session::Core::cancel_resolution() noexcept {
     resolving_ = nullptr;
   }
 }
-
 
 // ---- libmosquitto callbacks of the connection: record facts, act no further than closing the Poll ---
 

@@ -292,6 +292,11 @@ class Session::Core {
   bool write_suspended_ = false;
   bool ever_connected_ = false;
   std::chrono::milliseconds connected_since_{0};
+  // Connections in a row that the broker ended before they had lasted reconnect.stable_after. Two
+  // clients with one client id (a second gateway booted from a copy of this SD card has our host name,
+  // so our id) take the connection from each other again and again; from the third such loss on, each
+  // disconnection says so (takeover_hint in session_connect.cpp).
+  int ended_early_in_a_row_ = 0;
 
   // Facts recorded by libmosquitto callbacks for settle().
   std::optional<int> connack_;           // CONNACK result as an MQTT 5 reason code

@@ -119,6 +119,9 @@ std::error_code Session::Core::take_pending_options() {
   auto [options, password] = std::move(*pending_options_);
   pending_options_.reset();
   const bool fresh = needs_new_instance(options_, options);
+  if (options.client_id != options_.client_id) {
+    ended_early_in_a_row_ = 0;  // a new id: whoever took the old one over is no longer in the way
+  }
   options_ = std::move(options);
   if (!fresh) {
     password_ = std::move(password);
