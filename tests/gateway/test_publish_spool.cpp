@@ -91,13 +91,16 @@ TEST_F(PublishSpoolTimer, AcknowledgementsAfterTheLastReadingAreSyncedWithoutPol
 // that checkpoint serves as the periodic one, so the loop thread writes "seq" neither for the deletion
 // nor a minute later.
 TEST_F(PublishSpoolTimer, TheCommitsCheckpointBeforeADeletionServesAsThePeriodicOne) {
-  // The checkpoint period is long enough that none falls due while the test pushes (a debug build may
-  // take a second), short enough that run_until_idle() would see it.
+  // The checkpoint period is long enough that none falls due while the test pushes, short enough that
+  // run_until_idle() would see it. The pushes are few and large (about ten to a 1 MiB segment), so that
+  // filling three segments takes milliseconds even under AddressSanitizer on a busy machine: with
+  // 200-byte records it took over 2 s there, the period fell due before the commit, and the loop wrote
+  // "seq" itself.
   auto host = open(50ms, 2s);
   ASSERT_TRUE(host);
   const std::string seq_at_start = test::read_file(dir_ / "spool" / "seq");
   mqtt::Spool& spool = *host->spool();
-  const std::string padding(200, 'p');
+  const std::string padding(100'000, 'p');
   int mid = 1;
   while (spool.segments() < 3) {  // 1 MiB segments
     const std::uint64_t seq = host->next_seq("fg/t1/dev/a");
