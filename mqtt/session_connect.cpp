@@ -81,9 +81,11 @@ bool ended_by_broker(std::error_code reason) {
 }
 
 std::string takeover_hint(int times, std::chrono::milliseconds stable_after, const std::string& client_id) {
+  const std::string within = stable_after.count() % 1000 == 0
+                                 ? std::to_string(stable_after.count() / 1000) + " s"
+                                 : std::to_string(stable_after.count()) + " ms";
   return "the broker ended the connection " + std::to_string(times) + " times in a row, each within " +
-         std::to_string(stable_after.count() / 1000) +
-         " s of accepting it: is another client connected as \"" + client_id +
+         within + " of accepting it: is another client connected as \"" + client_id +
          "\"? Two gateways with one [gateway] id (a copy of this SD card has the same host name) take "
          "the connection from each other; give each its own id or [mqtt] client_id";
 }
