@@ -85,8 +85,10 @@ TEST_F(MqttTakeover, OverMqtt5TheHintComesWhetherOrNotTheBrokerSaysSessionTakenO
   ASSERT_NO_FATAL_FAILURE(fight([](Options& o) { o.protocol = Protocol::v5; }, 3));
   for (const Recorder* rec : {&first_rec_, &second_rec_}) {
     auto lost = disconnections(*rec);
+    // A close reaches us as a reset when a packet of ours was still unread at the broker.
     EXPECT_TRUE(lost[0].reason == make_error_code(ReasonCode::session_taken_over) ||
-                lost[0].reason == make_error_code(MosquittoErrc::conn_lost))
+                lost[0].reason == make_error_code(MosquittoErrc::conn_lost) ||
+                lost[0].reason == std::errc::connection_reset || lost[0].reason == std::errc::broken_pipe)
         << lost[0].reason.message();
     EXPECT_FALSE(hints_at_takeover(lost[1])) << lost[1].detail;
     EXPECT_TRUE(hints_at_takeover(lost[2])) << lost[2].detail;
